@@ -1,0 +1,1 @@
+"""Pure engines: numbers in, numbers out. Nothing here imports Django or the platform."""
