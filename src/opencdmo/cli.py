@@ -12,9 +12,18 @@ import os
 import sys
 
 ENGINE_COMMANDS: dict[str, tuple[str, str]] = {
-    "plan": ("opencdmo.engines.planning.cli", "Solve STN, campaign, suite-scheduling and FJSP instances."),
-    "monitor": ("opencdmo.engines.monitoring.cli", "Fit and score multivariate batch-monitoring models."),
-    "spc": ("opencdmo.engines.monitoring.spc_cli", "Univariate statistical process control charts."),
+    "plan": (
+        "opencdmo.engines.planning.cli",
+        "Solve STN, campaign, suite-scheduling and FJSP instances.",
+    ),
+    "monitor": (
+        "opencdmo.engines.monitoring.cli",
+        "Fit and score multivariate batch-monitoring models.",
+    ),
+    "spc": (
+        "opencdmo.engines.monitoring.spc_cli",
+        "Univariate statistical process control charts.",
+    ),
     "simulate": ("opencdmo.engines.bioprocess.cli", "Simulate fed-batch CHO bioreactor runs."),
 }
 

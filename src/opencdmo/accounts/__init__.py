@@ -1,0 +1,1 @@
+"""Organisations, users, roles, API tokens and the caller's tenant scope."""

@@ -1,0 +1,39 @@
+"""Resolve the caller (session or API token) and run the request inside its tenant scope."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from opencdmo.accounts import tokens
+from opencdmo.accounts.tenancy import caller_scope
+from opencdmo.audit.context import request_context
+
+
+class TenantScopeMiddleware:
+    """Authenticate bearer tokens, then wrap the view in ``caller_scope``.
+
+    Token authentication lives here rather than in the API layer so that the scope is
+    entered before any view code runs, whichever front door the request came through.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        header = request.headers.get("Authorization", "")
+        if header.lower().startswith("bearer "):
+            user, error = tokens.authenticate(header[7:].strip())
+            request.token_error = error  # type: ignore[attr-defined]
+            if user is not None:
+                request.user = user
+                request.authenticated_by_token = True  # type: ignore[attr-defined]
+        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        ip = forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
+        with request_context(request_id=request_id, ip=ip), caller_scope(request.user):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response

@@ -1,0 +1,72 @@
+"""Roles and what each may do.
+
+Permissions are plain strings checked by services; the table below is the only place
+that says which role holds which permission.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class OrganisationKind(models.TextChoices):
+    CDMO = "cdmo", "CDMO"
+    SPONSOR = "sponsor", "Sponsor"
+    PLATFORM = "platform", "Platform operator"
+
+
+class Role(models.TextChoices):
+    SPONSOR_VIEWER = "sponsor_viewer", "Viewer"
+    SPONSOR_MANAGER = "sponsor_manager", "Outsourcing manager"
+    SPONSOR_QA = "sponsor_qa", "Sponsor QA"
+    CDMO_PLANNER = "cdmo_planner", "Planner"
+    CDMO_OPERATOR = "cdmo_operator", "Operator"
+    CDMO_MSAT = "cdmo_msat", "Process engineer (MSAT)"
+    CDMO_QA = "cdmo_qa", "QA"
+    CDMO_ADMIN = "cdmo_admin", "CDMO administrator"
+    PLATFORM_ADMIN = "platform_admin", "Platform administrator"
+
+
+ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
+    OrganisationKind.SPONSOR: (Role.SPONSOR_VIEWER, Role.SPONSOR_MANAGER, Role.SPONSOR_QA),
+    OrganisationKind.CDMO: (
+        Role.CDMO_PLANNER,
+        Role.CDMO_OPERATOR,
+        Role.CDMO_MSAT,
+        Role.CDMO_QA,
+        Role.CDMO_ADMIN,
+    ),
+    OrganisationKind.PLATFORM: (Role.PLATFORM_ADMIN,),
+}
+
+VIEW_NETWORK = "network.view"
+EDIT_NETWORK = "network.edit"
+IMPORT_NETWORK = "network.import"
+VIEW_PRIVATE_SITE = "network.view_private"
+VIEW_AUDIT = "audit.view"
+MANAGE_TOKENS = "accounts.tokens"
+MANAGE_USERS = "accounts.users"
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.SPONSOR_VIEWER: frozenset({VIEW_NETWORK, MANAGE_TOKENS}),
+    Role.SPONSOR_MANAGER: frozenset({VIEW_NETWORK, MANAGE_TOKENS}),
+    Role.SPONSOR_QA: frozenset({VIEW_NETWORK, VIEW_AUDIT, MANAGE_TOKENS}),
+    Role.CDMO_PLANNER: frozenset({VIEW_NETWORK, VIEW_PRIVATE_SITE, EDIT_NETWORK, MANAGE_TOKENS}),
+    Role.CDMO_OPERATOR: frozenset({VIEW_NETWORK, VIEW_PRIVATE_SITE, MANAGE_TOKENS}),
+    Role.CDMO_MSAT: frozenset({VIEW_NETWORK, VIEW_PRIVATE_SITE, EDIT_NETWORK, MANAGE_TOKENS}),
+    Role.CDMO_QA: frozenset({VIEW_NETWORK, VIEW_PRIVATE_SITE, VIEW_AUDIT, MANAGE_TOKENS}),
+    Role.CDMO_ADMIN: frozenset(
+        {
+            VIEW_NETWORK,
+            VIEW_PRIVATE_SITE,
+            EDIT_NETWORK,
+            IMPORT_NETWORK,
+            VIEW_AUDIT,
+            MANAGE_TOKENS,
+            MANAGE_USERS,
+        }
+    ),
+    Role.PLATFORM_ADMIN: frozenset(
+        {VIEW_NETWORK, VIEW_AUDIT, MANAGE_TOKENS, MANAGE_USERS, IMPORT_NETWORK}
+    ),
+}

@@ -1,0 +1,1 @@
+"""Tamper-evident audit trail: append-only entries, hash-chained per tenant."""

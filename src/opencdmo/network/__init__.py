@@ -1,0 +1,1 @@
+"""The global site network: sites, suites, equipment, approvals and inspections."""

@@ -1,0 +1,1 @@
+"""Shared page furniture: base templates, styles, error pages."""
