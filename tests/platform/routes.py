@@ -1,0 +1,75 @@
+"""Every page and API route that shows or changes one object, for the tenant-isolation suite.
+
+Each app registers its routes here. A route says whose objects it serves and which
+permission it needs; ``test_tenant_isolation`` then requests it as every role of every
+organisation for an own, a foreign and a missing object and checks the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+MISSING_ID = 987654321
+
+Relation = Literal["own", "foreign", "missing"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route serving a single object.
+
+    ``objects`` maps an organisation slug to the object that organisation owns in the test
+    world (organisations absent from the map own none). ``url`` builds the address from the
+    object's key. ``visibility`` is ``"public"`` when any signed-in user may read any object
+    (site profiles) and ``"owner"`` when only the owning organisation may.
+    """
+
+    name: str
+    front: Literal["page", "api"]
+    objects: Callable[[Any], dict[str, Any]]
+    url: Callable[[Any], str]
+    visibility: Literal["public", "owner"]
+    permission: str | None = None
+    method: Literal["get", "post"] = "get"
+    data: dict[str, Any] | None = None
+    key: Callable[[Any], Any] = lambda obj: obj.pk
+
+    def expected_status(self, permissions: frozenset[str], relation: Relation) -> int:
+        if self.permission is not None and self.permission not in permissions:
+            return 403
+        if relation == "missing":
+            return 404
+        if self.visibility == "owner" and relation == "foreign":
+            return 404
+        return 302 if self.method == "post" and self.front == "page" else 200
+
+
+def _sites(world: Any) -> dict[str, Any]:
+    return dict(world.sites)
+
+
+def _organisations(world: Any) -> dict[str, Any]:
+    return {slug: org for slug, org in world.orgs.items() if slug != "platform"}
+
+
+ROUTES: list[Route] = [
+    Route(
+        "organisation-page",
+        "page",
+        _organisations,
+        lambda key: f"/organisations/{key}/",
+        "public",
+        key=lambda org: org.slug,
+    ),
+    Route(
+        "organisation-api",
+        "api",
+        _organisations,
+        lambda key: f"/api/v1/organisations/{key}",
+        "public",
+        key=lambda org: org.slug,
+    ),
+    # network routes
+]
