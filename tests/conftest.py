@@ -64,8 +64,7 @@ def build_world() -> World:
             for role in ROLES_BY_KIND[kind]:
                 user = User(username=f"{slug}-{role}", organisation=org, role=role)
                 user.set_password(PASSWORD)
-                user.is_staff = role in {"platform_admin", "cdmo_admin"}
-                user.is_superuser = role == "platform_admin"
+                user.is_staff = user.is_superuser = role == "platform_admin"
                 user.save()
                 world.users[f"{slug}/{role}"] = user
         for slug, country, city, volume, agency in [

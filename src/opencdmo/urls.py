@@ -17,3 +17,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "opencdmo.web.views.not_found"
+handler500 = "opencdmo.web.views.server_error"

@@ -30,7 +30,7 @@ class LockoutBackend(ModelBackend):
         now = timezone.now()
         if user is not None and user.locked_until and user.locked_until > now:
             if request is not None:
-                request.login_refusal = "locked"  # type: ignore[attr-defined]
+                request.login_refusal = "locked"
             return None
         authenticated = super().authenticate(
             request, username=username, password=password, **kwargs
@@ -44,7 +44,7 @@ class LockoutBackend(ModelBackend):
                 until = now + timedelta(minutes=settings.LOCKOUT_DURATION_MIN)
                 User.objects.filter(pk=user.pk).update(locked_until=until, failed_login_count=0)
                 if request is not None:
-                    request.login_refusal = "locked"  # type: ignore[attr-defined]
+                    request.login_refusal = "locked"
             return None
         if user.failed_login_count or user.locked_until:
             User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)

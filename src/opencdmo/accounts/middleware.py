@@ -26,10 +26,10 @@ class TenantScopeMiddleware:
         header = request.headers.get("Authorization", "")
         if header.lower().startswith("bearer "):
             user, error = tokens.authenticate(header[7:].strip())
-            request.token_error = error  # type: ignore[attr-defined]
+            request.token_error = error
             if user is not None:
                 request.user = user
-                request.authenticated_by_token = True  # type: ignore[attr-defined]
+                request.authenticated_by_token = True
         request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         ip = forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")

@@ -6,6 +6,8 @@ that says which role holds which permission.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 
@@ -27,7 +29,7 @@ class Role(models.TextChoices):
     PLATFORM_ADMIN = "platform_admin", "Platform administrator"
 
 
-ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
+ROLES_BY_KIND: dict[Any, tuple[Any, ...]] = {
     OrganisationKind.SPONSOR: (Role.SPONSOR_VIEWER, Role.SPONSOR_MANAGER, Role.SPONSOR_QA),
     OrganisationKind.CDMO: (
         Role.CDMO_PLANNER,
@@ -47,7 +49,7 @@ VIEW_AUDIT = "audit.view"
 MANAGE_TOKENS = "accounts.tokens"
 MANAGE_USERS = "accounts.users"
 
-PERMISSIONS: dict[str, frozenset[str]] = {
+PERMISSIONS: dict[Any, frozenset[str]] = {
     Role.SPONSOR_VIEWER: frozenset({VIEW_NETWORK, MANAGE_TOKENS}),
     Role.SPONSOR_MANAGER: frozenset({VIEW_NETWORK, MANAGE_TOKENS}),
     Role.SPONSOR_QA: frozenset({VIEW_NETWORK, VIEW_AUDIT, MANAGE_TOKENS}),

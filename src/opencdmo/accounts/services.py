@@ -73,8 +73,7 @@ def create_user(
     if check_password:
         validate_password(password, user)
     user.set_password(password)
-    user.is_staff = role in {roles.Role.PLATFORM_ADMIN, roles.Role.CDMO_ADMIN}
-    user.is_superuser = role == roles.Role.PLATFORM_ADMIN
+    user.is_staff = user.is_superuser = role == roles.Role.PLATFORM_ADMIN
     user.full_clean(exclude=["password"])
     with transaction.atomic():
         user.save()
