@@ -31,7 +31,7 @@ SQLITE_DOWN = [
 def _run(statements: dict[str, list[str]]):
     def apply(apps, schema_editor):
         for sql in statements.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)
 
     return apply
 
