@@ -1,0 +1,340 @@
+"""Batch-wise unfolded multiway models: MPCA and MPLS (Nomikos and MacGregor).
+
+Aligned batches ``(I, N, J)`` are unfolded to one row per batch, columns ordered by time
+then variable (column ``n·J + j`` is variable j at aligned sample n). Every column is centred
+(removing the average trajectory) and, with ``scale=True``, divided by its sample standard
+deviation. A column that is constant over the training batches (a set-point held at the same
+value at some time) is centred and left unscaled, so it carries no weight; a variable that is
+constant everywhere is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .alignment import AlignedBatches
+from .errors import MonitoringInputError
+from .latent import PCA, PLS
+from .limits import SpeLimitMethod, T2LimitKind, check_confidence
+
+__all__ = ["MPCA", "MPLS", "BatchScores", "as_aligned"]
+
+
+def as_aligned(data: AlignedBatches | np.ndarray) -> AlignedBatches:
+    """Accept aligned batches or a plain ``(I, N, J)`` array."""
+    if isinstance(data, AlignedBatches):
+        return data
+    return AlignedBatches.from_array(np.asarray(data, dtype=float))
+
+
+@dataclass(frozen=True)
+class BatchScores:
+    """Batch-level monitoring result for a set of completed batches.
+
+    Attributes
+    ----------
+    batch_ids : tuple of str
+    variables : tuple of str
+    scores : numpy.ndarray (I, A)
+    t2, spe : numpy.ndarray (I,)
+        Hotelling's T² and SPE of each batch.
+    t2_limit, spe_limit : float
+        Limits at ``confidence``.
+    confidence : float
+    t2_contributions, spe_contributions : numpy.ndarray (I, J)
+        Contribution of each variable, summed over the batch duration (rows sum to T² and
+        SPE respectively).
+    """
+
+    batch_ids: tuple[str, ...]
+    variables: tuple[str, ...]
+    scores: np.ndarray
+    t2: np.ndarray
+    spe: np.ndarray
+    t2_limit: float
+    spe_limit: float
+    confidence: float
+    t2_contributions: np.ndarray
+    spe_contributions: np.ndarray
+
+    @property
+    def t2_alarm(self) -> np.ndarray:
+        """True where T² exceeds its limit."""
+        return self.t2 > self.t2_limit
+
+    @property
+    def spe_alarm(self) -> np.ndarray:
+        """True where SPE exceeds its limit."""
+        return self.spe > self.spe_limit
+
+    @property
+    def flagged(self) -> list[str]:
+        """Batches above either limit."""
+        return [b for b, a in zip(self.batch_ids, self.t2_alarm | self.spe_alarm, strict=True) if a]
+
+    def top_variables(self, batch_id: str, statistic: str = "spe", n: int = 3) -> list[str]:
+        """The ``n`` variables contributing most to ``statistic`` ("spe" or "t2") of a batch."""
+        i = self.batch_ids.index(batch_id)
+        values = (
+            self.spe_contributions[i] if statistic == "spe" else np.abs(self.t2_contributions[i])
+        )
+        return [self.variables[j] for j in np.argsort(values)[::-1][:n]]
+
+
+class _BatchModel:
+    """What MPCA and MPLS share."""
+
+    model_: PCA | PLS
+    batch_ids_: tuple[str, ...]
+    variables_: tuple[str, ...]
+    units_: dict[str, str]
+    n_samples_: int
+    axis_: np.ndarray
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise MonitoringInputError(
+                f"this {type(self).__name__} is not fitted yet: call fit first."
+            )
+
+    def _unfold_training(self, data: AlignedBatches | np.ndarray, n_components: int) -> np.ndarray:
+        aligned = as_aligned(data)
+        n_batches, N, J = aligned.values.shape
+        if n_batches < n_components + 2:
+            raise MonitoringInputError(
+                f"too few batches ({n_batches}) for {n_components} components: at least "
+                f"{n_components + 2} are needed."
+            )
+        values = aligned.values
+        for j, name in enumerate(aligned.variables):
+            column = values[:, :, j]
+            if np.isnan(column).all():
+                raise MonitoringInputError(f"variable {name!r} has no observed value in any batch.")
+            if np.nanmax(column) == np.nanmin(column):
+                raise MonitoringInputError(
+                    f"variable {name!r} is constant in every batch and carries no information; "
+                    "remove it."
+                )
+        self.batch_ids_ = tuple(aligned.batch_ids)
+        self.variables_ = tuple(aligned.variables)
+        self.units_ = dict(aligned.units)
+        self.n_samples_ = N
+        self.axis_ = np.asarray(aligned.axis, dtype=float)
+        self._column_names = [f"{name}@{n}" for n in range(N) for name in aligned.variables]
+        return values.reshape(n_batches, N * J)
+
+    def unfold(self, data: AlignedBatches | np.ndarray) -> np.ndarray:
+        """Unfold new aligned batches ``(I, N, J)`` to ``(I, N·J)`` after checking their shape."""
+        self._check_fitted()
+        values = (
+            as_aligned(data).values if isinstance(data, AlignedBatches) else np.asarray(data, float)
+        )
+        if values.ndim == 2:
+            values = values[np.newaxis]
+        J = len(self.variables_)
+        if values.ndim != 3 or values.shape[1:] != (self.n_samples_, J):
+            raise MonitoringInputError(
+                f"batches must have shape (batches, {self.n_samples_} samples, {J} variables) like "
+                f"the training batches; got {values.shape}. Align them to the model's axis first."
+            )
+        return values.reshape(values.shape[0], -1)
+
+    @property
+    def scores_(self) -> np.ndarray:
+        """Training batch scores ``(I, A)``."""
+        self._check_fitted()
+        return self.model_.scores_
+
+    @property
+    def t2_(self) -> np.ndarray:
+        """Training T² per batch."""
+        self._check_fitted()
+        return self.model_.t2_
+
+    @property
+    def spe_(self) -> np.ndarray:
+        """Training SPE per batch."""
+        self._check_fitted()
+        return self.model_.spe_
+
+    @property
+    def loadings_(self) -> np.ndarray:
+        """Loadings reshaped to ``(N, J, A)``: the loading of variable j at sample n."""
+        self._check_fitted()
+        return self.model_.loadings_.reshape(self.n_samples_, len(self.variables_), -1)
+
+    @property
+    def n_components_(self) -> int:
+        """Number of components."""
+        self._check_fitted()
+        return int(self.model_.scores_.shape[1])
+
+    def transform(self, data: AlignedBatches | np.ndarray) -> np.ndarray:
+        """Scores ``(I, A)`` of completed aligned batches."""
+        return self.model_.transform(self.unfold(data))
+
+    def t2(self, data: AlignedBatches | np.ndarray) -> np.ndarray:
+        """Hotelling's T² of completed aligned batches."""
+        return self.model_.t2(self.unfold(data))
+
+    def spe(self, data: AlignedBatches | np.ndarray) -> np.ndarray:
+        """SPE of completed aligned batches."""
+        return self.model_.spe(self.unfold(data))
+
+    def t2_limit(self, confidence: float = 0.95, kind: T2LimitKind = "new") -> float:
+        """T² limit at ``confidence`` (see :func:`.limits.t2_limit`)."""
+        self._check_fitted()
+        return self.model_.t2_limit(confidence, kind)
+
+    def spe_limit(self, confidence: float = 0.95, method: SpeLimitMethod = "box") -> float:
+        """SPE limit at ``confidence`` by ``"box"``, ``"jackson-mudholkar"`` or ``"empirical"``."""
+        self._check_fitted()
+        return self.model_.spe_limit(confidence, method)
+
+    def contributions(
+        self, data: AlignedBatches | np.ndarray, statistic: str = "spe"
+    ) -> np.ndarray:
+        """Contributions ``(I, N, J)`` of each variable at each aligned sample.
+
+        ``statistic``: ``"spe"`` (squared residuals; they sum to SPE) or ``"t2"`` (signed;
+        they sum to T²).
+        """
+        X = self.unfold(data)
+        if statistic == "spe":
+            values = self.model_.spe_contributions(X)
+        elif statistic == "t2":
+            values = self.model_.t2_contributions(X)
+        else:
+            raise MonitoringInputError(f"statistic must be 'spe' or 't2'; got {statistic!r}.")
+        return values.reshape(X.shape[0], self.n_samples_, len(self.variables_))
+
+    def variable_contributions(
+        self, data: AlignedBatches | np.ndarray, statistic: str = "spe"
+    ) -> np.ndarray:
+        """Contributions ``(I, J)`` of each variable summed over the batch duration."""
+        return self.contributions(data, statistic).sum(axis=1)
+
+    def score_batches(
+        self,
+        data: AlignedBatches | np.ndarray,
+        confidence: float = 0.95,
+        spe_method: SpeLimitMethod = "box",
+        batch_ids: Sequence[str] | None = None,
+    ) -> BatchScores:
+        """T², SPE, limits and per-variable contributions of completed aligned batches.
+
+        Parameters
+        ----------
+        data : AlignedBatches or numpy.ndarray (I, N, J)
+            Batches aligned to the model's axis.
+        confidence : float
+            Confidence level of the limits.
+        spe_method : {"box", "jackson-mudholkar", "empirical"}
+            SPE limit method.
+        batch_ids : sequence of str, optional
+            Names for the batches when ``data`` is a plain array.
+        """
+        check_confidence(confidence)
+        X = self.unfold(data)
+        if isinstance(data, AlignedBatches):
+            ids = tuple(data.batch_ids)
+        elif batch_ids is not None:
+            ids = tuple(str(b) for b in batch_ids)
+        else:
+            ids = tuple(f"batch{i + 1}" for i in range(X.shape[0]))
+        if len(ids) != X.shape[0]:
+            raise MonitoringInputError(f"{len(ids)} batch ids for {X.shape[0]} batches.")
+        model = self.model_
+        Xs = model.preprocess(X)
+        from .latent import project_scores
+
+        scores = project_scores(Xs, model._weights, model.loadings_, sequential=model.sequential_)
+        residuals = np.nan_to_num(Xs - scores @ model.loadings_.T)
+        spe_cells = residuals * residuals
+        factors = (scores / model.score_sd_**2) @ model.direct_weights_.T
+        t2_cells = np.nan_to_num(Xs) * factors
+        shape = (X.shape[0], self.n_samples_, len(self.variables_))
+        return BatchScores(
+            batch_ids=ids,
+            variables=self.variables_,
+            scores=scores,
+            t2=np.sum((scores / model.score_sd_) ** 2, axis=1),
+            spe=spe_cells.sum(axis=1),
+            t2_limit=self.t2_limit(confidence),
+            spe_limit=self.spe_limit(confidence, spe_method),
+            confidence=confidence,
+            t2_contributions=t2_cells.reshape(shape).sum(axis=1),
+            spe_contributions=spe_cells.reshape(shape).sum(axis=1),
+        )
+
+
+class MPCA(_BatchModel):
+    """Multiway (batch-wise unfolded) PCA for monitoring completed batches.
+
+    Parameters
+    ----------
+    n_components : int
+        Number of components.
+    scale : bool
+        Scale each unfolded column to unit sample variance (default) or only centre.
+    algorithm : {"auto", "nipals", "eig"}
+        See :class:`.latent.PCA`; missing values are handled by NIPALS.
+
+    Examples
+    --------
+    >>> aligned = align_linear(read_batch_file("batches.csv"), n_samples=100)
+    >>> model = MPCA(n_components=3).fit(aligned)
+    >>> result = model.score_batches(new_aligned, confidence=0.99)
+    >>> result.flagged, result.top_variables(result.flagged[0])
+    """
+
+    def __init__(self, n_components: int, *, scale: bool = True, algorithm: str = "auto") -> None:
+        self.n_components = n_components
+        self.scale = scale
+        self.algorithm = algorithm
+
+    def fit(self, data: AlignedBatches | np.ndarray) -> MPCA:
+        """Fit the model to aligned reference batches ``(I, N, J)``."""
+        X = self._unfold_training(data, int(self.n_components))
+        self.model_ = PCA(
+            self.n_components, scale=self.scale, algorithm=self.algorithm, allow_constant=True
+        ).fit(X, self._column_names)
+        return self
+
+
+class MPLS(_BatchModel):
+    """Multiway (batch-wise unfolded) PLS: trajectories → end-of-batch quality.
+
+    Parameters
+    ----------
+    n_components : int
+        Number of components.
+    scale : bool
+        Autoscale the unfolded columns and the responses.
+    """
+
+    def __init__(self, n_components: int, *, scale: bool = True) -> None:
+        self.n_components = n_components
+        self.scale = scale
+
+    def fit(
+        self,
+        data: AlignedBatches | np.ndarray,
+        Y: object,
+        response_names: Sequence[str] | None = None,
+    ) -> MPLS:
+        """Fit to aligned batches ``(I, N, J)`` and their responses ``Y`` ``(I,)`` or ``(I, M)``."""
+        X = self._unfold_training(data, int(self.n_components))
+        self.model_ = PLS(self.n_components, scale=self.scale, allow_constant=True).fit(
+            X, Y, self._column_names, response_names
+        )
+        return self
+
+    def predict(self, data: AlignedBatches | np.ndarray) -> np.ndarray:
+        """Predicted responses ``(I, M)`` of completed aligned batches."""
+        model = self.model_
+        assert isinstance(model, PLS)
+        return model.predict(self.unfold(data))
