@@ -102,7 +102,9 @@ def _stdout_silenced() -> Iterator[None]:
 
 def highs_version() -> str:
     """Version string of the HiGHS library in use."""
-    return f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
+    return (
+        f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
+    )
 
 
 def solve_milp(
@@ -175,9 +177,10 @@ def solve_milp(
     has_solution = info.primal_solution_status == 2
     values = np.asarray(highs.getSolution().col_value, dtype=np.float64) if has_solution else None
     objective = float(info.objective_function_value) if has_solution else None
+    bound: float | None
     if any(model.col_integer):
-        bound = float(info.mip_dual_bound)
-        bound = bound if math.isfinite(bound) else None
+        dual_bound = float(info.mip_dual_bound)
+        bound = dual_bound if math.isfinite(dual_bound) else None
     else:
         bound = objective if model_status == highspy.HighsModelStatus.kOptimal else None
 

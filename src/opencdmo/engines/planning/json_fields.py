@@ -140,7 +140,9 @@ def array(value: Any, path: str, min_items: int = 0) -> list[Any]:
     if not isinstance(value, list):
         raise InstanceError(path, f"must be an array, got {type_name(value)}")
     if len(value) < min_items:
-        raise InstanceError(path, f"must have at least {min_items} entr{'y' if min_items == 1 else 'ies'}")
+        raise InstanceError(
+            path, f"must have at least {min_items} entr{'y' if min_items == 1 else 'ies'}"
+        )
     return value
 
 
@@ -159,7 +161,9 @@ def conventions(value: Any, path: str, expected: dict[str, Any]) -> None:
     for key, wanted in expected.items():
         got = block[key]
         if type(got) is not type(wanted) or got != wanted:
-            raise InstanceError(join(path, key), f"must be {json.dumps(wanted)}, got {json.dumps(got)}")
+            raise InstanceError(
+                join(path, key), f"must be {json.dumps(wanted)}, got {json.dumps(got)}"
+            )
 
 
 T = TypeVar("T")

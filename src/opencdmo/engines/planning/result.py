@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 RESULT_FORMAT = "opencdmo-result/1"
 
 
-class SolveStatus(str, Enum):
+class SolveStatus(StrEnum):
     """Outcome of a solve, as defined by the ``opencdmo-result/1`` format."""
 
     OPTIMAL = "optimal"
@@ -19,7 +19,7 @@ class SolveStatus(str, Enum):
     TIME_LIMIT = "time_limit"
 
 
-class Sense(str, Enum):
+class Sense(StrEnum):
     """Direction of optimisation."""
 
     MAXIMISE = "maximise"

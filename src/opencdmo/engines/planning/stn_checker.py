@@ -35,7 +35,9 @@ def check_stn_solution(
     dt_h = problem.dt_h
     violations: list[str] = []
     delta = {state.name: [0.0] * (n_steps + 1) for state in problem.states}
-    busy: dict[str, list[str | None]] = {unit.name: [None] * (n_steps + 1) for unit in problem.units}
+    busy: dict[str, list[str | None]] = {
+        unit.name: [None] * (n_steps + 1) for unit in problem.units
+    }
     fixed_costs = 0.0
     variable_costs = 0.0
     for index, batch in enumerate(solution.batches):
@@ -86,7 +88,9 @@ def check_stn_solution(
         for step in range(n_steps + 1):
             level += delta[state.name][step]
             if level < -tol:
-                violations.append(f"state {state.name}: negative inventory {level:g} kg at step {step}")
+                violations.append(
+                    f"state {state.name}: negative inventory {level:g} kg at step {step}"
+                )
             if state.capacity_kg is not None and level > state.capacity_kg + tol:
                 violations.append(
                     f"state {state.name}: inventory {level:g} kg above capacity "
@@ -105,7 +109,11 @@ def check_stn_solution(
         ("variable_costs", solution.variable_costs, variable_costs),
     ):
         if not objective_matches(reported_part, recomputed):
-            violations.append(f"breakdown {label}: reported {reported_part:g}, recomputed {recomputed:g}")
-    if objective is not None and not (math.isfinite(objective) and objective_matches(objective, profit)):
+            violations.append(
+                f"breakdown {label}: reported {reported_part:g}, recomputed {recomputed:g}"
+            )
+    if objective is not None and not (
+        math.isfinite(objective) and objective_matches(objective, profit)
+    ):
         violations.append(f"objective: reported {objective:g}, recomputed {profit:g}")
     return CheckReport(objective=profit, violations=tuple(violations))

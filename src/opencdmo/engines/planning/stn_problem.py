@@ -164,13 +164,15 @@ class StnProblem:
         v.unique_names((u.name for u in self.units), "units")
         state_names = {s.name for s in self.states}
         for t_index, task in enumerate(self.tasks):
-            for key, flows in (("inputs", task.inputs), ("outputs", task.outputs)):
-                for f_index, flow in enumerate(flows):
-                    v.require(
-                        flow.state in state_names,
-                        f"tasks[{t_index}].{key}[{f_index}].state",
-                        f"unknown state {flow.state!r}",
-                    )
+            flows: list[tuple[str, int, str]] = [
+                ("inputs", n, item.state) for n, item in enumerate(task.inputs)
+            ] + [("outputs", n, item.state) for n, item in enumerate(task.outputs)]
+            for key, f_index, state in flows:
+                v.require(
+                    state in state_names,
+                    f"tasks[{t_index}].{key}[{f_index}].state",
+                    f"unknown state {state!r}",
+                )
             for o_index, output in enumerate(task.outputs):
                 v.grid_steps(
                     output.release_after_h,
@@ -190,7 +192,9 @@ class StnProblem:
                 runnable.add(unit_task.task)
         for t_index, task in enumerate(self.tasks):
             if task.name not in runnable:
-                raise InstanceError(f"tasks[{t_index}]", f"task {task.name!r} has no unit that can run it")
+                raise InstanceError(
+                    f"tasks[{t_index}]", f"task {task.name!r} has no unit that can run it"
+                )
 
     @cached_property
     def steps(self) -> int:

@@ -7,8 +7,7 @@ import time
 from dataclasses import dataclass
 
 from opencdmo.engines.planning.highs_model import LinearModel, highs_version, solve_milp
-from opencdmo.engines.planning.result import Result, SolverInfo, SolveStatus, relative_gap
-from opencdmo.engines.planning.result import Sense
+from opencdmo.engines.planning.result import Result, Sense, SolverInfo, SolveStatus, relative_gap
 from opencdmo.engines.planning.stn_problem import StnProblem
 from opencdmo.engines.planning.stn_solution import StnBatch, StnSolution
 
@@ -49,9 +48,7 @@ def solve_stn(
     """
     started = time.perf_counter()
     model, starts, inventory_cols = _build(problem)
-    outcome = solve_milp(
-        model, maximise=True, time_limit_s=time_limit, threads=threads, seed=seed
-    )
+    outcome = solve_milp(model, maximise=True, time_limit_s=time_limit, threads=threads, seed=seed)
     solution = None
     objective = None
     if outcome.values is not None:
@@ -152,13 +149,17 @@ def _extract(problem: StnProblem, starts: list[_Start], values: list[float]) -> 
         unit_task = next(
             ut for ut in problem.unit_by_name[start.unit].tasks if ut.task == start.task
         )
-        size = min(max(round(values[start.b_col], _SIZE_DECIMALS), unit_task.bmin_kg), unit_task.bmax_kg)
+        size = min(
+            max(round(values[start.b_col], _SIZE_DECIMALS), unit_task.bmin_kg), unit_task.bmax_kg
+        )
         if size == 0.0 and unit_task.fixed_cost == 0.0:
             continue
         task = problem.task_by_name[start.task]
         duration = problem.task_steps(task)
         batches.append(
-            StnBatch(start.task, start.unit, start.step * dt_h, (start.step + duration) * dt_h, size)
+            StnBatch(
+                start.task, start.unit, start.step * dt_h, (start.step + duration) * dt_h, size
+            )
         )
         fixed_costs += unit_task.fixed_cost
         variable_costs += unit_task.variable_cost_per_kg * size

@@ -56,7 +56,8 @@ def unique_names(names: Iterable[str], list_path: str, key: str = "name") -> Non
     """Require every name of a list to be distinct; the error names the second occurrence."""
     seen: set[str] = set()
     for index, item in enumerate(names):
-        require(item not in seen, f"{list_path}[{index}].{key}", f"duplicate name {item!r}")
+        path = f"{list_path}[{index}].{key}" if key else f"{list_path}[{index}]"
+        require(item not in seen, path, f"duplicate name {item!r}")
         seen.add(item)
 
 

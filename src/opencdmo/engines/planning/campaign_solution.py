@@ -1,0 +1,102 @@
+"""A campaign plan: suite assignments per period and product flows per period."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from opencdmo.engines.planning.result import GanttBar
+
+
+@dataclass(frozen=True)
+class SuiteCampaign:
+    """A suite making a product in a period.
+
+    Attributes
+    ----------
+    suite, period, product
+        Where, when (period number from 1) and what.
+    days
+        Days spent in the period [``CT``, ``FT``].
+    new_campaign
+        A new campaign starts here [``Z``, ``X``]; pays the changeover cost.
+    lead_time
+        The lead time applies [``Z`` for USP, ``W`` for DSP].
+    batches
+        Batches made [``CP``, ``FP``].
+    """
+
+    suite: str
+    period: int
+    product: str
+    days: float
+    new_campaign: bool
+    lead_time: bool
+    batches: int
+
+
+@dataclass(frozen=True)
+class ProductPeriod:
+    """Sales, waste, end-of-period inventories and backlog of a product in a period (batches)."""
+
+    product: str
+    period: int
+    sales_batches: float
+    usp_waste_batches: float
+    dsp_waste_batches: float
+    usp_inventory_batches: float
+    dsp_inventory_batches: float
+    backlog_batches: float
+
+
+@dataclass(frozen=True)
+class CampaignSolution:
+    """A plan with its objective parts (money)."""
+
+    campaigns: tuple[SuiteCampaign, ...]
+    products: tuple[ProductPeriod, ...]
+    period_length_d: float
+    sales_revenue: float
+    production_cost: float
+    changeover_cost: float
+    storage_cost: float
+    backlog_cost: float
+    waste_cost: float
+
+    @property
+    def profit(self) -> float:
+        """Sales revenue less all costs (money)."""
+        return self.sales_revenue - (
+            self.production_cost
+            + self.changeover_cost
+            + self.storage_cost
+            + self.backlog_cost
+            + self.waste_cost
+        )
+
+    def breakdown(self) -> dict[str, float]:
+        """Objective parts as in ``opencdmo-result/1`` §4.4."""
+        return {
+            "sales_revenue": self.sales_revenue,
+            "production_cost": self.production_cost,
+            "changeover_cost": self.changeover_cost,
+            "storage_cost": self.storage_cost,
+            "backlog_cost": self.backlog_cost,
+            "waste_cost": self.waste_cost,
+        }
+
+    def schedule_document(self) -> dict[str, Any]:
+        """The ``schedule`` object of the result document."""
+        return {
+            "campaigns": [asdict(c) for c in self.campaigns],
+            "products": [asdict(p) for p in self.products],
+        }
+
+    def gantt(self) -> list[GanttBar]:
+        """One bar per suite and period, from the period start (days from the plan start)."""
+        bars = []
+        for c in sorted(self.campaigns, key=lambda c: (c.suite, c.period)):
+            start_d = (c.period - 1) * self.period_length_d
+            label = f"{c.product} ({c.batches} batches{', new' if c.new_campaign else ''})"
+            bars.append(GanttBar(c.suite, start_d, start_d + c.days, label))
+        return bars

@@ -1,0 +1,348 @@
+"""The Lakhdar et al. (2005) campaign-planning MILP of ``lakhdar2005-model.md`` on HiGHS."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from opencdmo.engines.planning.campaign_problem import CampaignProblem, Stage
+from opencdmo.engines.planning.campaign_solution import (
+    CampaignSolution,
+    ProductPeriod,
+    SuiteCampaign,
+)
+from opencdmo.engines.planning.highs_model import LinearModel, highs_version, solve_milp
+from opencdmo.engines.planning.result import Result, Sense, SolverInfo, SolveStatus, relative_gap
+
+_DECIMALS = 9
+
+
+@dataclass(frozen=True)
+class _Assignment:
+    """Columns of suite ``suite`` making ``product`` in ``period``.
+
+    ``start`` is ``Z``/``X``; ``lead`` is ``Z`` for USP and ``W`` for DSP.
+    """
+
+    suite: str
+    stage: Stage
+    product: str
+    period: int
+    runs: int
+    start: int
+    lead: int
+    days: int
+    batches: int
+
+
+@dataclass(frozen=True)
+class _Flows:
+    """Columns of one product in one period."""
+
+    sales: int
+    usp_waste: int
+    dsp_waste: int
+    usp_inventory: int
+    dsp_inventory: int
+    backlog: int
+
+
+def solve_campaign(
+    problem: CampaignProblem, *, time_limit: float = 600.0, threads: int = 1, seed: int = 0
+) -> Result[CampaignSolution]:
+    """Solve a campaign-planning instance to optimality (or until the time limit).
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    time_limit
+        Wall-clock limit in seconds.
+    threads
+        Threads HiGHS may use.
+    seed
+        HiGHS random seed.
+
+    Returns
+    -------
+    Result[CampaignSolution]
+        Status, profit (money), upper bound, gap, time and the plan.
+    """
+    started = time.perf_counter()
+    model, assignments, flows = _build(problem)
+    outcome = solve_milp(model, maximise=True, time_limit_s=time_limit, threads=threads, seed=seed)
+    solution = None
+    objective = None
+    if outcome.values is not None:
+        solution = _extract(problem, assignments, flows, [float(x) for x in outcome.values])
+        objective = solution.profit
+    return Result(
+        problem="campaign",
+        instance_id=problem.id,
+        status=outcome.status,
+        objective=objective,
+        bound=None if outcome.status is SolveStatus.INFEASIBLE else outcome.bound,
+        gap=relative_gap(objective, outcome.bound, Sense.MAXIMISE),
+        wall_s=time.perf_counter() - started,
+        solver=SolverInfo(
+            name="HiGHS",
+            version=highs_version(),
+            threads=threads,
+            time_limit_s=time_limit,
+            seed=seed,
+            mip_rel_gap=0.0,
+            nodes=outcome.nodes,
+        ),
+        solution=solution,
+    )
+
+
+def _batch_upper_bound(rate: float, lead_d: float, max_days: float) -> float:
+    """Most batches a suite can make of a product in one period (valid bound for ``CP``/``FP``)."""
+    return math.floor(
+        max(rate * max_days, 1.0 + rate * (max_days - lead_d), 1.0 - rate * lead_d) + 1e-9
+    )
+
+
+def _add_valid_inequalities(
+    model: LinearModel, item: _Assignment, rate_times_lead: float, changeover_cost: float
+) -> None:
+    """Cuts that remove no optimal plan but tighten the relaxation.
+
+    - A lead time on an idle suite would make ``1 − rate·lead`` batches from zero days; when that
+      is negative the combination is infeasible, so ``lead ≤ runs``.
+    - A new DSP campaign on an idle suite only costs its changeover fee (and can only force a
+      lead time, which an idle suite cannot take), so with a non-negative fee ``X ≤ U`` keeps
+      every optimum.
+    """
+    if 1.0 - rate_times_lead < -1e-9:
+        model.add_row(-math.inf, 0.0, [item.lead, item.runs], [1.0, -1.0])
+    if item.stage is Stage.DSP and changeover_cost >= 0.0:
+        model.add_row(-math.inf, 0.0, [item.start, item.runs], [1.0, -1.0])
+
+
+def _build(
+    problem: CampaignProblem,
+) -> tuple[LinearModel, list[_Assignment], dict[tuple[str, int], _Flows]]:
+    model = LinearModel()
+    assignments: list[_Assignment] = []
+    by_key: dict[tuple[str, str, int], _Assignment] = {}
+    length_d = problem.period_length_d
+    for suite in problem.suites:
+        for product_name in suite.products:
+            product = problem.product_by_name[product_name]
+            data = product.stage(suite.stage)
+            max_days = min(data.campaign_max_d, length_d)
+            cost = product.production_cost_per_batch
+            for period in problem.periods:
+                runs = model.add_var(0.0, 1.0, integer=True)
+                start = model.add_var(0.0, 1.0, -product.changeover_cost_per_campaign, integer=True)
+                lead = start if suite.stage is Stage.USP else model.add_var(0.0, 1.0, integer=True)
+                days = model.add_var(0.0, max(0.0, data.campaign_max_d))
+                ub = _batch_upper_bound(
+                    data.rate_batches_per_d, data.lead_time_d, max(max_days, 0.0)
+                )
+                batches = model.add_var(0.0, ub, -cost, integer=True)
+                item = _Assignment(
+                    suite.name, suite.stage, product_name, period, runs, start, lead, days, batches
+                )
+                assignments.append(item)
+                by_key[suite.name, product_name, period] = item
+                rate = data.rate_batches_per_d
+                model.add_row(
+                    0.0,
+                    0.0,
+                    [batches, days, lead],
+                    [1.0, -rate, -(1.0 - rate * data.lead_time_d)],
+                )
+                _add_valid_inequalities(
+                    model, item, rate * data.lead_time_d, product.changeover_cost_per_campaign
+                )
+                previous = by_key.get((suite.name, product_name, period - 1))
+                if previous is None:
+                    model.add_row(0.0, math.inf, [start, runs], [1.0, -1.0])
+                else:
+                    model.add_row(0.0, math.inf, [start, runs, previous.runs], [1.0, -1.0, 1.0])
+                model.add_row(0.0, math.inf, [days, runs], [1.0, -data.campaign_min_d])
+                model.add_row(-math.inf, 0.0, [days, runs], [1.0, -data.campaign_max_d])
+        for period in problem.periods:
+            items = [by_key[suite.name, p, period] for p in suite.products]
+            if not items:
+                continue
+            model.add_row(-math.inf, 1.0, [a.runs for a in items], [1.0] * len(items))
+            model.add_row(-math.inf, length_d, [a.days for a in items], [1.0] * len(items))
+            if suite.stage is Stage.DSP and problem.single_dsp_lead_time_per_suite_and_period:
+                model.add_row(-math.inf, 1.0, [a.lead for a in items], [1.0] * len(items))
+
+    usp_count = len(problem.usp_suites)
+    for item in assignments:
+        if item.stage is not Stage.DSP:
+            continue
+        usp_starts = [
+            by_key[s.name, item.product, item.period].start
+            for s in problem.usp_suites
+            if (s.name, item.product, item.period) in by_key
+        ]
+        model.add_row(
+            -1.0,
+            math.inf,
+            [item.lead, *usp_starts, item.start],
+            [1.0, *([-1.0 / usp_count] * len(usp_starts)), -1.0],
+        )
+        # The same trigger per USP suite: identical on 0/1 values, tighter in the relaxation.
+        for col in usp_starts:
+            model.add_row(-1.0, math.inf, [item.lead, col, item.start], [1.0, -1.0, -1.0])
+
+    flows: dict[tuple[str, int], _Flows] = {}
+    for product in problem.products:
+        for period in problem.periods:
+            flows[product.name, period] = _Flows(
+                sales=model.add_var(0.0, math.inf, product.sales_price_per_batch),
+                usp_waste=model.add_var(0.0, math.inf, -product.waste_cost_per_batch),
+                dsp_waste=model.add_var(0.0, math.inf, -product.waste_cost_per_batch),
+                usp_inventory=model.add_var(
+                    0.0,
+                    product.usp.storage_capacity_batches,
+                    -product.usp.storage_cost_per_batch_period,
+                ),
+                dsp_inventory=model.add_var(
+                    0.0,
+                    product.dsp.storage_capacity_batches,
+                    -product.dsp.storage_cost_per_batch_period,
+                ),
+                backlog=model.add_var(0.0, math.inf, -product.backlog_penalty_per_batch_period),
+            )
+    for product in problem.products:
+        usp_items = {
+            t: [
+                a
+                for a in assignments
+                if a.product == product.name and a.period == t and a.stage is Stage.USP
+            ]
+            for t in problem.periods
+        }
+        dsp_items = {
+            t: [
+                a
+                for a in assignments
+                if a.product == product.name and a.period == t and a.stage is Stage.DSP
+            ]
+            for t in problem.periods
+        }
+        inverse_yield = 1.0 / product.dsp_batches_per_usp_batch
+        for period in problem.periods:
+            now = flows[product.name, period]
+            before = flows.get((product.name, period - 1))
+            made = [a.batches for a in usp_items[period]]
+            purified = [a.batches for a in dsp_items[period]]
+            crude_cols = [now.usp_inventory, *made, *purified, now.usp_waste]
+            crude_vals = [1.0, *([-1.0] * len(made)), *([inverse_yield] * len(purified)), 1.0]
+            final_cols = [now.dsp_inventory, *purified, now.sales, now.dsp_waste]
+            final_vals = [1.0, *([-1.0] * len(purified)), 1.0, 1.0]
+            backlog_cols = [now.backlog, now.sales]
+            backlog_vals = [1.0, 1.0]
+            if before is not None:
+                crude_cols.append(before.usp_inventory)
+                crude_vals.append(-1.0)
+                final_cols.append(before.dsp_inventory)
+                final_vals.append(-1.0)
+                backlog_cols.append(before.backlog)
+                backlog_vals.append(-1.0)
+            model.add_row(0.0, 0.0, crude_cols, crude_vals)
+            model.add_row(0.0, 0.0, final_cols, final_vals)
+            due = problem.demand_batches(product.name, period)
+            model.add_row(due, due, backlog_cols, backlog_vals)
+            crude_window = range(
+                period + 1, min(period + product.usp.shelf_life_periods, problem.period_count) + 1
+            )
+            later_dsp = [a.batches for t in crude_window for a in dsp_items[t]]
+            model.add_row(
+                -math.inf, 0.0, [now.usp_inventory, *later_dsp], [1.0, *([-1.0] * len(later_dsp))]
+            )
+            final_window = range(
+                period + 1, min(period + product.dsp.shelf_life_periods, problem.period_count) + 1
+            )
+            later_sales = [flows[product.name, t].sales for t in final_window]
+            model.add_row(
+                -math.inf,
+                0.0,
+                [now.dsp_inventory, *later_sales],
+                [1.0, *([-1.0] * len(later_sales))],
+            )
+    return model, assignments, flows
+
+
+def _extract(
+    problem: CampaignProblem,
+    assignments: list[_Assignment],
+    flows: dict[tuple[str, int], _Flows],
+    values: list[float],
+) -> CampaignSolution:
+    campaigns: list[SuiteCampaign] = []
+    made = dict.fromkeys(flows, 0)
+    purified = dict.fromkeys(flows, 0)
+    production = 0.0
+    changeovers = 0.0
+    for item in assignments:
+        if values[item.runs] < 0.5:
+            continue
+        product = problem.product_by_name[item.product]
+        data = product.stage(item.stage)
+        batches = round(values[item.batches])
+        lead = values[item.lead] > 0.5
+        new = values[item.start] > 0.5
+        days = (batches - lead) / data.rate_batches_per_d + (data.lead_time_d if lead else 0.0)
+        campaigns.append(
+            SuiteCampaign(
+                item.suite, item.period, item.product, round(days, _DECIMALS), new, lead, batches
+            )
+        )
+        production += product.production_cost_per_batch * batches
+        changeovers += product.changeover_cost_per_campaign if new else 0.0
+        counter = made if item.stage is Stage.USP else purified
+        counter[item.product, item.period] += batches
+    rows: list[ProductPeriod] = []
+    sales_revenue = storage = backlog_cost = waste = 0.0
+    for product in problem.products:
+        crude = final = backlog = 0.0
+        for period in problem.periods:
+            cols = flows[product.name, period]
+            sales = _clean(values[cols.sales])
+            usp_waste = _clean(values[cols.usp_waste])
+            dsp_waste = _clean(values[cols.dsp_waste])
+            key = (product.name, period)
+            crude = _clean(
+                crude + made[key] - purified[key] / product.dsp_batches_per_usp_batch - usp_waste
+            )
+            final = _clean(final + purified[key] - sales - dsp_waste)
+            backlog = _clean(backlog + problem.demand_batches(product.name, period) - sales)
+            rows.append(
+                ProductPeriod(
+                    product.name, period, sales, usp_waste, dsp_waste, crude, final, backlog
+                )
+            )
+            sales_revenue += product.sales_price_per_batch * sales
+            storage += (
+                product.usp.storage_cost_per_batch_period * crude
+                + product.dsp.storage_cost_per_batch_period * final
+            )
+            backlog_cost += product.backlog_penalty_per_batch_period * backlog
+            waste += product.waste_cost_per_batch * (usp_waste + dsp_waste)
+    campaigns.sort(key=lambda c: (c.period, c.suite))
+    return CampaignSolution(
+        campaigns=tuple(campaigns),
+        products=tuple(rows),
+        period_length_d=problem.period_length_d,
+        sales_revenue=sales_revenue,
+        production_cost=production,
+        changeover_cost=changeovers,
+        storage_cost=storage,
+        backlog_cost=backlog_cost,
+        waste_cost=waste,
+    )
+
+
+def _clean(value: float) -> float:
+    rounded = round(value, _DECIMALS)
+    return 0.0 if rounded == 0.0 else rounded

@@ -1,0 +1,156 @@
+"""``opencdmo plan``: solve a planning instance file and print an ``opencdmo-result/1`` document.
+
+The result document goes to stdout and nothing else does; progress and the checker's verdict
+go to stderr. Exit status: 0 when a document was printed (whatever its status), 2 when the
+instance was rejected, 1 for any other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from opencdmo.engines.planning.errors import InstanceError
+from opencdmo.engines.planning.problem_kinds import PROBLEM_KINDS, ProblemKind
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_REJECTED = 2
+
+
+@dataclass(frozen=True)
+class _Options:
+    kind: ProblemKind
+    file: str
+    time_limit: float
+    threads: int
+    seed: int
+    check: bool
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opencdmo plan",
+        description="Solve a planning instance and print an opencdmo-result/1 document on stdout.",
+    )
+    commands = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
+    for kind in PROBLEM_KINDS.values():
+        sub = commands.add_parser(kind.name, help=kind.help, description=kind.help)
+        sub.add_argument("file", metavar="FILE", help=kind.file_help)
+        sub.add_argument(
+            "--time-limit",
+            type=_positive_float,
+            default=600.0,
+            metavar="SECONDS",
+            help="wall-clock limit of the solver (default 600)",
+        )
+        sub.add_argument(
+            "--threads",
+            type=_positive_int,
+            default=1,
+            metavar="N",
+            help="solver threads (default 1, for reproducible timings)",
+        )
+        sub.add_argument("--seed", type=int, default=0, help="solver random seed (default 0)")
+        sub.add_argument(
+            "--no-check",
+            dest="check",
+            action="store_false",
+            help="skip the independent solution check (reported on stderr)",
+        )
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {text}")
+    return value
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send anything a solver library writes to file descriptor 1 to stderr instead."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _log(message: str) -> None:
+    print(f"opencdmo plan: {message}", file=sys.stderr, flush=True)
+
+
+def _run(options: _Options, write: Callable[[str], Any]) -> int:
+    started = time.perf_counter()
+    try:
+        problem = options.kind.read(options.file)
+    except InstanceError as error:
+        _log(f"rejected: {error}")
+        return EXIT_REJECTED
+    _log(f"solving {options.file} ({options.kind.name}, time limit {options.time_limit:g} s)")
+    with _stdout_to_stderr():
+        result = options.kind.solve(
+            problem, time_limit=options.time_limit, threads=options.threads, seed=options.seed
+        )
+    result = dataclasses.replace(result, wall_s=time.perf_counter() - started)
+    _log(f"{result.status.value}: objective {result.objective}, bound {result.bound}")
+    if options.check and result.solution is not None:
+        report = options.kind.check(problem, result.solution, result.objective)
+        verdict = "passed" if report.ok else "FAILED: " + "; ".join(report.violations)
+        _log(f"independent check {verdict}")
+    write(json.dumps(result.document(), indent=1) + "\n")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``opencdmo plan KIND FILE [options]``.
+
+    Parameters
+    ----------
+    argv
+        Arguments after ``plan``; ``sys.argv[1:]`` when ``None``.
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
+    args = _parser().parse_args(argv)
+    options = _Options(
+        kind=PROBLEM_KINDS[args.kind],
+        file=args.file,
+        time_limit=args.time_limit,
+        threads=args.threads,
+        seed=args.seed,
+        check=args.check,
+    )
+    try:
+        return _run(options, sys.stdout.write)
+    except Exception as error:
+        _log(f"failed: {type(error).__name__}: {error}")
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
