@@ -22,10 +22,12 @@ def solved(problem: CampaignProblem) -> Any:
     """Solve, run the independent checker, and return the result."""
     result = solve(problem, time_limit=60)
     assert result.status is SolveStatus.OPTIMAL
-    assert result.solution is not None and result.objective is not None
+    assert result.solution is not None
+    assert result.objective is not None
     report = check_campaign_solution(problem, result.solution, result.objective)
     assert report.ok, report.violations
-    assert result.bound is not None and result.bound >= result.objective - 1e-6
+    assert result.bound is not None
+    assert result.bound >= result.objective - 1e-6
     return result
 
 

@@ -22,11 +22,13 @@ def solved(problem: StnProblem) -> tuple[float, Any]:
     """Solve, run the independent checker, and return the objective and the result."""
     result = solve(problem, time_limit=60)
     assert result.status is SolveStatus.OPTIMAL
-    assert result.solution is not None and result.objective is not None
+    assert result.solution is not None
+    assert result.objective is not None
     report = check_stn_solution(problem, result.solution, result.objective)
     assert report.ok, report.violations
     assert report.objective == pytest.approx(result.objective, abs=1e-6)
-    assert result.bound is not None and result.bound >= result.objective - 1e-6
+    assert result.bound is not None
+    assert result.bound >= result.objective - 1e-6
     return result.objective, result
 
 
@@ -95,7 +97,8 @@ def test_infeasible_instance_reports_infeasible() -> None:
     document["states"][0]["capacity_kg"] = 10
     result = solve(parse_stn(document), time_limit=10)
     assert result.status is SolveStatus.INFEASIBLE
-    assert result.objective is None and result.solution is None
+    assert result.objective is None
+    assert result.solution is None
     assert result.document()["schedule"] is None
 
 
@@ -136,7 +139,8 @@ def test_result_document_and_gantt() -> None:
     assert document["instance_id"] == "kondili_h10_unlimited_storage"
     assert set(document["schedule"]["inventory_kg"]) == {s["name"] for s in _kondili_states()}
     bars = result.gantt()
-    assert bars and all(bar.end > bar.start for bar in bars)
+    assert bars
+    assert all(bar.end > bar.start for bar in bars)
 
 
 def _kondili_states() -> list[dict[str, Any]]:
