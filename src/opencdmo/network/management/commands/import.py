@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,12 @@ def columns_help() -> str:
         lines.append(f"  {kind}:")
         for column in COLUMNS[kind]:
             mark = "*" if column.required else " "
-            lines.append(f"    {mark} {column.name:<27} {column.help}")
+            lines += textwrap.wrap(
+                column.help,
+                width=92,
+                initial_indent=f"    {mark} {column.name:<27} ",
+                subsequent_indent=" " * 34,
+            )
     lines += [
         "",
         "The first non-empty line names the columns. CSV files are UTF-8, separated by commas,",
@@ -53,6 +59,7 @@ class Command(BaseCommand):
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.formatter_class = _HelpFormatter
+        parser.description = textwrap.fill(self.help, width=92)
         parser.epilog = columns_help()
         return parser
 
