@@ -35,10 +35,10 @@ def test_pca_matches_reference_on_tennessee_eastman(te_train: np.ndarray) -> Non
 
 def test_pca_with_missing_values_matches_reference_nipals(te_train: np.ndarray) -> None:
     """With 5 % of cells missing, the NIPALS fit equals process-improve's to 1e-8."""
-    X = te_train.copy()
+    X = te_train[:120, :16].copy()
     X[np.random.default_rng(0).random(X.shape) < 0.05] = np.nan
-    ours = PCA(5).fit(X)
-    ref = _reference_pca(X, 5)
+    ours = PCA(4).fit(X)
+    ref = _reference_pca(X, 4)
     np.testing.assert_allclose(ours.scores_, ref.scores_.to_numpy(), atol=TOL)
     np.testing.assert_allclose(ours.spe_, ref.spe_.to_numpy()[:, -1] ** 2, rtol=TOL)
     np.testing.assert_allclose(ours.t2_, ref.hotellings_t2_.to_numpy()[:, -1], rtol=TOL)

@@ -316,6 +316,8 @@ class MPLS(_BatchModel):
         Autoscale the unfolded columns and the responses.
     """
 
+    model_: PLS
+
     def __init__(self, n_components: int, *, scale: bool = True) -> None:
         self.n_components = n_components
         self.scale = scale
@@ -335,6 +337,4 @@ class MPLS(_BatchModel):
 
     def predict(self, data: AlignedBatches | np.ndarray) -> np.ndarray:
         """Predicted responses ``(I, M)`` of completed aligned batches."""
-        model = self.model_
-        assert isinstance(model, PLS)
-        return model.predict(self.unfold(data))
+        return self.model_.predict(self.unfold(data))

@@ -491,6 +491,7 @@ class PLS(_LatentModel):
         self.y_scaler_ = Autoscaler.fit(Ya, scale=self.scale, names=self.response_names_)
         Xs = self.scaler_.transform(Xa)
         Ys = self.y_scaler_.transform(Ya)
+        self.y_train_scaled_ = Ys
         result = nipals_pls(Xs, Ys, A, self.tol, self.max_iter)
         self.sequential_ = bool(np.isnan(Xs).any())
         self.n_iterations_ = result.iterations

@@ -1,0 +1,86 @@
+"""Online monitoring of running nylon and dryer batches against batch-wise models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from opencdmo.engines.monitoring import MPCA, MPLS, BatchDataset, MonitoringInputError, align_linear
+from opencdmo.engines.monitoring.online import OnlineMonitor
+
+
+@pytest.fixture(scope="module")
+def nylon_reference(nylon: BatchDataset) -> np.ndarray:
+    """Linearly aligned nylon batches without the two known outliers (53 and 54)."""
+    return align_linear(nylon.drop(["53", "54"]), n_samples=100).values
+
+
+@pytest.mark.parametrize("method", ["tsr", "projection", "zero", "current"])
+def test_completed_batch_reaches_the_offline_t2(nylon_reference: np.ndarray, method: str) -> None:
+    """At the last sample every estimator gives the offline T² of the completed batch."""
+    model = MPCA(3).fit(nylon_reference)
+    monitor = OnlineMonitor(model, nylon_reference, method=method)
+    trace = monitor.trace(nylon_reference[4])
+    assert trace.t2[-1] == pytest.approx(model.t2(nylon_reference[4:5])[0], rel=1e-9)
+    assert trace.t2.shape == (100,)
+    assert trace.spe_limit.shape == (100,)
+
+
+def test_reference_batches_rarely_alarm(nylon_reference: np.ndarray) -> None:
+    """The 99 % time-varying SPE limits are exceeded by few reference samples."""
+    model = MPCA(3).fit(nylon_reference)
+    monitor = OnlineMonitor(model, nylon_reference, method="tsr", confidence=0.99)
+    rate = float(np.mean(monitor.reference_spe_ > monitor.spe_limit_))
+    assert rate < 0.03
+
+
+def test_drifting_batch_is_detected_after_the_fault(nylon_reference: np.ndarray) -> None:
+    """A sensor drift on one tag from sample 50 is detected within a few samples of it."""
+    model = MPCA(3).fit(nylon_reference)
+    monitor = OnlineMonitor(model, nylon_reference, method="tsr")
+    batch = nylon_reference[10].copy()
+    sd = nylon_reference[:, :, 3].std()
+    batch[50:, 3] += np.linspace(0.0, 2.0, 50) * sd
+    trace = monitor.trace(batch)
+    assert trace.first_alarm(run_length=3) is not None
+    assert trace.detection_delay(50, run_length=3) is not None
+    assert trace.detection_delay(50, run_length=3) <= 15
+    assert monitor.trace(nylon_reference[10]).detection_delay(50, run_length=3) is None
+
+
+def test_outlier_batch_54_alarms_online(nylon: BatchDataset, nylon_reference: np.ndarray) -> None:
+    """Batch 54, left out of the reference, raises three consecutive alarms while running."""
+    model = MPCA(3).fit(nylon_reference)
+    monitor = OnlineMonitor(model, nylon_reference, method="tsr")
+    outlier = align_linear(nylon.select(["54"]), n_samples=100).values[0]
+    assert monitor.trace(outlier).first_alarm(run_length=3) is not None
+
+
+def test_running_batch_rejects_wrong_sample_and_overrun(nylon_reference: np.ndarray) -> None:
+    """A sample of the wrong width, or one past the model length, is refused."""
+    model = MPCA(2).fit(nylon_reference)
+    running = OnlineMonitor(model, nylon_reference, method="zero").start()
+    with pytest.raises(MonitoringInputError, match="sample 0: expected 10 values"):
+        running.update(np.zeros(9))
+    for sample in nylon_reference[0]:
+        running.update(sample)
+    with pytest.raises(MonitoringInputError, match="already has all 100"):
+        running.update(nylon_reference[0, 0])
+
+
+def test_evolving_prediction_converges_with_interval(dryer: BatchDataset) -> None:
+    """An MPLS monitor's prediction ends at the offline prediction inside its interval."""
+    aligned = align_linear(dryer, n_samples=50)
+    values = aligned.values
+    y = values[:, -1, 9] + 0.1 * values[:, 25, 2]
+    model = MPLS(3).fit(values, y)
+    monitor = OnlineMonitor(model, values, method="tsr", confidence=0.95)
+    trace = monitor.trace(values[3])
+    assert trace.prediction is not None
+    assert trace.prediction_low is not None
+    assert trace.prediction_high is not None
+    assert trace.prediction[-1, 0] == pytest.approx(model.predict(values[3:4])[0, 0], rel=1e-9)
+    assert np.all(trace.prediction_low <= trace.prediction)
+    assert np.all(trace.prediction <= trace.prediction_high)
+    widths = (trace.prediction_high - trace.prediction_low)[:, 0]
+    assert widths[-1] < widths[0]
