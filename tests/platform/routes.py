@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from opencdmo.accounts.roles import EDIT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SITE
+
 MISSING_ID = 987654321
 
 Relation = Literal["own", "foreign", "missing"]
@@ -50,6 +52,10 @@ def _sites(world: Any) -> dict[str, Any]:
     return dict(world.sites)
 
 
+def _suites(world: Any) -> dict[str, Any]:
+    return dict(world.suites)
+
+
 def _organisations(world: Any) -> dict[str, Any]:
     return {slug: org for slug, org in world.orgs.items() if slug != "platform"}
 
@@ -72,4 +78,53 @@ ROUTES: list[Route] = [
         key=lambda org: org.slug,
     ),
     # network routes
+    Route(
+        "site-page",
+        "page",
+        _sites,
+        lambda key: f"/sites/{key}/",
+        "public",
+        permission=VIEW_NETWORK,
+    ),
+    Route(
+        "site-api",
+        "api",
+        _sites,
+        lambda key: f"/api/v1/sites/{key}",
+        "public",
+        permission=VIEW_NETWORK,
+    ),
+    Route(
+        "site-private-api",
+        "api",
+        _sites,
+        lambda key: f"/api/v1/sites/{key}/private",
+        "owner",
+        permission=VIEW_PRIVATE_SITE,
+    ),
+    Route(
+        "suite-edit-page",
+        "page",
+        _suites,
+        lambda key: f"/suites/{key}/edit/",
+        "owner",
+        permission=EDIT_NETWORK,
+    ),
+    Route(
+        "suite-edit-page-post",
+        "page",
+        _suites,
+        lambda key: f"/suites/{key}/edit/",
+        "owner",
+        permission=EDIT_NETWORK,
+        method="post",
+        data={
+            "name": "USP 1",
+            "kind": "upstream",
+            "gmp_grade": "B",
+            "status": "operational",
+            "modalities": ["mab"],
+            "reason": "Tenant-isolation check",
+        },
+    ),
 ]

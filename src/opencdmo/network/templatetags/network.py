@@ -1,0 +1,40 @@
+"""Display helpers for network pages: litres, labels for codes, badge tones for outcomes."""
+
+from __future__ import annotations
+
+from django import template
+
+from opencdmo.network.choices import Agency, InspectionOutcome, Modality
+
+register = template.Library()
+
+_TONES: dict[str, str] = {"no_action": "ok", "voluntary_action": "warn", "official_action": "bad"}
+
+
+@register.filter
+def litres(value: float | None) -> str:
+    """2000.0 → '2,000 L'; no value → an en dash."""
+    if value is None:
+        return "–"
+    return f"{value:,.0f} L" if value >= 10 else f"{value:,.1f} L"
+
+
+@register.filter
+def outcome_tone(outcome: str | None) -> str:
+    """The badge class for an inspection outcome."""
+    return _TONES.get(outcome or "", "")
+
+
+@register.filter
+def outcome_label(outcome: str | None) -> str:
+    return str(InspectionOutcome(outcome).label) if outcome in InspectionOutcome.values else ""
+
+
+@register.filter
+def modality_label(code: str) -> str:
+    return str(Modality(code).label) if code in Modality.values else code
+
+
+@register.filter
+def agency_label(code: str) -> str:
+    return str(Agency(code).label) if code in Agency.values else code

@@ -1,0 +1,103 @@
+"""Site directory, site profile and suite editor pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
+
+from opencdmo.accounts.roles import EDIT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SITE
+from opencdmo.accounts.tenancy import get_owned_or_404
+from opencdmo.network import services
+from opencdmo.network.capabilities import attach_capabilities, capabilities_of
+from opencdmo.network.forms import SiteFilterForm, SuiteForm
+from opencdmo.network.models import Site, SitePrivateProfile, Suite
+from opencdmo.network.search import find_sites, region_counts, site_points
+from opencdmo.network.worldmap import MAP_VIEWBOX, land_paths, markers
+
+PAGE_SIZE = 20
+
+
+def _require(request: HttpRequest, permission: str) -> None:
+    if not request.user.can(permission):
+        raise PermissionDenied("Your role does not allow this.")
+
+
+@login_required
+def directory(request: HttpRequest) -> HttpResponse:
+    """Filterable, sortable list of sites with a world plot; htmx swaps only the results."""
+    _require(request, VIEW_NETWORK)
+    countries = sorted(set(Site.objects.values_list("country", flat=True)))
+    form = SiteFilterForm(request.GET or None, countries=countries)
+    sites = find_sites(form.query())
+    page = Paginator(sites, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "problems": form.problems(),
+        "page": page,
+        "sites": attach_capabilities(list(page.object_list)),
+        "query": query.urlencode(),
+        "regions": region_counts(sites),
+        "markers": markers(site_points(sites)),
+        "land": land_paths(),
+        "viewbox": MAP_VIEWBOX,
+    }
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "network/_results.html" if partial else "network/directory.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A site's public profile; its private profile only for the owner's entitled roles."""
+    _require(request, VIEW_NETWORK)
+    site = get_object_or_404(Site.objects.select_related("owner"), pk=pk)
+    suites = site.suites.prefetch_related("equipment", "qualifications").order_by("name")
+    own = request.user.organisation_id == site.owner_id
+    private = (
+        SitePrivateProfile.objects.filter(site=site).first()
+        if own and request.user.can(VIEW_PRIVATE_SITE)
+        else None
+    )
+    context = {
+        "site": site,
+        "suites": suites,
+        "capabilities": capabilities_of(site),
+        "approvals": site.approvals.order_by("agency", "-granted_on"),
+        "inspections": site.inspections.order_by("-inspected_on"),
+        "private": private,
+        "can_edit": services.can_edit_site(request.user, site),
+    }
+    return render(request, "network/site_detail.html", context)
+
+
+@login_required
+def suite_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owning CDMO changes a suite, giving a reason; another CDMO's suite is a 404."""
+    _require(request, EDIT_NETWORK)
+    suite = get_owned_or_404(
+        Suite.objects.select_related("site"), request.user, "site__owner", pk=pk
+    )
+    form = SuiteForm.for_suite(suite, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_suite(
+                suite, actor=request.user, reason=form.cleaned_data["reason"], **form.changes()
+            )
+        except ValidationError as exc:
+            form.show_rejection(exc)
+        else:
+            if form.edited():
+                messages.success(request, f"Suite '{suite.name}' saved.")
+            else:
+                messages.info(request, "Nothing changed, so nothing was recorded.")
+            return redirect("network:site", pk=suite.site_id)
+    return render(request, "network/suite_edit.html", {"suite": suite, "form": form})
