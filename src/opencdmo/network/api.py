@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 
 from opencdmo.accounts.roles import EDIT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SITE
 from opencdmo.accounts.tenancy import get_owned_or_404
@@ -158,7 +158,9 @@ class SiteOut(SiteSummaryOut):
 
 
 class SuitePatch(Schema):
-    """Fields to change; ``reason`` goes on the audit trail."""
+    """Fields to change; ``reason`` goes on the audit trail. Unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
     reason: str
     name: str | None = None

@@ -72,8 +72,7 @@ class SiteFilterForm(forms.Form):
     def problems(self) -> list[str]:
         """One readable line per rejected filter: '<label>: <message>'."""
         return [
-            f"{self.fields[name].label or name}: {' '.join(messages)}"
-            for name, messages in self.errors.items()
+            f"{self[name].label}: {' '.join(messages)}" for name, messages in self.errors.items()
         ]
 
 
