@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "opencdmo.accounts",
     "opencdmo.audit",
     "opencdmo.network",
+    "opencdmo.demo",
     "opencdmo.web",
 ]
 
