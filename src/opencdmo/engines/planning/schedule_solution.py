@@ -1,0 +1,55 @@
+"""A suite schedule: where and when each batch runs, and the objective's parts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from opencdmo.engines.planning.result import GanttBar
+
+
+@dataclass(frozen=True)
+class ScheduledBatch:
+    """Batch ``batch`` of ``product`` on ``suite`` over ``[start_h, end_h)``."""
+
+    batch: str
+    product: str
+    suite: str
+    start_h: int
+    end_h: int
+
+
+@dataclass(frozen=True)
+class ScheduleSolution:
+    """The placed batches with the value of every objective term and level.
+
+    Attributes
+    ----------
+    batches
+        Every batch, sorted by suite and start.
+    terms
+        Value of each objective kind (``weighted_tardiness`` in weight·h, ``makespan`` in h,
+        ``changeover_cost`` and ``schedule_changes`` in money).
+    levels
+        Value of each lexicographic level (weighted sums of ``terms``).
+    """
+
+    batches: tuple[ScheduledBatch, ...]
+    terms: dict[str, float]
+    levels: tuple[float, ...]
+
+    def breakdown(self) -> dict[str, float]:
+        """Every term and every level (``level_1``, ``level_2``, …)."""
+        out = dict(self.terms)
+        out.update({f"level_{n}": value for n, value in enumerate(self.levels, start=1)})
+        return out
+
+    def schedule_document(self) -> dict[str, Any]:
+        """The ``schedule`` object of the result document."""
+        return {"batches": [asdict(b) for b in self.batches]}
+
+    def gantt(self) -> list[GanttBar]:
+        """One bar per batch on its suite."""
+        return [
+            GanttBar(b.suite, b.start_h, b.end_h, f"{b.batch} ({b.product})") for b in self.batches
+        ]

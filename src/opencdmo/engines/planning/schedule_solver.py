@@ -1,0 +1,346 @@
+"""Suite scheduling with OR-Tools CP-SAT: optional intervals, circuits and lexicographic levels."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from opencdmo.engines.planning.cpsat_status import cpsat_status, ortools_version
+from opencdmo.engines.planning.result import Result, Sense, SolverInfo, SolveStatus, relative_gap
+from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule
+from opencdmo.engines.planning.schedule_problem import (
+    ObjectiveKind,
+    ScheduleBatch,
+    ScheduleProblem,
+)
+from opencdmo.engines.planning.schedule_solution import ScheduledBatch, ScheduleSolution
+
+COST_SCALE = 1000
+"""Weights and costs enter the search multiplied by this and rounded (resolution 0.001)."""
+
+
+@dataclass
+class _Model:
+    """Variables of the CP-SAT model."""
+
+    cp: cp_model.CpModel
+    start: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    end: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    on_suite: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
+    arc_costs: list[tuple[cp_model.IntVar, float]] = field(default_factory=list)
+
+
+def solve_schedule(
+    problem: ScheduleProblem, *, time_limit: float = 600.0, threads: int = 1, seed: int = 0
+) -> Result[ScheduleSolution]:
+    """Schedule batches on suites, minimising the objective levels lexicographically.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    time_limit
+        Wall-clock limit in seconds, shared by all levels.
+    threads
+        CP-SAT workers.
+    seed
+        CP-SAT random seed.
+
+    Returns
+    -------
+    Result[ScheduleSolution]
+        ``objective`` and ``bound`` refer to the first level; ``optimal`` means every level
+        was proved optimal in turn.
+    """
+    started = time.perf_counter()
+    model = _build(problem)
+    levels = [_level_expression(problem, model, level) for level in problem.objective]
+    _add_warm_start(problem, model)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = threads
+    solver.parameters.random_seed = seed
+    first_bound: float | None = None
+    all_optimal = True
+    placed: list[ScheduledBatch] | None = None
+    code = cp_model.UNKNOWN
+    for index, expression in enumerate(levels):
+        remaining = time_limit - (time.perf_counter() - started)
+        if remaining <= 0:
+            all_optimal = False
+            break
+        solver.parameters.max_time_in_seconds = remaining / (len(levels) - index)
+        model.cp.minimize(expression)
+        code = solver.solve(model.cp)
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            all_optimal = False
+            break
+        placed = _extract(problem, model, solver)
+        value = round(solver.objective_value)
+        if index == 0:
+            first_bound = solver.best_objective_bound / COST_SCALE
+        all_optimal = all_optimal and code == cp_model.OPTIMAL
+        model.cp.add(expression <= value)
+        _hint_everything(model.cp, solver)
+    solution = None
+    objective = None
+    if placed is not None:
+        terms, values = evaluate_schedule(problem, placed)
+        solution = ScheduleSolution(tuple(placed), terms, values)
+        objective = values[0]
+    if code == cp_model.INFEASIBLE and placed is None:
+        status = SolveStatus.INFEASIBLE
+    elif all_optimal and placed is not None:
+        status = cpsat_status(
+            cp_model.OPTIMAL, objective, first_bound, Sense.MINIMISE, has_solution=True
+        )
+    else:
+        status = SolveStatus.TIME_LIMIT
+    return Result(
+        problem="schedule",
+        instance_id=problem.id,
+        status=status,
+        objective=objective,
+        bound=first_bound,
+        gap=relative_gap(objective, first_bound, Sense.MINIMISE),
+        wall_s=time.perf_counter() - started,
+        solver=SolverInfo("CP-SAT", ortools_version(), threads, time_limit, seed),
+        solution=solution,
+        sense=Sense.MINIMISE,
+    )
+
+
+def _build(problem: ScheduleProblem) -> _Model:
+    cp = cp_model.CpModel()
+    model = _Model(cp)
+    horizon = problem.horizon_h
+    per_suite: dict[str, list[cp_model.IntervalVar]] = {s.name: [] for s in problem.suites}
+    for batch in problem.batches:
+        shortest = min(o.duration_h for o in batch.options)
+        latest_end = horizon if batch.deadline_h is None else min(horizon, batch.deadline_h)
+        start = cp.new_int_var(batch.release_h, latest_end - shortest, f"start[{batch.id}]")
+        end = cp.new_int_var(batch.release_h + shortest, latest_end, f"end[{batch.id}]")
+        literals = []
+        for option in batch.options:
+            literal = cp.new_bool_var(f"on[{batch.id},{option.suite}]")
+            interval = cp.new_optional_interval_var(
+                start, option.duration_h, end, literal, f"run[{batch.id},{option.suite}]"
+            )
+            per_suite[option.suite].append(interval)
+            model.on_suite[batch.id, option.suite] = literal
+            literals.append(literal)
+        cp.add_exactly_one(literals)
+        model.start[batch.id] = start
+        model.end[batch.id] = end
+        if batch.frozen and batch.previous is not None:
+            cp.add(start == batch.previous.start_h)
+            cp.add(model.on_suite[batch.id, batch.previous.suite] == 1)
+    for batch in problem.batches:
+        if batch.upstream is None:
+            continue
+        upstream_end = model.end[batch.upstream]
+        cp.add(model.start[batch.id] >= upstream_end + batch.min_gap_h)
+        if batch.max_hold_h is not None:
+            cp.add(model.start[batch.id] <= upstream_end + batch.max_hold_h)
+    for suite in problem.suites:
+        downtimes = [
+            cp.new_fixed_size_interval_var(
+                w.start_h, w.end_h - w.start_h, f"down[{suite.name},{n}]"
+            )
+            for n, w in enumerate(suite.downtimes)
+        ]
+        if len(per_suite[suite.name]) + len(downtimes) > 1:
+            cp.add_no_overlap(per_suite[suite.name] + downtimes)
+        _add_sequence(problem, model, suite.name)
+    _break_symmetry(problem, model)
+    return model
+
+
+def _campaign_limited(problem: ScheduleProblem, product: str) -> bool:
+    data = problem.product_by_name[product]
+    return data.campaign_min_batches > 1 or data.campaign_max_batches is not None
+
+
+def _add_sequence(problem: ScheduleProblem, model: _Model, suite: str) -> None:
+    """Order the suite's batches with a circuit when changeovers or campaign limits matter."""
+    cp = model.cp
+    batches = [b for b in problem.batches if (b.id, suite) in model.on_suite]
+    products = {b.product for b in batches}
+    needs_changeovers = any(
+        problem.changeover(suite, a, b) != (0, 0.0) for a in products for b in products
+    )
+    limited = {p for p in products if _campaign_limited(problem, p)}
+    if not batches or not (needs_changeovers or limited):
+        return
+    position: dict[str, cp_model.IntVar] = {}
+    for batch in batches:
+        if batch.product in limited:
+            data = problem.product_by_name[batch.product]
+            same = sum(1 for b in problem.batches if b.product == batch.product)
+            longest = (
+                same if data.campaign_max_batches is None else min(same, data.campaign_max_batches)
+            )
+            position[batch.id] = cp.new_int_var(1, max(1, longest), f"pos[{batch.id},{suite}]")
+    arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, cp.new_bool_var(f"empty[{suite}]"))]
+    for node, batch in enumerate(batches, start=1):
+        present = model.on_suite[batch.id, suite]
+        arcs.append((node, node, present.Not()))
+        first = cp.new_bool_var(f"first[{batch.id},{suite}]")
+        last = cp.new_bool_var(f"last[{batch.id},{suite}]")
+        arcs += [(0, node, first), (node, 0, last)]
+        if batch.id in position:
+            cp.add(position[batch.id] == 1).only_enforce_if(first)
+            minimum = problem.product_by_name[batch.product].campaign_min_batches
+            cp.add(position[batch.id] >= minimum).only_enforce_if(last)
+    for i, a in enumerate(batches, start=1):
+        for j, b in enumerate(batches, start=1):
+            if i == j:
+                continue
+            duration_h, cost = problem.changeover(suite, a.product, b.product)
+            if not _can_precede(problem, a, b, suite, duration_h):
+                continue
+            literal = cp.new_bool_var(f"next[{a.id},{b.id},{suite}]")
+            arcs.append((i, j, literal))
+            cp.add(model.start[b.id] >= model.end[a.id] + duration_h).only_enforce_if(literal)
+            if cost > 0:
+                model.arc_costs.append((literal, cost))
+            if a.product == b.product and b.id in position:
+                cp.add(position[b.id] == position[a.id] + 1).only_enforce_if(literal)
+            else:
+                if b.id in position:
+                    cp.add(position[b.id] == 1).only_enforce_if(literal)
+                if a.id in position:
+                    minimum = problem.product_by_name[a.product].campaign_min_batches
+                    cp.add(position[a.id] >= minimum).only_enforce_if(literal)
+    cp.add_circuit(arcs)
+
+
+def _can_precede(
+    problem: ScheduleProblem, a: ScheduleBatch, b: ScheduleBatch, suite: str, changeover_h: int
+) -> bool:
+    """Whether ``b`` can directly follow ``a`` on ``suite`` within release dates and deadlines."""
+    duration_a = a.duration_on(suite) or 0
+    duration_b = b.duration_on(suite) or 0
+    latest_end_b = (
+        problem.horizon_h if b.deadline_h is None else min(problem.horizon_h, b.deadline_h)
+    )
+    return a.release_h + duration_a + changeover_h + duration_b <= latest_end_b
+
+
+def _interchangeable(a: ScheduleBatch, b: ScheduleBatch) -> bool:
+    return (
+        a.product == b.product
+        and a.options == b.options
+        and a.release_h == b.release_h
+        and a.due_h == b.due_h
+        and a.deadline_h == b.deadline_h
+        and a.tardiness_weight == b.tardiness_weight
+        and a.upstream is None
+        and b.upstream is None
+        and a.previous is None
+        and b.previous is None
+    )
+
+
+def _break_symmetry(problem: ScheduleProblem, model: _Model) -> None:
+    """Identical batches that nothing refers to may be numbered by start time."""
+    referenced = {b.upstream for b in problem.batches if b.upstream is not None}
+    groups: list[list[ScheduleBatch]] = []
+    for batch in problem.batches:
+        if batch.id in referenced:
+            continue
+        for group in groups:
+            if _interchangeable(group[0], batch):
+                group.append(batch)
+                break
+        else:
+            groups.append([batch])
+    for group in groups:
+        for a, b in itertools.pairwise(group):
+            model.cp.add(model.start[a.id] <= model.start[b.id])
+
+
+def _level_expression(
+    problem: ScheduleProblem, model: _Model, level: tuple
+) -> cp_model.LinearExprT:
+    cp = model.cp
+    terms: list[cp_model.LinearExprT] = []
+    for term in level:
+        scale = term.weight * COST_SCALE
+        if term.kind is ObjectiveKind.MAKESPAN:
+            makespan = cp.new_int_var(0, problem.horizon_h, "makespan")
+            cp.add_max_equality(makespan, list(model.end.values()))
+            terms.append(round(scale) * makespan)
+        elif term.kind is ObjectiveKind.WEIGHTED_TARDINESS:
+            for batch in problem.batches:
+                if batch.due_h is None or batch.tardiness_weight == 0:
+                    continue
+                late = cp.new_int_var(
+                    0, max(0, problem.horizon_h - batch.due_h), f"late[{batch.id}]"
+                )
+                cp.add(late >= model.end[batch.id] - batch.due_h)
+                terms.append(round(scale * batch.tardiness_weight) * late)
+        elif term.kind is ObjectiveKind.CHANGEOVER_COST:
+            terms.extend(round(scale * cost) * literal for literal, cost in model.arc_costs)
+        else:
+            terms.extend(_change_terms(problem, model, scale))
+    return sum(terms) if terms else 0
+
+
+def _change_terms(
+    problem: ScheduleProblem, model: _Model, scale: float
+) -> list[cp_model.LinearExprT]:
+    cp = model.cp
+    out: list[cp_model.LinearExprT] = []
+    for batch in problem.batches:
+        if batch.previous is None or batch.frozen:
+            continue
+        shift = cp.new_int_var(0, problem.horizon_h, f"shift[{batch.id}]")
+        cp.add_abs_equality(shift, model.start[batch.id] - batch.previous.start_h)
+        out.append(round(scale * problem.move_cost_per_h) * shift)
+        penalty = round(scale * problem.suite_change_cost)
+        if penalty:
+            stays = model.on_suite.get((batch.id, batch.previous.suite))
+            out.append(penalty if stays is None else penalty * (1 - stays))
+    return out
+
+
+def _add_warm_start(problem: ScheduleProblem, model: _Model) -> None:
+    for batch in problem.batches:
+        if batch.previous is None:
+            continue
+        model.cp.add_hint(model.start[batch.id], batch.previous.start_h)
+        for option in batch.options:
+            model.cp.add_hint(
+                model.on_suite[batch.id, option.suite], option.suite == batch.previous.suite
+            )
+
+
+def _hint_everything(cp: cp_model.CpModel, solver: cp_model.CpSolver) -> None:
+    cp.clear_hints()
+    for index in range(len(cp.proto.variables)):
+        variable = cp.get_int_var_from_proto_index(index)
+        cp.add_hint(variable, solver.value(variable))
+
+
+def _extract(
+    problem: ScheduleProblem, model: _Model, solver: cp_model.CpSolver
+) -> list[ScheduledBatch]:
+    placed = []
+    for batch in problem.batches:
+        suite = next(
+            o.suite for o in batch.options if solver.value(model.on_suite[batch.id, o.suite])
+        )
+        placed.append(
+            ScheduledBatch(
+                batch.id,
+                batch.product,
+                suite,
+                solver.value(model.start[batch.id]),
+                solver.value(model.end[batch.id]),
+            )
+        )
+    placed.sort(key=lambda b: (b.suite, b.start_h, b.batch))
+    return placed
