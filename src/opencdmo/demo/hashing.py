@@ -31,7 +31,5 @@ class SharedDemoPasswordHasher(Argon2PasswordHasher):
 @contextmanager
 def one_hash_per_password() -> Iterator[None]:
     """Within the block, new passwords are hashed once each (see the module docstring)."""
-    with override_settings(
-        PASSWORD_HASHERS=[f"{__name__}.SharedDemoPasswordHasher"]
-    ):
+    with override_settings(PASSWORD_HASHERS=[f"{__name__}.SharedDemoPasswordHasher"]):
         yield
