@@ -58,13 +58,13 @@ def phase_features(
     out = np.full((len(dataset), len(names)), np.nan)
     width = len(FEATURE_STATISTICS)
     for i, batch in enumerate(dataset.batches):
-        labels = (
+        sample_phases: np.ndarray = (
             np.full(batch.n_samples, "batch", dtype=object)
             if batch.phases is None
             else np.asarray([str(p) for p in batch.phases], dtype=object)
         )
         for p, phase in enumerate(phases):
-            rows = labels == phase
+            rows: np.ndarray = sample_phases == phase
             if rows.sum() < 2:
                 continue
             time = batch.time[rows]
