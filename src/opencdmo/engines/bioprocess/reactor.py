@@ -47,6 +47,7 @@ WATER_DENSITY_KG_M3 = 1000.0
 MIN_VOLUME_L = 2.0
 MAX_VOLUME_L = 20_000.0
 KLA_CO2_TO_O2 = 0.89
+MAX_GAS_VELOCITY_M_S = 0.0035
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ class Bioreactor:
     overpressure_bar : float
         Headspace gauge pressure, bar.
     kla_factor : float
-        Sparger/medium factor on the van 't Riet correlation, dimensionless.
+        Factor on the van 't Riet water correlation for culture medium with surfactant
+        (Pluronic F-68 lowers kLa by 30-50 %) and the sparger, dimensionless.
     min_fill_fraction : float
         Smallest liquid volume the vessel can be operated at, fraction of working volume.
     """
@@ -92,7 +94,7 @@ class Bioreactor:
     min_gas_vvm: float = 0.01
     max_gas_vvm: float = 0.1
     overpressure_bar: float = 0.02
-    kla_factor: float = 1.0
+    kla_factor: float = 0.7
     min_fill_fraction: float = 0.2
 
     def __post_init__(self) -> None:
@@ -226,10 +228,28 @@ def bioreactor(working_volume_l: float, kind: ReactorKind = "single_use") -> Bio
             max_tip_speed_m_s=2.0,
             min_tip_speed_m_s=0.9,
             overpressure_bar=0.3,
-            kla_factor=0.8,
+            kla_factor=0.6,
+            max_gas_vvm=_max_gas_vvm(working_volume_l, 1.8),
         )
     impellers = 1 if working_volume_l < 200.0 else 2
-    return Bioreactor(working_volume_l=working_volume_l, kind=kind, impellers=impellers)
+    return Bioreactor(
+        working_volume_l=working_volume_l,
+        kind=kind,
+        impellers=impellers,
+        max_gas_vvm=_max_gas_vvm(working_volume_l, 1.5),
+    )
+
+
+def _max_gas_vvm(working_volume_l: float, aspect_ratio: float) -> float:
+    """Largest sparge, vvm: 0.1, or less where superficial velocity would pass 3.5 mm/s.
+
+    Above a few mm/s foaming and entrainment limit large vessels, so large tanks run at
+    lower vvm than bench reactors; that is one reason pCO₂ accumulates at scale.
+    """
+    height_m = (working_volume_l / 1000.0) / (
+        math.pi / 4.0 * (4.0 * working_volume_l / 1000.0 / (math.pi * aspect_ratio)) ** (2 / 3)
+    )
+    return min(0.1, MAX_GAS_VELOCITY_M_S * 60.0 / height_m)
 
 
 def kla_o2_per_h(

@@ -5,7 +5,8 @@ faults; the controllers update; the slow biological states are integrated as amo
 that mass balances close to rounding error) with a classical fourth-order Runge-Kutta step
 under piecewise-constant inputs; the fast gas states (DO, dissolved CO₂) and temperature,
 whose equations are linear over a step, are advanced with their exact exponential solution.
-Daily events (offline sample, glucose top-up, bolus feed) happen at whole days.
+Daily events (offline sample, glucose top-up, bolus feed) happen at whole days. A
+high-level interlock stops feeds and base at the working volume.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ BASE_MAX_L_PER_L_H = 2.0e-3
 CO2_MAX_VVM = 0.02
 SURFACE_KL_M_H = 0.036
 AMMONIUM_INITIAL_MM = 0.3
+CONTAMINANT_ACID_PER_GLUCOSE = 0.5
 
 (V, XV, XD, GLC, GCONS, GLN, LAC, AMM, MAB, ALK, OSM, ACID, INH) = range(13)
 STATE_NAMES = (
@@ -512,7 +514,7 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
         q_lac = (
             kin.y_lac_glc * mu / yxg
             - lac_uptake * metabolism * shift * lac / (kin.k_lac_uptake_mm + lac)
-            + 1.5 * (q_glc - q_glc_cells)
+            + CONTAMINANT_ACID_PER_GLUCOSE * (q_glc - q_glc_cells)
         )
         q_amm = kin.y_amm_gln * q_gln - kin.r_amm_pmol_per_cell_h * amm / (1.0 + amm)
         degradation = kin.k_gln_degradation_per_h * state[GLN]
@@ -581,12 +583,14 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
                     (g.glc_target - measured_glc) * y[V] / (g.glc_stock_g_l - g.glc_target),
                     0.0,
                 )
+                add_l = np.minimum(add_l, np.maximum(g.v_working - y[V], 0.0))
                 stock_mm = g.glc_stock_g_l / GLUCOSE_G_PER_MMOL
                 y[GLC] += stock_mm * add_l
                 y[V] += add_l
                 glucose_fed += stock_mm * add_l
                 glucose_added_l += add_l
                 bolus_l = np.where(g.bolus_days[day], g.feed_daily_l * effects.feed_multiplier, 0.0)
+                bolus_l = np.minimum(bolus_l, np.maximum(g.v_working - y[V], 0.0))
                 y[GLC] += g.feed_glc * bolus_l
                 y[GLN] += g.feed_gln * bolus_l
                 y[OSM] += g.feed_other * bolus_l
@@ -616,7 +620,8 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
         agit_cmd, air, oxygen = do_control.actuators(g.agit_min, g.agit_max, g.gas_min, g.gas_max)
         agitation = agit_cmd * effects.agitation_multiplier
         co2_flow = ph_control.co2_fraction() * g.co2_max
-        base_l_h = ph_control.base_fraction() * g.base_max_l_h
+        below_high_level = volume < g.v_working
+        base_l_h = ph_control.base_fraction() * g.base_max_l_h * below_high_level
         gas = air + oxygen + co2_flow
         pressure = g.pressure_atm(volume)
         power_per_volume = g.power_factor * (agitation / 60.0) ** 3 / (volume / 1000.0)
@@ -624,7 +629,12 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
         kla = kla_o2_per_h(power_per_volume, velocity, g.kla_factor)
         in_feed_window = (t >= g.feed_start_h) & (t < g.feed_end_h)
         feed_l_h = (
-            g.feed_continuous * in_feed_window * g.feed_daily_l / 24.0 * effects.feed_multiplier
+            g.feed_continuous
+            * in_feed_window
+            * below_high_level
+            * g.feed_daily_l
+            / 24.0
+            * effects.feed_multiplier
         )
 
         osm = (y[OSM] + y[GLC] + y[GLN] + y[LAC] + y[AMM] + y[ALK]) / volume
