@@ -1,0 +1,139 @@
+"""A canonical dump of the demo world: natural keys only, sorted, free of database ids.
+
+Two databases seeded by ``seed_demo_world`` must give the same dump, whatever their ids,
+backend or the Python process's hash seed. Run as a script it migrates and seeds the database
+configured by the environment and prints the dump as JSON (used by the determinism test).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django_scopes import scopes_disabled
+
+
+def canonical_dump() -> dict[str, list[Any]]:
+    from opencdmo.accounts.models import Organisation, User
+    from opencdmo.audit.models import AuditEntry
+    from opencdmo.network.models import (
+        Equipment,
+        Inspection,
+        RegulatoryApproval,
+        Site,
+        SitePrivateProfile,
+        Suite,
+    )
+
+    with scopes_disabled():
+        demo = Organisation.objects.filter(is_demo=True)
+        chains = {f"org:{pk}": slug for pk, slug in demo.values_list("pk", "slug")}
+        dump: dict[str, list[Any]] = {
+            "organisations": list(
+                demo.values_list(
+                    "slug", "name", "kind", "country", "headquarters", "website", "description"
+                )
+            ),
+            "users": list(
+                User.objects.filter(organisation__is_demo=True).values_list(
+                    "username",
+                    "organisation__slug",
+                    "role",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "is_staff",
+                    "is_superuser",
+                    "is_active",
+                )
+            ),
+            "sites": list(
+                Site.objects.values_list(
+                    "owner__slug",
+                    "code",
+                    "name",
+                    "country",
+                    "region",
+                    "city",
+                    "latitude",
+                    "longitude",
+                    "description",
+                    "established_year",
+                )
+            ),
+            "private_profiles": list(
+                SitePrivateProfile.objects.values_list(
+                    "site__owner__slug",
+                    "site__code",
+                    "indicative_batch_price_usd",
+                    "spare_capacity_note",
+                    "key_contact",
+                    "internal_notes",
+                )
+            ),
+            "suites": [
+                [
+                    s.site.owner.slug,
+                    s.site.code,
+                    s.name,
+                    s.kind,
+                    s.gmp_grade,
+                    s.status,
+                    s.modalities,
+                ]
+                for s in Suite.objects.select_related("site__owner").prefetch_related(
+                    "qualifications"
+                )
+            ],
+            "equipment": list(
+                Equipment.objects.values_list(
+                    "suite__site__owner__slug",
+                    "suite__site__code",
+                    "suite__name",
+                    "tag",
+                    "kind",
+                    "working_volume_l",
+                    "throughput_units_per_h",
+                    "manufacturer",
+                )
+            ),
+            "approvals": [
+                [*row[:3], row[3].isoformat(), row[4]]
+                for row in RegulatoryApproval.objects.values_list(
+                    "site__owner__slug", "site__code", "agency", "granted_on", "scope"
+                )
+            ],
+            "inspections": [
+                [*row[:3], row[3].isoformat(), *row[4:]]
+                for row in Inspection.objects.values_list(
+                    "site__owner__slug",
+                    "site__code",
+                    "agency",
+                    "inspected_on",
+                    "outcome",
+                    "observations",
+                )
+            ],
+            "audit": [
+                [chains.get(chain, chain), seq, action, object_type, object_repr, reason]
+                for chain, seq, action, object_type, object_repr, reason in (
+                    AuditEntry.objects.values_list(
+                        "chain", "seq", "action", "object_type", "object_repr", "reason"
+                    )
+                )
+            ],
+        }
+    return {key: sorted((list(row) for row in rows), key=repr) for key, rows in dump.items()}
+
+
+if __name__ == "__main__":
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from opencdmo.demo.seed import seed_demo_world
+
+    call_command("migrate", interactive=False, verbosity=0)
+    seed_demo_world()
+    print(json.dumps(canonical_dump()))
