@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -93,6 +94,7 @@ class _BatchModel:
     units_: dict[str, str]
     n_samples_: int
     axis_: np.ndarray
+    metadata_: dict[str, Any]
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
@@ -118,6 +120,7 @@ class _BatchModel:
                     f"variable {name!r} is constant in every batch and carries no information; "
                     "remove it."
                 )
+        self.metadata_ = {}
         self.batch_ids_ = tuple(aligned.batch_ids)
         self.variables_ = tuple(aligned.variables)
         self.units_ = dict(aligned.units)

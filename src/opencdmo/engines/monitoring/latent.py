@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -98,6 +99,7 @@ class _LatentModel:
     residual_theta_: tuple[float, float, float]
     _weights: np.ndarray
     sequential_: bool = False
+    metadata_: dict[str, Any]
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "scores_"):
@@ -207,6 +209,7 @@ class _LatentModel:
         scores = self.scores_
         n = scores.shape[0]
         self.n_observations_ = n
+        self.metadata_ = {}
         self.score_sd_ = np.sqrt(np.sum(scores * scores, axis=0) / (n - 1))
         if np.any(self.score_sd_ <= EPS_SQRT * max(1.0, float(self.score_sd_.max()))):
             raise MonitoringInputError("a component has no variance left: fit fewer components.")
