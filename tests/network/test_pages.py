@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from opencdmo.audit.models import AuditEntry
-from opencdmo.network import views
+from opencdmo.network import services, views
 from opencdmo.network.models import Suite
 
 
@@ -256,3 +258,54 @@ def test_admin_lists_network_master_data_read_only(world: Any, client_for: Any) 
     detail = client.get(f"/admin/network/suite/{world.suites['alpha-bio'].pk}/change/")
     assert detail.status_code == 200
     assert "BR-1" in detail.content.decode()
+
+
+def test_htmx_history_gets_only_the_filters_that_were_set(fleet: Any, client_for: Any) -> None:
+    """Empty form fields stay out of the address bar and the pager links."""
+    client = client_for(fleet.user("sponsor-one", "sponsor_manager"))
+    params = {"q": "", "modality": "mab", "min_volume_l": "", "region": "", "page": "1"}
+    response = client.get("/sites/", params, headers={"HX-Request": "true"})
+    assert response["HX-Push-Url"] == "/sites/?modality=mab"
+
+
+def test_directory_queries_do_not_grow_with_the_number_of_sites(
+    fleet: Any, client_for: Any
+) -> None:
+    """Capabilities for a page of sites cost a fixed number of queries, not one per site."""
+    client = client_for(fleet.user("sponsor-one", "sponsor_manager"))
+    client.get("/sites/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/sites/")
+    for n in range(3):
+        site = services.create_site(
+            actor=None,
+            owner=fleet.orgs["alpha-bio"],
+            reason="More",
+            code=f"x{n}",
+            name=f"Extra {n}",
+            country="JP",
+            region="asia",
+            city="Osaka",
+            latitude=34.7,
+            longitude=135.5,
+        )
+        suite = services.create_suite(
+            actor=None,
+            site=site,
+            reason="More",
+            modalities=["mab"],
+            name="USP",
+            kind="upstream",
+            gmp_grade="C",
+        )
+        services.create_equipment(
+            actor=None,
+            suite=suite,
+            reason="More",
+            tag="B",
+            kind="bioreactor_su",
+            working_volume_l=500,
+        )
+    with CaptureQueriesContext(connection) as more:
+        assert "7 sites" in client.get("/sites/").content.decode()
+    assert len(more) == len(few)

@@ -6,20 +6,31 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
 
 from opencdmo.accounts.roles import EDIT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SITE
 from opencdmo.accounts.tenancy import get_owned_or_404
 from opencdmo.network import services
 from opencdmo.network.capabilities import attach_capabilities, capabilities_of
+from opencdmo.network.choices import SuiteKind
 from opencdmo.network.forms import SiteFilterForm, SuiteForm
 from opencdmo.network.models import Site, SitePrivateProfile, Suite
 from opencdmo.network.search import find_sites, region_counts, site_points
-from opencdmo.network.worldmap import MAP_VIEWBOX, land_paths, markers
+from opencdmo.network.worldmap import MAP_VIEWBOX, land_paths, markers, project
 
 PAGE_SIZE = 20
+SUITE_KIND_ORDER = {kind: position for position, kind in enumerate(SuiteKind.values)}
+
+
+def _query_string(params: QueryDict, *, page: int = 1) -> str:
+    """The filters that were actually set (and the page, past the first) for links and history."""
+    kept = [(k, v) for k, values in params.lists() if k != "page" for v in values if v.strip()]
+    if page > 1:
+        kept.append(("page", str(page)))
+    return urlencode(kept)
 
 
 def _require(request: HttpRequest, permission: str) -> None:
@@ -31,18 +42,16 @@ def _require(request: HttpRequest, permission: str) -> None:
 def directory(request: HttpRequest) -> HttpResponse:
     """Filterable, sortable list of sites with a world plot; htmx swaps only the results."""
     _require(request, VIEW_NETWORK)
-    countries = sorted(set(Site.objects.values_list("country", flat=True)))
+    countries = list(Site.objects.order_by("country").values_list("country", flat=True).distinct())
     form = SiteFilterForm(request.GET or None, countries=countries)
     sites = find_sites(form.query())
     page = Paginator(sites, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "form": form,
         "problems": form.problems(),
         "page": page,
         "sites": attach_capabilities(list(page.object_list)),
-        "query": query.urlencode(),
+        "query": _query_string(request.GET),
         "regions": region_counts(sites),
         "markers": markers(site_points(sites)),
         "land": land_paths(),
@@ -52,6 +61,9 @@ def directory(request: HttpRequest) -> HttpResponse:
     template = "network/_results.html" if partial else "network/directory.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
+    if partial:
+        shown = _query_string(request.GET, page=page.number)
+        response["HX-Push-Url"] = f"{request.path}?{shown}" if shown else request.path
     return response
 
 
@@ -60,7 +72,10 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A site's public profile; its private profile only for the owner's entitled roles."""
     _require(request, VIEW_NETWORK)
     site = get_object_or_404(Site.objects.select_related("owner"), pk=pk)
-    suites = site.suites.prefetch_related("equipment", "qualifications").order_by("name")
+    suites = sorted(
+        site.suites.prefetch_related("equipment", "qualifications"),
+        key=lambda suite: (SUITE_KIND_ORDER.get(suite.kind, 99), suite.name),
+    )
     own = request.user.organisation_id == site.owner_id
     private = (
         SitePrivateProfile.objects.filter(site=site).first()
@@ -75,6 +90,9 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "inspections": site.inspections.order_by("-inspected_on"),
         "private": private,
         "can_edit": services.can_edit_site(request.user, site),
+        "land": land_paths(),
+        "viewbox": MAP_VIEWBOX,
+        "marker": project(site.longitude, site.latitude),
     }
     return render(request, "network/site_detail.html", context)
 

@@ -38,3 +38,9 @@ def modality_label(code: str) -> str:
 @register.filter
 def agency_label(code: str) -> str:
     return str(Agency(code).label) if code in Agency.values else code
+
+
+@register.filter
+def thousands(value: int | float | None) -> str:
+    """18000 → '18,000'."""
+    return "–" if value is None else f"{value:,.0f}"
