@@ -278,3 +278,11 @@ def test_unreadable_files_are_reported_not_raised(world: Any) -> None:
     assert report.problems[0].reason.startswith("not a readable Excel workbook")
     report = import_file(b"{}", "sites.json", actor=_admin(world))
     assert report.problems[0].reason == "unsupported file type '.json'; use .csv or .xlsx"
+
+
+def test_a_value_too_large_for_csv_is_a_problem_not_a_crash(world: Any) -> None:
+    """The csv module's own errors are reported with the line they occur on."""
+    data = ",".join(SITE_HEADER).encode() + b"\n" + b'alpha-bio,"' + b"x" * 200_000 + b'"\n'
+    report = import_file(data, "sites.csv", actor=_admin(world))
+    assert [(p.line, p.column) for p in report.problems] == [(2, None)]
+    assert report.problems[0].reason.startswith("unreadable CSV (field larger than field limit")

@@ -426,9 +426,12 @@ def _csv_lines(data: bytes, problems: _Problems) -> Iterator[tuple[int, list[obj
     def lines() -> Iterator[tuple[int, list[object]]]:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         start = 1
-        for cells in reader:
-            yield start, list(cells)
-            start = reader.line_num + 1
+        try:
+            for cells in reader:
+                yield start, list(cells)
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            problems.add(start, None, f"unreadable CSV ({exc}); nothing after it was read")
 
     return lines()
 
