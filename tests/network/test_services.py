@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import ProtectedError
 from django.http import Http404
 from django_scopes import scopes_disabled
 
@@ -362,3 +363,28 @@ def test_update_site_normalises_country(world: Any) -> None:
     assert site.country == "CA"
     [entry] = network_entries()
     assert entry.before == {"country": "US"}
+
+
+def test_update_of_an_object_deleted_meanwhile_is_a_404(world: Any) -> None:
+    """A stale object (deleted by someone else) answers like a missing one."""
+    eq = world.equipment["alpha-bio"]
+    Equipment.objects.filter(pk=eq.pk).delete()
+    with pytest.raises(Http404):
+        services.update_equipment(eq, actor=None, reason="Late", manufacturer="X")
+    assert network_entries() == []
+
+
+def test_delete_of_a_protected_object_is_refused_with_a_message(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When another record still needs the object, nothing is deleted and nothing audited."""
+
+    def protected(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise ProtectedError("in use", {world.suites["alpha-bio"]})
+
+    monkeypatch.setattr(Site, "delete", protected)
+    with pytest.raises(ValidationError) as exc:
+        services.delete_site(world.sites["alpha-bio"], actor=None, reason="Closing")
+    assert "still referred to by suites" in str(exc.value)
+    assert Site.objects.filter(pk=world.sites["alpha-bio"].pk).exists()
+    assert network_entries() == []

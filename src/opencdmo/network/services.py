@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import ProtectedError
 from django.http import Http404
 from django_scopes import scopes_disabled
 
@@ -183,9 +184,12 @@ def _action(model: type[models.Model], verb: str) -> str:
 
 
 def _stored(instance: M) -> M:
-    """A fresh, locked copy of ``instance`` as the database holds it."""
+    """A fresh, locked copy of ``instance``; one deleted meanwhile answers like a missing one."""
     with scopes_disabled():
-        return type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+        stored = type(instance)._default_manager.select_for_update().filter(pk=instance.pk).first()
+    if stored is None:
+        raise Http404("No such object.")
+    return stored
 
 
 def _modalities(values: Iterable[str]) -> list[str]:
@@ -274,7 +278,13 @@ def _delete(instance: models.Model, *, actor: User | None, owner_id: int, reason
             before=before,
             reason=reason,
         )
-        stored.delete()
+        try:
+            stored.delete()
+        except ProtectedError as exc:
+            used_by = sorted({str(obj._meta.verbose_name_plural) for obj in exc.protected_objects})
+            raise ValidationError(
+                f"{stored} is still referred to by {', '.join(used_by)}; remove those first."
+            ) from exc
 
 
 # --- sites -----------------------------------------------------------------------------------
