@@ -15,7 +15,7 @@ TWIN_FAULTS: dict[str, Fault] = {
     "do_probe_drift": Fault("do_probe_drift", 120.0, 336.0, -20.0),
     "ph_probe_bias": Fault("ph_probe_bias", 120.0, 336.0, 0.15),
     "feed_pump_failure": Fault("feed_pump_failure", 96.0, 192.0, 0.8),
-    "over_feed": Fault("over_feed", 96.0, 192.0, 1.0),
+    "over_feed": Fault("over_feed", 96.0, 144.0, 0.5),
     "temperature_controller_failure": Fault("temperature_controller_failure", 120.0, 200.0, -4.0),
     "agitation_failure": Fault("agitation_failure", 120.0, 200.0, 0.5),
     "contamination": Fault("contamination", 150.0, 336.0, 1.5),

@@ -98,16 +98,7 @@ class Bioreactor:
     min_fill_fraction: float = 0.2
 
     def __post_init__(self) -> None:
-        v = self.working_volume_l
-        if not math.isfinite(v) or v <= 0.0:
-            raise InvalidInputError(
-                "reactor.working_volume_l", f"must be a positive volume in L, got {v!r}"
-            )
-        if not MIN_VOLUME_L <= v <= MAX_VOLUME_L:
-            raise InvalidInputError(
-                "reactor.working_volume_l",
-                f"{v:g} L is outside the modelled range {MIN_VOLUME_L:g}-{MAX_VOLUME_L:,.0f} L",
-            )
+        _check_working_volume(self.working_volume_l)
         if self.kind not in ("single_use", "stainless"):
             raise InvalidInputError(
                 "reactor.kind", f"must be 'single_use' or 'stainless', got {self.kind!r}"
@@ -201,6 +192,19 @@ class Bioreactor:
         return np.asarray(gas_flow_slpm, dtype=float) / 1000.0 / 60.0 / self.cross_section_m2
 
 
+def _check_working_volume(volume_l: float) -> None:
+    if not math.isfinite(volume_l) or volume_l <= 0.0:
+        raise InvalidInputError(
+            "reactor.working_volume_l", f"must be a positive volume in L, got {volume_l!r}"
+        )
+    if not MIN_VOLUME_L <= volume_l <= MAX_VOLUME_L:
+        raise InvalidInputError(
+            "reactor.working_volume_l",
+            f"{volume_l:g} L is outside the modelled range "
+            f"{MIN_VOLUME_L:g}-{MAX_VOLUME_L:,.0f} L",
+        )
+
+
 def bioreactor(working_volume_l: float, kind: ReactorKind = "single_use") -> Bioreactor:
     """Build a bioreactor with the typical geometry of its kind.
 
@@ -216,7 +220,13 @@ def bioreactor(working_volume_l: float, kind: ReactorKind = "single_use") -> Bio
     -------
     Bioreactor
         The vessel.
+
+    Raises
+    ------
+    InvalidInputError
+        For a volume that is not positive or outside 2-20,000 L.
     """
+    _check_working_volume(working_volume_l)
     if kind == "stainless":
         return Bioreactor(
             working_volume_l=working_volume_l,
