@@ -1,9 +1,10 @@
 """Multivariate and univariate monitoring of batch and continuous processes.
 
-Pure numpy/scipy engine (no Django): latent-variable models (:class:`PCA`, :class:`PLS`) with
-SIMCA conventions, batch data (:class:`BatchDataset`), alignment, batch-wise multiway models
-(:class:`MPCA`, :class:`MPLS`), online monitoring of running batches, statistical process
-control and quality prediction.
+Pure numpy engine (no Django): latent-variable models (:class:`PCA`, :class:`PLS`) with
+SIMCA conventions, batch data (:class:`BatchDataset`), alignment (linear, indicator,
+phase-wise, dynamic time warping), batch-wise multiway models (:class:`MPCA`,
+:class:`MPLS`), observation-wise models, online monitoring of running batches, continuous
+process monitoring, statistical process control, quality prediction and model files.
 
 Typical batch use::
 
@@ -15,18 +16,40 @@ Typical batch use::
     result = model.score_batches(align_linear(new_data, n_samples=100), confidence=0.99)
     result.t2, result.spe, result.t2_limit, result.spe_limit, result.spe_contributions
 
-Heavy dependencies (scipy, scikit-learn, pyarrow, openpyxl) are imported only by the
-functions that need them, so importing this package is fast.
+scipy, scikit-learn, pyarrow and openpyxl are imported only by the functions that need
+them, so importing this package is fast.
 """
 
 from __future__ import annotations
 
 from .alignment import AlignedBatches, PhaseSpan, align_indicator, align_linear, align_phases
 from .batch import MPCA, MPLS, BatchScores
+from .continuous import DetectionReport, detection_report
+from .crossval import CrossValidation, select_n_components
 from .dataset import Batch, BatchDataset, read_batch_file
+from .dtw import DTWAlignment, OnlineDTW, align_dtw
 from .errors import MonitoringInputError
+from .evolution import BatchEvolutionModel, EvolutionTrace, fit_phase_models, phase_part
 from .latent import PCA, PLS
 from .limits import box_spe_limit, empirical_limit, jackson_mudholkar_spe_limit, t2_limit
+from .online import OnlineMonitor, OnlineTrace, RunningBatch
+from .persistence import load_model, save_model
+from .prediction import PredictionReport, cross_validate_prediction, phase_features
+from .spc import (
+    Capability,
+    ChartLimits,
+    ControlChart,
+    capability,
+    cusum_chart,
+    ewma_chart,
+    individuals_chart,
+    individuals_limits,
+    run_rules,
+    xbar_r_chart,
+    xbar_r_limits,
+    xbar_s_chart,
+    xbar_s_limits,
+)
 
 __all__ = [
     "MPCA",
@@ -36,15 +59,47 @@ __all__ = [
     "AlignedBatches",
     "Batch",
     "BatchDataset",
+    "BatchEvolutionModel",
     "BatchScores",
+    "Capability",
+    "ChartLimits",
+    "ControlChart",
+    "CrossValidation",
+    "DTWAlignment",
+    "DetectionReport",
+    "EvolutionTrace",
     "MonitoringInputError",
+    "OnlineDTW",
+    "OnlineMonitor",
+    "OnlineTrace",
     "PhaseSpan",
+    "PredictionReport",
+    "RunningBatch",
+    "align_dtw",
     "align_indicator",
     "align_linear",
     "align_phases",
     "box_spe_limit",
+    "capability",
+    "cross_validate_prediction",
+    "cusum_chart",
+    "detection_report",
     "empirical_limit",
+    "ewma_chart",
+    "fit_phase_models",
+    "individuals_chart",
+    "individuals_limits",
     "jackson_mudholkar_spe_limit",
+    "load_model",
+    "phase_features",
+    "phase_part",
     "read_batch_file",
+    "run_rules",
+    "save_model",
+    "select_n_components",
     "t2_limit",
+    "xbar_r_chart",
+    "xbar_r_limits",
+    "xbar_s_chart",
+    "xbar_s_limits",
 ]
