@@ -25,11 +25,23 @@ def server_commands(bind: str) -> dict[str, list[str]]:
 
 
 def logins_table() -> Table:
+    """One row per demo user, grouped by organisation."""
     table = Table(title="Demo logins", title_justify="left")
     for column in ("Organisation", "Kind", "Role", "Username", "Password"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
+    previous = ""
     for login in demo_logins():
-        table.add_row(login.organisation, login.kind, login.role, login.username, login.password)
+        if previous and login.organisation != previous:
+            table.add_section()
+        first = login.organisation != previous
+        table.add_row(
+            login.organisation if first else "",
+            login.kind if first else "",
+            login.role,
+            login.username,
+            login.password,
+        )
+        previous = login.organisation
     return table
 
 
@@ -83,5 +95,5 @@ class Command(BaseCommand):
     def _print(self, renderable: Table) -> None:
         """Render with rich, in colour only when the output is a terminal."""
         buffer = io.StringIO()
-        Console(file=buffer, force_terminal=self.stdout.isatty(), width=110).print(renderable)
+        Console(file=buffer, force_terminal=self.stdout.isatty(), width=120).print(renderable)
         self.stdout.write(buffer.getvalue(), ending="")
