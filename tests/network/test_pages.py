@@ -199,7 +199,7 @@ def test_suite_edit_saves_and_audits(world: Any, client_for: Any) -> None:
     client = client_for(world.user("alpha-bio", "cdmo_admin"))
     response = client.post(f"/suites/{suite.pk}/edit/", suite_post(), follow=True)
     assert response.redirect_chain == [(f"/sites/{suite.site_id}/", 302)]
-    assert "Suite &#x27;USP 1&#x27; saved." in response.content.decode()
+    assert "Suite USP 1: saved." in response.content.decode()
     suite.refresh_from_db()
     assert (suite.gmp_grade, suite.modalities) == ("B", ["bispecific", "mab"])
     [entry] = suite_entries()
@@ -309,3 +309,45 @@ def test_directory_queries_do_not_grow_with_the_number_of_sites(
     with CaptureQueriesContext(connection) as more:
         assert "7 sites" in client.get("/sites/").content.decode()
     assert len(more) == len(few)
+
+
+def test_equipment_edit_changes_capabilities(world: Any, client_for: Any) -> None:
+    """Re-rating a bioreactor changes the site's derived maximum volume at once."""
+    eq = world.equipment["alpha-bio"]
+    client = client_for(world.user("alpha-bio", "cdmo_msat"))
+    form = client.get(f"/equipment/{eq.pk}/edit/").content.decode()
+    assert 'value="2000.0"' in form
+    data = {
+        "tag": "BR-1",
+        "kind": "bioreactor_su",
+        "working_volume_l": "3000",
+        "reason": "Re-rated",
+    }
+    page = client.post(f"/equipment/{eq.pk}/edit/", data, follow=True).content.decode()
+    assert "Largest single bioreactor</dt><dd>3,000 L" in page
+    with scopes_disabled():
+        [entry] = AuditEntry.objects.filter(action="opencdmo.equipment.changed")
+    assert (entry.before, entry.after) == (
+        {"working_volume_l": 2000.0},
+        {"working_volume_l": 3000.0},
+    )
+
+
+def test_equipment_edit_shows_the_services_rule(world: Any, client_for: Any) -> None:
+    """A bioreactor without a volume is refused on the field, with the service's words."""
+    eq = world.equipment["alpha-bio"]
+    client = client_for(world.user("alpha-bio", "cdmo_admin"))
+    data = {"tag": "BR-1", "kind": "bioreactor_su", "working_volume_l": "", "reason": "Oops"}
+    response = client.post(f"/equipment/{eq.pk}/edit/", data)
+    html = response.content.decode()
+    assert "A bioreactor needs its working volume in L." in html
+    assert "Nothing was saved" in html
+
+
+def test_private_profile_edit_by_owner(world: Any, client_for: Any) -> None:
+    site = world.sites["alpha-bio"]
+    client = client_for(world.user("alpha-bio", "cdmo_admin"))
+    data = {"indicative_batch_price_usd": "720000", "key_contact": "Ana", "reason": "New rates"}
+    page = client.post(f"/sites/{site.pk}/private/edit/", data, follow=True).content.decode()
+    assert "USD 720,000" in page
+    assert "secret of alpha-bio" not in page

@@ -56,6 +56,10 @@ def _suites(world: Any) -> dict[str, Any]:
     return dict(world.suites)
 
 
+def _equipment(world: Any) -> dict[str, Any]:
+    return dict(world.equipment)
+
+
 def _organisations(world: Any) -> dict[str, Any]:
     return {slug: org for slug, org in world.orgs.items() if slug != "platform"}
 
@@ -126,5 +130,46 @@ ROUTES: list[Route] = [
             "modalities": ["mab"],
             "reason": "Tenant-isolation check",
         },
+    ),
+    Route(
+        "equipment-edit-page",
+        "page",
+        _equipment,
+        lambda key: f"/equipment/{key}/edit/",
+        "owner",
+        permission=EDIT_NETWORK,
+    ),
+    Route(
+        "equipment-edit-page-post",
+        "page",
+        _equipment,
+        lambda key: f"/equipment/{key}/edit/",
+        "owner",
+        permission=EDIT_NETWORK,
+        method="post",
+        data={
+            "tag": "BR-1",
+            "kind": "bioreactor_su",
+            "working_volume_l": "2500",
+            "reason": "Tenant-isolation check",
+        },
+    ),
+    Route(
+        "private-profile-edit-page",
+        "page",
+        _sites,
+        lambda key: f"/sites/{key}/private/edit/",
+        "owner",
+        permission=EDIT_NETWORK,
+    ),
+    Route(
+        "private-profile-edit-page-post",
+        "page",
+        _sites,
+        lambda key: f"/sites/{key}/private/edit/",
+        "owner",
+        permission=EDIT_NETWORK,
+        method="post",
+        data={"key_contact": "Tenant check", "reason": "Tenant-isolation check"},
     ),
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,6 +10,7 @@ from django.core.validators import RegexValidator
 
 from opencdmo.network.choices import (
     Agency,
+    EquipmentKind,
     GmpGrade,
     InspectionOutcome,
     Modality,
@@ -76,12 +77,51 @@ class SiteFilterForm(forms.Form):
         ]
 
 
-class SuiteForm(forms.Form):
-    """Edit a suite and its qualified modalities; the reason goes on the audit trail.
+class ChangeForm(forms.Form):
+    """An edit form for one record: its fields plus the reason for the change.
 
-    The form only parses; ``services.update_suite`` validates, so its messages are shown
-    through ``show_rejection``.
+    The form only parses; the service validates, and its messages come back through
+    ``show_rejection`` so that page and API report the same rules.
     """
+
+    FIELDS: tuple[str, ...] = ()
+
+    reason = forms.CharField(
+        max_length=500,
+        label="Reason for change",
+        help_text="Recorded on the audit trail with your name and the time.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    @classmethod
+    def for_record(cls, record: Any, data: Any = None, **initial: Any) -> Self:
+        values = {name: getattr(record, name) for name in cls.FIELDS}
+        return cls(data, initial={**values, **initial})
+
+    @property
+    def record_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.FIELDS]
+
+    def changes(self) -> dict[str, Any]:
+        """The record's fields as the update service takes them."""
+        return {name: self.cleaned_data[name] for name in self.FIELDS}
+
+    def edited(self) -> bool:
+        """Whether any value differs from what was shown (the reason does not count)."""
+        return any(name != "reason" for name in self.changed_data)
+
+    def show_rejection(self, error: ValidationError) -> None:
+        """Attach a service's ValidationError to the matching fields, the rest to the form."""
+        messages = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
+        for name, texts in messages.items():
+            for text in texts:
+                self.add_error(name if name in self.fields else None, text)
+
+
+class SuiteForm(ChangeForm):
+    """A suite and its qualified modalities."""
+
+    FIELDS = ("name", "kind", "gmp_grade", "status")
 
     name = forms.CharField(max_length=120)
     kind = forms.ChoiceField(choices=SuiteKind.choices)
@@ -93,35 +133,38 @@ class SuiteForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         label="Qualified modalities",
     )
-    reason = forms.CharField(
-        max_length=500,
-        label="Reason for change",
-        help_text="Recorded on the audit trail with your name and the time.",
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-    FIELDS = ("name", "kind", "gmp_grade", "status")
+    field_order = ["name", "kind", "gmp_grade", "status", "modalities", "reason"]
 
     @classmethod
     def for_suite(cls, suite: Suite, data: Any = None) -> SuiteForm:
-        initial = {name: getattr(suite, name) for name in cls.FIELDS}
-        return cls(data, initial={**initial, "modalities": suite.modalities})
-
-    @property
-    def suite_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.FIELDS]
+        return cls.for_record(suite, data, modalities=suite.modalities)
 
     def changes(self) -> dict[str, Any]:
-        """The suite fields and modalities as ``update_suite`` takes them."""
-        return {name: self.cleaned_data[name] for name in (*self.FIELDS, "modalities")}
+        return {**super().changes(), "modalities": self.cleaned_data["modalities"]}
 
-    def edited(self) -> bool:
-        """Whether any suite value differs from what was shown (the reason does not count)."""
-        return any(name != "reason" for name in self.changed_data)
 
-    def show_rejection(self, error: ValidationError) -> None:
-        """Attach a service's ValidationError to the matching fields, the rest to the form."""
-        messages = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
-        for name, texts in messages.items():
-            for text in texts:
-                self.add_error(name if name in self.fields else None, text)
+class EquipmentForm(ChangeForm):
+    """One piece of equipment; volumes in litres, throughput in units per hour."""
+
+    FIELDS = ("tag", "kind", "working_volume_l", "throughput_units_per_h", "manufacturer")
+
+    tag = forms.CharField(max_length=40)
+    kind = forms.ChoiceField(choices=EquipmentKind.choices)
+    working_volume_l = forms.FloatField(required=False, label="Working volume (L)")
+    throughput_units_per_h = forms.IntegerField(required=False, label="Throughput (units/h)")
+    manufacturer = forms.CharField(max_length=120, required=False)
+    field_order = [*FIELDS, "reason"]
+
+
+class PrivateProfileForm(ChangeForm):
+    """The owner-only commercial details of a site."""
+
+    FIELDS = ("indicative_batch_price_usd", "spare_capacity_note", "key_contact", "internal_notes")
+
+    indicative_batch_price_usd = forms.IntegerField(
+        required=False, label="Indicative batch price (USD)"
+    )
+    spare_capacity_note = forms.CharField(max_length=300, required=False, label="Spare capacity")
+    key_contact = forms.CharField(max_length=200, required=False)
+    internal_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    field_order = [*FIELDS, "reason"]

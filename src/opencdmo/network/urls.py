@@ -7,5 +7,7 @@ urlpatterns = [
     path("", views.directory, name="home"),
     path("sites/", views.directory, name="directory"),
     path("sites/<int:pk>/", views.site_detail, name="site"),
+    path("sites/<int:pk>/private/edit/", views.private_profile_edit, name="private-edit"),
     path("suites/<int:pk>/edit/", views.suite_edit, name="suite-edit"),
+    path("equipment/<int:pk>/edit/", views.equipment_edit, name="equipment-edit"),
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,8 +19,14 @@ from opencdmo.accounts.tenancy import get_owned_or_404
 from opencdmo.network import services
 from opencdmo.network.capabilities import attach_capabilities, capabilities_of
 from opencdmo.network.choices import SuiteKind
-from opencdmo.network.forms import SiteFilterForm, SuiteForm
-from opencdmo.network.models import Site, SitePrivateProfile, Suite
+from opencdmo.network.forms import (
+    ChangeForm,
+    EquipmentForm,
+    PrivateProfileForm,
+    SiteFilterForm,
+    SuiteForm,
+)
+from opencdmo.network.models import Equipment, Site, SitePrivateProfile, Suite
 from opencdmo.network.search import find_sites, region_counts, site_points
 from opencdmo.network.worldmap import MAP_VIEWBOX, land_paths, markers, project
 
@@ -77,11 +86,9 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         key=lambda suite: (SUITE_KIND_ORDER.get(suite.kind, 99), suite.name),
     )
     own = request.user.organisation_id == site.owner_id
-    private = (
-        SitePrivateProfile.objects.filter(site=site).first()
-        if own and request.user.can(VIEW_PRIVATE_SITE)
-        else None
-    )
+    private = None
+    if own and request.user.can(VIEW_PRIVATE_SITE):
+        private = SitePrivateProfile.objects.filter(site=site).first() or SitePrivateProfile()
     context = {
         "site": site,
         "suites": suites,
@@ -97,6 +104,33 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "network/site_detail.html", context)
 
 
+def _change_page(
+    request: HttpRequest,
+    form: ChangeForm,
+    *,
+    save: Callable[..., object],
+    site: Site,
+    title: str,
+) -> HttpResponse:
+    """Show ``form``; on a valid POST call ``save(reason=…, **changes)`` and go to the site."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(actor=request.user, reason=form.cleaned_data["reason"], **form.changes())
+        except ValidationError as exc:
+            form.show_rejection(exc)
+        else:
+            if form.edited():
+                messages.success(request, f"{title}: saved.")
+            else:
+                messages.info(request, "Nothing changed, so nothing was recorded.")
+            return redirect("network:site", pk=site.pk)
+    return render(request, "network/edit.html", {"form": form, "site": site, "title": title})
+
+
+def _posted(request: HttpRequest) -> QueryDict | None:
+    return request.POST if request.method == "POST" else None
+
+
 @login_required
 def suite_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The owning CDMO changes a suite, giving a reason; another CDMO's suite is a 404."""
@@ -104,18 +138,44 @@ def suite_edit(request: HttpRequest, pk: int) -> HttpResponse:
     suite = get_owned_or_404(
         Suite.objects.select_related("site"), request.user, "site__owner", pk=pk
     )
-    form = SuiteForm.for_suite(suite, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_suite(
-                suite, actor=request.user, reason=form.cleaned_data["reason"], **form.changes()
-            )
-        except ValidationError as exc:
-            form.show_rejection(exc)
-        else:
-            if form.edited():
-                messages.success(request, f"Suite '{suite.name}' saved.")
-            else:
-                messages.info(request, "Nothing changed, so nothing was recorded.")
-            return redirect("network:site", pk=suite.site_id)
-    return render(request, "network/suite_edit.html", {"suite": suite, "form": form})
+    return _change_page(
+        request,
+        SuiteForm.for_suite(suite, _posted(request)),
+        save=partial(services.update_suite, suite),
+        site=suite.site,
+        title=f"Suite {suite.name}",
+    )
+
+
+@login_required
+def equipment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owning CDMO changes a piece of equipment; capabilities follow at once."""
+    _require(request, EDIT_NETWORK)
+    equipment = get_owned_or_404(
+        Equipment.objects.select_related("suite__site"),
+        request.user,
+        "suite__site__owner",
+        pk=pk,
+    )
+    return _change_page(
+        request,
+        EquipmentForm.for_record(equipment, _posted(request)),
+        save=partial(services.update_equipment, equipment),
+        site=equipment.suite.site,
+        title=f"Equipment {equipment.tag} in {equipment.suite.name}",
+    )
+
+
+@login_required
+def private_profile_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owning CDMO sets its private commercial details for a site."""
+    _require(request, EDIT_NETWORK)
+    site = get_owned_or_404(Site.objects, request.user, "owner", pk=pk)
+    profile = SitePrivateProfile.objects.filter(site=site).first() or SitePrivateProfile(site=site)
+    return _change_page(
+        request,
+        PrivateProfileForm.for_record(profile, _posted(request)),
+        save=partial(services.update_private_profile, site),
+        site=site,
+        title="Private profile",
+    )
