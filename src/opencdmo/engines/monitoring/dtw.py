@@ -22,7 +22,14 @@ from .alignment import AlignedBatches, interpolate_columns
 from .dataset import BatchDataset
 from .errors import MonitoringInputError
 
-__all__ = ["DTWAlignment", "OnlineDTW", "align_dtw", "dtw_cost_matrices", "warping_path"]
+__all__ = [
+    "DTWAlignment",
+    "OnlineDTW",
+    "align_dtw",
+    "dtw_cost_matrices",
+    "warp_to_reference",
+    "warping_path",
+]
 
 
 @dataclass(frozen=True)
@@ -273,3 +280,37 @@ class OnlineDTW:
         """The batch so far on the reference axis, ``(position + 1, J)``, original units."""
         n = self.position + 1
         return self._sums[:n] / self._counts[:n, None] * self._scale
+
+
+def warp_to_reference(
+    dataset: BatchDataset, reference: np.ndarray, weights: np.ndarray, scale: np.ndarray
+) -> AlignedBatches:
+    """Warp new completed batches onto a fixed reference (from a previous :func:`align_dtw`).
+
+    Parameters
+    ----------
+    dataset : BatchDataset
+        Batches with the variables of the reference, in the same order.
+    reference, weights, scale : numpy.ndarray
+        ``DTWAlignment.reference``, ``.weights`` and ``.scale``.
+    """
+    ref = np.asarray(reference, dtype=float)
+    if ref.ndim != 2 or ref.shape[1] != len(dataset.variables):
+        raise MonitoringInputError(
+            f"the reference has shape {ref.shape}; the batches have {len(dataset.variables)} "
+            "variables."
+        )
+    scaled = [_filled(b.values) / scale for b in dataset.batches]
+    D = dtw_cost_matrices(scaled, ref / scale, np.asarray(weights, dtype=float))
+    m = ref.shape[0]
+    aligned = np.empty((len(scaled), m, ref.shape[1]))
+    for k, batch in enumerate(scaled):
+        aligned[k], _ = _warp(batch, warping_path(D[k], batch.shape[0]), m)
+    return AlignedBatches(
+        tuple(dataset.batch_ids),
+        dataset.variables,
+        aligned * scale,
+        np.arange(m, dtype=float),
+        dict(dataset.units),
+        method="dtw",
+    )
