@@ -199,7 +199,7 @@ def test_suite_edit_saves_and_audits(world: Any, client_for: Any) -> None:
     client = client_for(world.user("alpha-bio", "cdmo_admin"))
     response = client.post(f"/suites/{suite.pk}/edit/", suite_post(), follow=True)
     assert response.redirect_chain == [(f"/sites/{suite.site_id}/", 302)]
-    assert "Suite USP 1: saved." in response.content.decode()
+    assert "Suite USP 1 saved." in response.content.decode()
     suite.refresh_from_db()
     assert (suite.gmp_grade, suite.modalities) == ("B", ["bispecific", "mab"])
     [entry] = suite_entries()

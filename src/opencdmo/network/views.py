@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 
 from opencdmo.accounts.roles import EDIT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SITE
 from opencdmo.accounts.tenancy import get_owned_or_404
@@ -120,7 +121,7 @@ def _change_page(
             form.show_rejection(exc)
         else:
             if form.edited():
-                messages.success(request, f"{title}: saved.")
+                messages.success(request, f"{capfirst(title)} saved.")
             else:
                 messages.info(request, "Nothing changed, so nothing was recorded.")
             return redirect("network:site", pk=site.pk)
@@ -143,7 +144,7 @@ def suite_edit(request: HttpRequest, pk: int) -> HttpResponse:
         SuiteForm.for_suite(suite, _posted(request)),
         save=partial(services.update_suite, suite),
         site=suite.site,
-        title=f"Suite {suite.name}",
+        title=f"suite {suite.name}",
     )
 
 
@@ -162,7 +163,7 @@ def equipment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         EquipmentForm.for_record(equipment, _posted(request)),
         save=partial(services.update_equipment, equipment),
         site=equipment.suite.site,
-        title=f"Equipment {equipment.tag} in {equipment.suite.name}",
+        title=f"equipment {equipment.tag} in {equipment.suite.name}",
     )
 
 
@@ -177,5 +178,5 @@ def private_profile_edit(request: HttpRequest, pk: int) -> HttpResponse:
         PrivateProfileForm.for_record(profile, _posted(request)),
         save=partial(services.update_private_profile, site),
         site=site,
-        title="Private profile",
+        title=f"private details of {site.name}",
     )
