@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -20,6 +21,8 @@ from opencdmo.network.search import SORTS, SiteQuery, find_sites
 
 router = Router(tags=["network"])
 
+_COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
+
 
 class SiteFilters(Schema):
     """Query parameters of ``GET /sites``; each one narrows the result."""
@@ -27,7 +30,7 @@ class SiteFilters(Schema):
     modality: Modality | None = Field(None, description="Qualified in an operational suite")
     min_volume_l: float | None = Field(None, ge=0, description="Largest single bioreactor ≥, L")
     min_total_volume_l: float | None = Field(None, ge=0, description="All bioreactors ≥, L")
-    country: str | None = Field(None, pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2 code, e.g. DE")
     region: Region | None = None
     agency: Agency | None = Field(None, description="Holds an approval from this agency")
     inspection_outcome: InspectionOutcome | None = Field(
@@ -43,6 +46,13 @@ class SiteFilters(Schema):
     def _known_sort(cls, value: str) -> str:
         if value not in SORTS:
             raise ValueError(f"unknown sort '{value}'; use one of: {', '.join(SORTS)}")
+        return value
+
+    @field_validator("country")
+    @classmethod
+    def _country_code(cls, value: str | None) -> str | None:
+        if value is not None and not _COUNTRY_CODE.match(value):
+            raise ValueError(f"'{value}' is not a two-letter ISO 3166-1 code such as 'DE'")
         return value
 
     def to_query(self) -> SiteQuery:
