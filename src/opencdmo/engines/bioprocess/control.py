@@ -92,23 +92,26 @@ class DoCascade:
 
 
 class PhControl:
-    """Split-range PI pH controller: CO₂ sparge above the dead band, base below it.
+    """Split-range integral pH controller: CO₂ sparge above the dead band, base below it.
+
+    The output spans -1 (full CO₂ sparge) to +1 (full base pump). Base acts on pH at once
+    while CO₂ acts through the stripping time constant (about 0.3-1 h), so a pure integral
+    action is used and the integration time per step is capped at 10 min: coarser steps
+    slow the loop rather than destabilise it.
 
     Parameters
     ----------
     n_batches : int
         Number of batches controlled together.
-    gain : float
-        Proportional gain, output per pH unit.
-    integral_time_h : float
-        Integral time, h.
+    integral_gain_per_ph_h : float
+        Output change per pH unit of error outside the dead band per hour.
     """
 
-    def __init__(self, n_batches: int, gain: float = 4.0, integral_time_h: float = 1.0) -> None:
+    MAX_INTEGRATION_H = 10.0 / 60.0
+
+    def __init__(self, n_batches: int, integral_gain_per_ph_h: float = 6.0) -> None:
         self.output = np.zeros(n_batches)
-        self._previous_error = np.zeros(n_batches)
-        self.gain = gain
-        self.integral_time_h = integral_time_h
+        self.integral_gain_per_ph_h = integral_gain_per_ph_h
 
     def update(
         self, ph_measured: FloatArray, setpoint: FloatArray, deadband: FloatArray, step_h: float
@@ -126,9 +129,8 @@ class PhControl:
         """
         raw = setpoint - ph_measured
         error = np.sign(raw) * np.maximum(np.abs(raw) - deadband, 0.0)
-        delta = self.gain * (error - self._previous_error + step_h / self.integral_time_h * error)
+        delta = self.integral_gain_per_ph_h * min(step_h, self.MAX_INTEGRATION_H) * error
         self.output = np.clip(self.output + delta, -1.0, 1.0)
-        self._previous_error = error
 
     def base_fraction(self) -> FloatArray:
         """Base pump demand, fraction of its maximum rate."""

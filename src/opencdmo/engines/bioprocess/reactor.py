@@ -200,8 +200,7 @@ def _check_working_volume(volume_l: float) -> None:
     if not MIN_VOLUME_L <= volume_l <= MAX_VOLUME_L:
         raise InvalidInputError(
             "reactor.working_volume_l",
-            f"{volume_l:g} L is outside the modelled range "
-            f"{MIN_VOLUME_L:g}-{MAX_VOLUME_L:,.0f} L",
+            f"{volume_l:g} L is outside the modelled range {MIN_VOLUME_L:g}-{MAX_VOLUME_L:,.0f} L",
         )
 
 
