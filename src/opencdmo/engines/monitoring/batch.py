@@ -111,11 +111,18 @@ class _BatchModel:
                 f"{n_components + 2} are needed."
             )
         values = aligned.values
+        flat = values.reshape(-1, J)
+        if np.isnan(flat).any():
+            empty = np.isnan(flat).all(axis=0)
+            filled = np.where(np.isnan(flat), np.nanmean(flat, axis=0), flat)
+            highest, lowest = filled.max(axis=0), filled.min(axis=0)
+        else:
+            empty = np.zeros(J, dtype=bool)
+            highest, lowest = flat.max(axis=0), flat.min(axis=0)
         for j, name in enumerate(aligned.variables):
-            column = values[:, :, j]
-            if np.isnan(column).all():
+            if empty[j]:
                 raise MonitoringInputError(f"variable {name!r} has no observed value in any batch.")
-            if np.nanmax(column) == np.nanmin(column):
+            if highest[j] == lowest[j]:
                 raise MonitoringInputError(
                     f"variable {name!r} is constant in every batch and carries no information; "
                     "remove it."

@@ -15,7 +15,7 @@ Conventions
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,8 @@ from .scaling import Autoscaler, as_matrix, variable_names
 __all__ = ["PCA", "PLS", "project_scores"]
 
 _CHUNK_ROWS = 256
+_DIRECT_SPE_CELLS = 4_000_000
+_SMALL = 300
 
 
 def project_scores(
@@ -96,7 +98,8 @@ class _LatentModel:
     t2_: np.ndarray
     spe_: np.ndarray
     n_observations_: int
-    residual_theta_: tuple[float, float, float]
+    _theta: tuple[float, float, float] | None = None
+    _theta_source: Callable[[], tuple[float, float, float]] | None = None
     _weights: np.ndarray
     sequential_: bool = False
     metadata_: dict[str, Any]
@@ -118,6 +121,29 @@ class _LatentModel:
                 f"too few observations ({n}) for {A} components: at least {A + 2} are needed."
             )
         return A
+
+    @property
+    def residual_theta_(self) -> tuple[float, float, float]:
+        """Sums of the 1st, 2nd and 3rd powers of the residual covariance eigenvalues.
+
+        Computed on first use for large models (the Jackson–Mudholkar limit needs them).
+        """
+        self._check_fitted()
+        if self._theta is None:
+            if self._theta_source is None:
+                raise MonitoringInputError("this model holds no residual eigenvalues.")
+            self._theta = self._theta_source()
+            self._theta_source = None
+        return self._theta
+
+    @residual_theta_.setter
+    def residual_theta_(self, value: tuple[float, float, float]) -> None:
+        self._theta = value
+        self._theta_source = None
+
+    def _set_theta_later(self, source: Callable[[], tuple[float, float, float]]) -> None:
+        self._theta = None
+        self._theta_source = source
 
     @property
     def direct_weights_(self) -> np.ndarray:
@@ -205,6 +231,12 @@ class _LatentModel:
         residuals = np.nan_to_num(self._diagnose(X).residuals)
         return residuals if signed else residuals * residuals
 
+    def _theta_from(self, residuals: np.ndarray, n: int) -> None:
+        if min(residuals.shape) <= _SMALL:
+            self.residual_theta_ = _theta_from_residuals(residuals, n)
+        else:
+            self._set_theta_later(lambda: _theta_from_residuals(residuals, n))
+
     def _training_statistics(self, Xs: np.ndarray, residuals: np.ndarray | None) -> None:
         scores = self.scores_
         n = scores.shape[0]
@@ -214,7 +246,10 @@ class _LatentModel:
         if np.any(self.score_sd_ <= EPS_SQRT * max(1.0, float(self.score_sd_.max()))):
             raise MonitoringInputError("a component has no variance left: fit fewer components.")
         self.t2_ = np.sum((scores / self.score_sd_) ** 2, axis=1)
-        if residuals is None:
+        if residuals is None and Xs.size > _DIRECT_SPE_CELLS:
+            explained = np.einsum("ij,ij->i", scores, scores)
+            self.spe_ = np.maximum(np.einsum("ij,ij->i", Xs, Xs) - explained, 0.0)
+        elif residuals is None:
             spe = np.empty(n)
             for start in range(0, n, _CHUNK_ROWS):
                 block = (
@@ -319,7 +354,7 @@ class PCA(_LatentModel):
             self.n_iterations_ = result.iterations
             total_ss_col = np.nansum(Xs * Xs, axis=0)
             explained_ss = np.sum(scores * scores, axis=0)
-            self.residual_theta_ = _theta_from_residuals(residuals, n)
+            self._theta_from(residuals, n)
             cumulative = np.zeros((K, A))
             deflated = Xs.copy()
             for a in range(A):
@@ -327,14 +362,17 @@ class PCA(_LatentModel):
                 cumulative[:, a] = np.nansum(deflated * deflated, axis=0)
             residual_ss_col = cumulative
         else:
-            scores, loadings, eigenvalues_rest = _eig_pca(Xs, A)
+            scores, loadings, theta = _eig_pca(Xs, A)
             self.n_iterations_ = np.zeros(A, dtype=int)
             explained_ss = np.sum(scores * scores, axis=0)
-            total_ss_col = np.sum(Xs * Xs, axis=0)
+            total_ss_col = np.einsum("ij,ij->j", Xs, Xs)
             residual_ss_col = total_ss_col[:, None] - np.cumsum(
                 loadings**2 * explained_ss[None, :], axis=1
             )
-            self.residual_theta_ = eigenvalues_rest
+            if isinstance(theta, tuple):
+                self.residual_theta_ = theta
+            else:
+                self._set_theta_later(theta)
         self.scores_ = scores
         self.loadings_ = loadings
         self._weights = loadings
@@ -356,13 +394,41 @@ def _theta_from_residuals(residuals: np.ndarray, n: int) -> tuple[float, float, 
     return float(lam.sum()), float((lam**2).sum()), float((lam**3).sum())
 
 
-def _eig_pca(Xs: np.ndarray, A: int) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float]]:
-    """Scores, orthonormal loadings and residual eigenvalue power sums of complete ``Xs``."""
+def _top_eigenpairs(gram: np.ndarray, A: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``A`` largest eigenvalues (descending) and eigenvectors of a symmetric matrix.
+
+    Lanczos (ARPACK, started from a fixed vector, run to machine precision) when few are
+    wanted from a large matrix; otherwise LAPACK.
+    """
+    size = gram.shape[0]
+    if size // 10 >= A:
+        from scipy.sparse.linalg import eigsh
+
+        values, vectors = eigsh(gram, k=A, which="LA", v0=np.ones(size), tol=0.0)
+    else:
+        from scipy.linalg import eigh
+
+        values, vectors = eigh(gram, subset_by_index=[size - A, size - 1], driver="evx")
+    order = np.argsort(values)[::-1]
+    return values[order], vectors[:, order]
+
+
+def _eig_pca(
+    Xs: np.ndarray, A: int
+) -> tuple[
+    np.ndarray, np.ndarray, tuple[float, float, float] | Callable[[], tuple[float, float, float]]
+]:
+    """Scores, orthonormal loadings and residual eigenvalue power sums of complete ``Xs``.
+
+    The power sums come as a tuple, or (for large cross-product matrices, where they cost a
+    matrix product) as a function computing them when first needed.
+    """
     n, K = Xs.shape
     rows_side = n < K
     gram = Xs @ Xs.T if rows_side else Xs.T @ Xs
     size = gram.shape[0]
-    if size <= 300:
+    theta: tuple[float, float, float] | Callable[[], tuple[float, float, float]]
+    if size <= _SMALL:
         values, vectors = np.linalg.eigh(gram)
         order = np.argsort(values)[::-1]
         values, vectors = values[order], vectors[:, order]
@@ -370,20 +436,20 @@ def _eig_pca(Xs: np.ndarray, A: int) -> tuple[np.ndarray, np.ndarray, tuple[floa
         theta = (float(rest.sum()), float((rest**2).sum()), float((rest**3).sum()))
         values, vectors = values[:A], vectors[:, :A]
     else:
-        from scipy.linalg import eigh
+        values, vectors = _top_eigenpairs(gram, A)
+        explained = np.clip(values, 0.0, None) / (n - 1)
 
-        values, vectors = eigh(gram, subset_by_index=[size - A, size - 1], driver="evr")
-        values, vectors = values[::-1], vectors[:, ::-1]
-        scale = 1.0 / (n - 1)
-        lam = values * scale
-        total1 = float(np.trace(gram)) * scale
-        total2 = float(np.sum(gram * gram)) * scale**2
-        total3 = float(np.sum((gram @ gram) * gram)) * scale**3
-        theta = (
-            max(total1 - float(lam.sum()), 0.0),
-            max(total2 - float((lam**2).sum()), 0.0),
-            max(total3 - float((lam**3).sum()), 0.0),
-        )
+        def theta() -> tuple[float, float, float]:
+            scale = 1.0 / (n - 1)
+            total1 = float(np.trace(gram)) * scale
+            total2 = float(np.sum(gram * gram)) * scale**2
+            total3 = float(np.sum((gram @ gram) * gram)) * scale**3
+            return (
+                max(total1 - float(explained.sum()), 0.0),
+                max(total2 - float((explained**2).sum()), 0.0),
+                max(total3 - float((explained**3).sum()), 0.0),
+            )
+
     values = np.clip(values, 0.0, None)
     if np.any(values <= EPS_SQRT * max(float(values[0]), 1e-300)):
         raise MonitoringInputError(
@@ -516,7 +582,7 @@ class PLS(_LatentModel):
         self.r2_ = np.diff(np.concatenate([[0.0], r2]))
         self.r2x_cumulative_ = r2x
         residual = Xs - self.scores_ @ self.loadings_.T
-        self.residual_theta_ = _theta_from_residuals(residual, n)
+        self._theta_from(residual, n)
         self._training_statistics(Xs, residual if np.isnan(Xs).any() else None)
         return self
 

@@ -131,7 +131,9 @@ class Autoscaler:
             raise MonitoringInputError(
                 f"X has {X.shape[-1]} columns; the model was fitted on {self.center_.shape[0]}."
             )
-        return (X - self.center_) / self.scale_
+        out = X - self.center_
+        out /= self.scale_
+        return out
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         """Return ``X * scale_ + center_``."""
