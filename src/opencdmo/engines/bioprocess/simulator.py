@@ -63,21 +63,21 @@ SURFACE_KL_M_H = 0.036
 AMMONIUM_INITIAL_MM = 0.3
 CONTAMINANT_ACID_PER_GLUCOSE = 0.5
 
-(V, XV, XD, GLC, GCONS, GLN, LAC, AMM, MAB, ALK, OSM, ACID, INH) = range(13)
+(V, XV, XD, GLC, GLN, LAC, AMM, INH, MAB, ALK, OSM, ACID, GCONS) = range(13)
 STATE_NAMES = (
     "volume_l",
     "viable_cells",
     "dead_cells",
     "glucose",
-    "glucose_consumed",
     "glutamine",
     "lactate",
     "ammonium",
+    "inhibitor",
     "antibody",
     "alkalinity",
     "other_osmolytes",
     "acid_formed",
-    "inhibitor",
+    "glucose_consumed",
 )
 
 TRUE_VARIABLES: tuple[tuple[str, str], ...] = (
@@ -460,6 +460,7 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
     initial_glucose = y[GLC].copy()
 
     online_index = {m.name: i for i, m in enumerate(ONLINE_SENSORS)}
+    online_columns = [online_index[name] for name in _ONLINE_ORDER]
     online = np.zeros((len(record_steps), n, len(ONLINE_SENSORS)))
     true = np.zeros((len(record_steps), n, len(TRUE_VARIABLES)))
     offline = np.zeros((n_days + 1, n, len(OFFLINE_ASSAYS)))
@@ -471,6 +472,9 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
     qp_scale = kin.qp_pg_per_cell_h * g.qp_mult
     kd_scale = g.kd_mult
     lac_uptake = kin.q_lac_uptake_pmol_per_cell_h
+    half_saturation = np.array(
+        [kin.k_glc_mm, kin.k_gln_mm, kin.kd_lac_mm, kin.kd_amm_mm, kin.kd_inhibitor_mm]
+    )[:, None]
 
     def rhs(
         state: FloatArray,
@@ -484,17 +488,14 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
     ) -> FloatArray:
         volume = state[V]
         cells = state[XV]
-        glc = np.maximum(state[GLC] / volume, 0.0)
-        gln = np.maximum(state[GLN] / volume, 0.0)
-        lac = np.maximum(state[LAC] / volume, 0.0)
-        amm = np.maximum(state[AMM] / volume, 0.0)
-        inhibitor = np.maximum(state[INH] / volume, 0.0)
-        f_glc = glc / (kin.k_glc_mm + glc)
+        conc = np.maximum(state[GLC : INH + 1] / volume, 0.0)
+        _, gln, lac, amm, inhibitor = conc
+        saturation = conc / (half_saturation + conc)
+        f_glc, f_gln, death_lac, death_amm, death_inhibitor = saturation
         mu = (
             growth
             * f_glc
-            * gln
-            / (kin.k_gln_mm + gln)
+            * f_gln
             * kin.ki_lac_mm
             / (kin.ki_lac_mm + lac)
             * kin.ki_amm_mm
@@ -503,9 +504,9 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
         )
         kd = death * (
             kin.kd_base_per_h
-            + 0.5 * kin.kd_tox_per_h * (lac / (kin.kd_lac_mm + lac) + amm / (kin.kd_amm_mm + amm))
+            + 0.5 * kin.kd_tox_per_h * (death_lac + death_amm)
             + kin.kd_starve_per_h * (1.0 - f_glc) ** 4
-            + kin.kd_inhibitor_per_h * inhibitor / (kin.kd_inhibitor_mm + inhibitor)
+            + kin.kd_inhibitor_per_h * death_inhibitor
         )
         q_glc_cells = mu / yxg + kin.m_glc_pmol_per_cell_h * metabolism * f_glc * g.glc_mult
         q_glc = q_glc_cells * uptake
@@ -572,7 +573,7 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
                 )
             keep = (volume - g.sample_l) / volume
             glucose_sampled += y[GLC] * (1.0 - keep)
-            for row in (V, XV, XD, GLC, GLN, LAC, AMM, MAB, ALK, OSM, INH):
+            for row in (V, XV, XD, GLC, GLN, LAC, AMM, INH, MAB, ALK, OSM):
                 y[row] *= keep
             if k < n_steps:
                 old_volume = y[V].copy()
@@ -655,30 +656,23 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
 
         if k % per_record == 0 or k == n_steps:
             r = np.searchsorted(record_steps, k)
-            readings = {
-                "temperature_c": temp_read,
-                "jacket_temperature_c": jacket + 0.1 * noise[:, 1],
-                "ph": ph_read,
-                "do_pct": do_read,
-            }
-            true_now = {
-                "agitation_rpm": agitation,
-                "air_flow_slpm": air,
-                "o2_flow_slpm": oxygen,
-                "co2_flow_slpm": co2_flow,
-                "base_added_l": base_added_l,
-                "feed_added_l": feed_added_l,
-                "volume_l": volume,
-                "our_mmol_l_h": our,
-            }
-            for j, sensor in enumerate(ONLINE_SENSORS):
-                if sensor.name in readings:
-                    value = readings[sensor.name]
-                else:
-                    value = _measure(
-                        true_now[sensor.name], sensor.absolute_sd, sensor.relative_sd, noise[:, j]
-                    )
-                online[r, :, j] = np.round(value, sensor.decimals)
+            for j, value in enumerate(
+                (
+                    temp_read,
+                    jacket + 0.1 * noise[:, 1],
+                    ph_read,
+                    do_read,
+                    agitation,
+                    air,
+                    oxygen,
+                    co2_flow,
+                    base_added_l,
+                    feed_added_l,
+                    volume,
+                    our,
+                )
+            ):
+                online[r, :, online_columns[j]] = value
             true[r] = np.stack(
                 [
                     y[XV] / volume,
@@ -754,6 +748,14 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
         y = y_new
         _check(y, specs, t + step_h)
 
+    record_noise = online_noise[record_steps]
+    for j, sensor in enumerate(ONLINE_SENSORS):
+        if sensor.name not in _READ_IN_LOOP:
+            online[:, :, j] = _measure(
+                online[:, :, j], sensor.absolute_sd, sensor.relative_sd, record_noise[:, :, j]
+            )
+        online[:, :, j] = np.round(online[:, :, j], sensor.decimals)
+
     results = []
     for i, spec in enumerate(specs):
         balance = GlucoseBalance(
@@ -779,6 +781,21 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
     return results
 
 
+_READ_IN_LOOP = frozenset({"temperature_c", "jacket_temperature_c", "ph", "do_pct"})
+_ONLINE_ORDER = (
+    "temperature_c",
+    "jacket_temperature_c",
+    "ph",
+    "do_pct",
+    "agitation_rpm",
+    "air_flow_slpm",
+    "o2_flow_slpm",
+    "co2_flow_slpm",
+    "base_added_l",
+    "feed_added_l",
+    "volume_l",
+    "our_mmol_l_h",
+)
 _GLUCOSE_ASSAY = next(a for a in OFFLINE_ASSAYS if a.name == "glucose_g_l")
 
 
