@@ -123,8 +123,9 @@ def test_directory_paginates_and_keeps_filters(
 
 def test_region_counts_are_shown(fleet: Any, client_for: Any) -> None:
     html = client_for(fleet.user("sponsor-one", "sponsor_manager")).get("/sites/").content.decode()
-    assert '<td>Europe</td><td class="num">2</td>' in html
-    assert '<td>Asia</td><td class="num">1</td>' in html
+    assert "<dt>Europe</dt><dd>2</dd>" in html
+    assert "<dt>Asia</dt><dd>1</dd>" in html
+    assert '<dt class="none">Oceania</dt><dd class="none">0</dd>' in html
 
 
 def test_site_page_shows_suites_equipment_approvals_and_timeline(
