@@ -22,10 +22,10 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 test: install browser
-	env -u DATABASE_URL $(BIN)/pytest -n auto $(PYTEST_ARGS)
+	env -u DATABASE_URL $(BIN)/pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== again on $$(echo $$DATABASE_URL | sed 's#//[^@]*@#//#')"; \
-		$(BIN)/pytest -n auto --ignore=tests/engines $(PYTEST_ARGS); \
+		$(BIN)/pytest -n auto --dist loadgroup --ignore=tests/engines $(PYTEST_ARGS); \
 	fi
 
 lint: install

@@ -98,6 +98,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "network:directory"
+LOGOUT_REDIRECT_URL = "login"
 
 LOCKOUT_THRESHOLD = int(os.environ.get("OPENCDMO_LOCKOUT_THRESHOLD", "5"))
 LOCKOUT_DURATION_MIN = int(os.environ.get("OPENCDMO_LOCKOUT_MIN", "15"))

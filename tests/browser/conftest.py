@@ -1,13 +1,25 @@
-"""Playwright driving Debian's Chromium against a live server.
+"""Playwright driving Debian's Chromium against the real server (``opencdmo serve``).
 
-Screenshots go to ``test-output/screenshots/`` (override with ``OPENCDMO_TEST_OUTPUT``).
+The server runs in its own process on a database of its own (an SQLite file, or a fresh
+PostgreSQL database beside ``DATABASE_URL``), seeded with the demo world by ``opencdmo demo
+--no-serve``, exactly as a user starts it. Screenshots go to ``test-output/screenshots/``
+(override with ``OPENCDMO_TEST_OUTPUT``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +37,107 @@ CHROMIUM_ARGS = [
 ]
 OUTPUT = Path(os.environ.get("OPENCDMO_TEST_OUTPUT", "test-output")) / "screenshots"
 
+FACTS_SCRIPT = """
+import json, django
+django.setup()
+from django_scopes import scopes_disabled
+from opencdmo.accounts.models import User
+from opencdmo.demo.world import DEMO_PASSWORD
+from opencdmo.network.models import Suite
+with scopes_disabled():
+    planner = User.objects.filter(role="cdmo_planner").order_by("username").first()
+    suite = Suite.objects.filter(site__owner=planner.organisation, gmp_grade="C").order_by("pk").first()
+    print(json.dumps({
+        "password": DEMO_PASSWORD,
+        "sponsor": User.objects.filter(role="sponsor_manager").order_by("username").first().username,
+        "planner": planner.username,
+        "planner_name": str(planner),
+        "qa": User.objects.get(organisation=planner.organisation, role="cdmo_qa").username,
+        "suite": suite.pk,
+        "site": suite.site_id,
+    }))
+"""
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    url: str
+    facts: dict[str, Any]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser" in str(item.path):
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _server_database() -> Iterator[str]:
+    """A database URL of the server's own: a fresh PostgreSQL database or an SQLite file."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield ""
+        return
+    import psycopg
+
+    base, _, _ = url.rpartition("/")
+    name = f"opencdmo_browser_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """``opencdmo demo --no-serve`` then ``opencdmo serve`` on a free loopback port."""
+    data_dir = tmp_path_factory.mktemp("demo-server")
+    with _server_database() as database_url:
+        env = {**os.environ, "OPENCDMO_DATA_DIR": str(data_dir), "DATABASE_URL": database_url}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        run = [sys.executable, "-m", "opencdmo.cli"]
+        subprocess.run([*run, "demo", "--no-serve"], env=env, check=True, capture_output=True)
+        facts = subprocess.run(
+            [sys.executable, "-c", FACTS_SCRIPT],
+            env={**env, "DJANGO_SETTINGS_MODULE": "opencdmo.settings"},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        port = _free_port()
+        log = (data_dir / "server.log").open("w")
+        server = subprocess.Popen(
+            [*run, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(f"{url}/login/", timeout=2)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        pytest.fail(f"opencdmo serve did not start; see {data_dir / 'server.log'}")
+                    time.sleep(0.3)
+            yield DemoServer(url=url, facts=json.loads(facts))
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+            log.close()
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +145,6 @@ def browser() -> Iterator[Any]:
     """One headless Chromium per test worker."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: run 'make browser' (apt-get install chromium)")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -66,10 +173,3 @@ def screenshot(page: Any, request: pytest.FixtureRequest) -> Any:
         return path
 
     return take
-
-
-@pytest.fixture
-def live_world(transactional_db: Any) -> Any:
-    from tests.conftest import build_world
-
-    return build_world()
