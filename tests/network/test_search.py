@@ -9,9 +9,9 @@ import pytest
 
 from opencdmo.network import services
 from opencdmo.network.capabilities import capabilities_of
-from opencdmo.network.choices import InspectionOutcome
+from opencdmo.network.choices import InspectionOutcome, Modality
 from opencdmo.network.search import SORTS, SiteQuery, find_sites, region_counts
-from opencdmo.network.templatetags.network import _TONES, litres
+from opencdmo.network.templatetags.network import _SHORT_MODALITY, _TONES, litres
 
 BOSTON, MUNICH = "Alpha Bio Boston", "Beta Pharma Munich"
 SINGAPORE, CORK = "Beta Singapore", "Alpha Cork"
@@ -148,3 +148,7 @@ def test_every_outcome_has_a_badge_tone() -> None:
 )
 def test_litres(value: float | None, text: str) -> None:
     assert litres(value) == text
+
+
+def test_every_modality_has_a_short_label() -> None:
+    assert set(_SHORT_MODALITY) == set(Modality.values)

@@ -35,6 +35,28 @@ def modality_label(code: str) -> str:
     return str(Modality(code).label) if code in Modality.values else code
 
 
+_SHORT_MODALITY: dict[str, str] = {
+    "mab": "mAb",
+    "bispecific": "Bispecific",
+    "adc": "ADC",
+    "recombinant_protein": "Protein",
+    "viral_vaccine": "Viral vaccine",
+    "aav": "AAV",
+    "lentivirus": "Lentivirus",
+    "cell_therapy": "Cell therapy",
+    "mrna_lnp": "mRNA-LNP",
+    "small_molecule_api": "SM API",
+    "oral_solid_dose": "OSD",
+    "sterile_fill_finish": "Fill-finish",
+}
+
+
+@register.filter
+def modality_short(code: str) -> str:
+    """A badge-sized name for lists; the full name goes in the tooltip."""
+    return _SHORT_MODALITY.get(code, code)
+
+
 @register.filter
 def agency_label(code: str) -> str:
     return str(Agency(code).label) if code in Agency.values else code
