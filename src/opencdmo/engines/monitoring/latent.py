@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .blas import blas_threads_for
 from .errors import MonitoringInputError
 from .limits import (
     SpeLimitMethod,
@@ -331,7 +332,8 @@ class PCA(_LatentModel):
             array, scale=self.scale, names=self.variable_names_, allow_constant=self.allow_constant
         )
         Xs = self.scaler_.transform(array)
-        self._fit_preprocessed(Xs, A)
+        with blas_threads_for(Xs.size):
+            self._fit_preprocessed(Xs, A)
         return self
 
     def _fit_preprocessed(self, Xs: np.ndarray, A: int) -> None:
@@ -561,6 +563,12 @@ class PLS(_LatentModel):
         Xs = self.scaler_.transform(Xa)
         Ys = self.y_scaler_.transform(Ya)
         self.y_train_scaled_ = Ys
+        with blas_threads_for(Xs.size + Ys.size):
+            self._fit_blocks(Xs, Ys, A)
+        return self
+
+    def _fit_blocks(self, Xs: np.ndarray, Ys: np.ndarray, A: int) -> None:
+        n = Xs.shape[0]
         result = nipals_pls(Xs, Ys, A, self.tol, self.max_iter)
         self.sequential_ = bool(np.isnan(Xs).any())
         self.n_iterations_ = result.iterations
@@ -584,7 +592,6 @@ class PLS(_LatentModel):
         residual = Xs - self.scores_ @ self.loadings_.T
         self._theta_from(residual, n)
         self._training_statistics(Xs, residual if np.isnan(Xs).any() else None)
-        return self
 
     @property
     def coef_(self) -> np.ndarray:
