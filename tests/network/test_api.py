@@ -86,6 +86,10 @@ def test_limit_and_offset_page_through_all(sponsor: Any) -> None:
         ({"limit": "0"}, "limit"),
         ({"limit": "1000"}, "limit"),
         ({"offset": "-3"}, "offset"),
+        ({"offset": "99999999999999999999999"}, "offset"),
+        ({"min_volume_l": "1e309"}, "min_volume_l"),
+        ({"min_total_volume_l": "nan"}, "min_total_volume_l"),
+        ({"q": "a\x00b"}, "q"),
     ],
 )
 def test_bad_filter_values_answer_422_naming_the_parameter(
@@ -211,3 +215,12 @@ def test_patch_suite_refuses_others(
 
 def test_anonymous_callers_get_401(client: Any, world: Any) -> None:
     assert client.get("/api/v1/sites").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/sites/99999999999999999999999", "/api/v1/sites/99999999999/private"]
+)
+def test_huge_ids_are_missing_not_errors(world: Any, client_for: Any, url: str) -> None:
+    response = client_for(world.user("alpha-bio", "cdmo_admin")).get(url)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}

@@ -86,7 +86,10 @@ def test_htmx_request_gets_only_the_results(fleet: Any, client_for: Any) -> None
         ({"min_total_volume_l": "-5"}, "Min. total bioreactor volume (L):"),
         ({"country": "Germany"}, "Country (ISO code):"),
         ({"sort": "price"}, "Sort by: Select a valid choice."),
+        ({"min_volume_l": "1e309"}, "Min. single bioreactor (L): Enter a number."),
+        ({"q": "a\x00b"}, "Name, city or company: Null characters are not allowed."),
         ({"page": "abc"}, None),
+        ({"page": "99999999999999999999999"}, None),
     ],
 )
 def test_malformed_filters_get_a_message_not_an_error(
@@ -126,6 +129,11 @@ def test_region_counts_are_shown(fleet: Any, client_for: Any) -> None:
     assert "<dt>Europe</dt><dd>2</dd>" in html
     assert "<dt>Asia</dt><dd>1</dd>" in html
     assert '<dt class="none">Oceania</dt><dd class="none">0</dd>' in html
+
+
+@pytest.mark.parametrize("url", ["/sites/99999999999999999999999/", "/suites/99999999999/edit/"])
+def test_huge_ids_are_missing_not_errors(world: Any, client_for: Any, url: str) -> None:
+    assert client_for(world.user("alpha-bio", "cdmo_admin")).get(url).status_code == 404
 
 
 def test_site_page_shows_suites_equipment_approvals_and_timeline(

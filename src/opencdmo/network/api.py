@@ -22,14 +22,19 @@ from opencdmo.network.search import SORTS, SiteQuery, find_sites
 router = Router(tags=["network"])
 
 _COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
+MAX_OFFSET = 1_000_000_000
 
 
 class SiteFilters(Schema):
     """Query parameters of ``GET /sites``; each one narrows the result."""
 
     modality: Modality | None = Field(None, description="Qualified in an operational suite")
-    min_volume_l: float | None = Field(None, ge=0, description="Largest single bioreactor ≥, L")
-    min_total_volume_l: float | None = Field(None, ge=0, description="All bioreactors ≥, L")
+    min_volume_l: float | None = Field(
+        None, ge=0, allow_inf_nan=False, description="Largest single bioreactor ≥, L"
+    )
+    min_total_volume_l: float | None = Field(
+        None, ge=0, allow_inf_nan=False, description="All bioreactors ≥, L"
+    )
     country: str | None = Field(None, description="ISO 3166-1 alpha-2 code, e.g. DE")
     region: Region | None = None
     agency: Agency | None = Field(None, description="Holds an approval from this agency")
@@ -39,13 +44,20 @@ class SiteFilters(Schema):
     q: str | None = Field(None, max_length=100, description="Name, city or company contains")
     sort: str = Field("name", description=f"One of: {', '.join(SORTS)}")
     limit: int = Field(20, ge=1, le=100)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
     @field_validator("sort")
     @classmethod
     def _known_sort(cls, value: str) -> str:
         if value not in SORTS:
             raise ValueError(f"unknown sort '{value}'; use one of: {', '.join(SORTS)}")
+        return value
+
+    @field_validator("q")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
         return value
 
     @field_validator("country")
