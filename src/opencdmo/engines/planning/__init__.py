@@ -6,7 +6,15 @@ A pure package (no Django): validated, frozen problem dataclasses in, :class:`Re
   MILP on HiGHS (:func:`read_stn`, :func:`solve_stn`, :func:`check_stn_solution`).
 - **Campaign planning** (``opencdmo-campaign/1``, ``lakhdar2005-model.md``): the Lakhdar et al.
   (2005) medium-term MILP on HiGHS (:func:`read_campaign`, :func:`solve_campaign`,
-  :func:`check_campaign_solution`).
+  :func:`check_campaign_solution`). Beyond the paper, and reducing to it exactly: suites at
+  sites, qualification dates, crude shipments with lead times, and
+  :func:`explain_lateness` naming the limits that make a demand late.
+- **Suite scheduling** (``opencdmo-schedule/1``, ``schedule_format.md``): batches on suites
+  with changeovers, downtimes, USP→DSP coupling, campaign limits and lexicographic objectives
+  on OR-Tools CP-SAT (:func:`read_schedule`, :func:`solve_schedule`,
+  :func:`check_schedule_solution`).
+- **Flexible job shop** (Brandimarte ``.fjs``): the public yardstick of the CP-SAT search
+  (:func:`read_fjsp`, :func:`solve_fjsp`, :func:`check_fjsp_solution`).
 
 Every problem class has an independent checker that recomputes the objective and verifies
 every constraint without a solver. :func:`solve` dispatches on the problem's class; results
@@ -15,24 +23,53 @@ serialise to ``opencdmo-result/1`` with :meth:`Result.document` and give Gantt b
 """
 
 from opencdmo.engines.planning.campaign_checker import check_campaign_solution
+from opencdmo.engines.planning.campaign_lateness import (
+    LateDemand,
+    LatenessCause,
+    explain_lateness,
+)
 from opencdmo.engines.planning.campaign_problem import (
     CampaignProblem,
     CampaignProduct,
     CampaignSuite,
     Demand,
+    SiteTransfer,
     Stage,
     StageData,
 )
 from opencdmo.engines.planning.campaign_reader import parse_campaign, read_campaign
 from opencdmo.engines.planning.campaign_solution import (
     CampaignSolution,
+    CrudeShipment,
     ProductPeriod,
+    SiteCrude,
     SuiteCampaign,
 )
 from opencdmo.engines.planning.campaign_solver import solve_campaign
 from opencdmo.engines.planning.check_report import CheckReport
 from opencdmo.engines.planning.errors import InstanceError
+from opencdmo.engines.planning.fjsp_checker import check_fjsp_solution
+from opencdmo.engines.planning.fjsp_problem import FjspJob, FjspOperation, FjspProblem
+from opencdmo.engines.planning.fjsp_reader import parse_fjsp, read_fjsp
+from opencdmo.engines.planning.fjsp_solution import FjspAssignment, FjspSolution
+from opencdmo.engines.planning.fjsp_solver import solve_fjsp
 from opencdmo.engines.planning.result import GanttBar, Result, Sense, SolverInfo, SolveStatus
+from opencdmo.engines.planning.schedule_checker import check_schedule_solution
+from opencdmo.engines.planning.schedule_problem import (
+    Changeover,
+    Downtime,
+    ObjectiveKind,
+    ObjectiveTerm,
+    PreviousAssignment,
+    ScheduleBatch,
+    ScheduleProblem,
+    ScheduleProduct,
+    ScheduleSuite,
+    SuiteOption,
+)
+from opencdmo.engines.planning.schedule_reader import parse_schedule, read_schedule
+from opencdmo.engines.planning.schedule_solution import ScheduledBatch, ScheduleSolution
+from opencdmo.engines.planning.schedule_solver import solve_schedule
 from opencdmo.engines.planning.solve import solve
 from opencdmo.engines.planning.stn_checker import check_stn_solution
 from opencdmo.engines.planning.stn_problem import (
@@ -53,13 +90,34 @@ __all__ = [
     "CampaignProduct",
     "CampaignSolution",
     "CampaignSuite",
+    "Changeover",
     "CheckReport",
+    "CrudeShipment",
     "Demand",
+    "Downtime",
+    "FjspAssignment",
+    "FjspJob",
+    "FjspOperation",
+    "FjspProblem",
+    "FjspSolution",
     "GanttBar",
     "InstanceError",
+    "LateDemand",
+    "LatenessCause",
+    "ObjectiveKind",
+    "ObjectiveTerm",
+    "PreviousAssignment",
     "ProductPeriod",
     "Result",
+    "ScheduleBatch",
+    "ScheduleProblem",
+    "ScheduleProduct",
+    "ScheduleSolution",
+    "ScheduleSuite",
+    "ScheduledBatch",
     "Sense",
+    "SiteCrude",
+    "SiteTransfer",
     "SolveStatus",
     "SolverInfo",
     "Stage",
@@ -71,16 +129,26 @@ __all__ = [
     "StnTask",
     "StnUnit",
     "SuiteCampaign",
+    "SuiteOption",
     "TaskInput",
     "TaskOutput",
     "UnitTask",
     "check_campaign_solution",
+    "check_fjsp_solution",
+    "check_schedule_solution",
     "check_stn_solution",
+    "explain_lateness",
     "parse_campaign",
+    "parse_fjsp",
+    "parse_schedule",
     "parse_stn",
     "read_campaign",
+    "read_fjsp",
+    "read_schedule",
     "read_stn",
     "solve",
     "solve_campaign",
+    "solve_fjsp",
+    "solve_schedule",
     "solve_stn",
 ]

@@ -168,6 +168,8 @@ def check_campaign_solution(
                 violations.append(
                     f"product {product.name}/period {index + 1}: final inventory outlives its shelf life (C14)"
                 )
+    if problem.sites:
+        violations.extend(_site_violations(problem, solution))
     profit = sales_revenue - production - changeovers - storage - backlog_cost - waste
     for label, reported_part, recomputed in (
         ("sales_revenue", solution.sales_revenue, sales_revenue),
@@ -184,3 +186,79 @@ def check_campaign_solution(
     if objective is not None and not objective_matches(objective, profit):
         violations.append(f"objective: reported {objective:g}, recomputed {profit:g}")
     return CheckReport(objective=profit, violations=tuple(violations))
+
+
+def _site_violations(problem: CampaignProblem, solution: CampaignSolution) -> list[str]:
+    """Per-site crude balances, shipments on known routes, and totals matching the products rows."""
+    tol = QUANTITY_TOLERANCE
+    violations: list[str] = []
+    leads = {(t.from_site, t.to_site): t.lead_periods for t in problem.transfers}
+    n = problem.period_count
+    for s in solution.shipments:
+        lead = leads.get((s.from_site, s.to_site))
+        if lead is None:
+            violations.append(f"shipment {s.from_site}->{s.to_site}: no such route")
+        elif s.period + lead > n or s.period < 1:
+            violations.append(
+                f"shipment {s.from_site}->{s.to_site} in period {s.period}: arrives after the horizon"
+            )
+        if s.batches < -tol:
+            violations.append(f"shipment {s.from_site}->{s.to_site}: negative quantity")
+    site_rows = {(r.product, r.site, r.period): r for r in solution.site_crude}
+    product_rows = {(r.product, r.period): r for r in solution.products}
+    site_of = {suite.name: suite.site for suite in problem.suites}
+    for product in problem.products:
+        inverse_yield = 1.0 / product.dsp_batches_per_usp_batch
+        held = dict.fromkeys(problem.sites, 0.0)
+        for period in problem.periods:
+            total_waste = 0.0
+            for site in problem.sites:
+                row = site_rows.get((product.name, site, period))
+                if row is None:
+                    violations.append(
+                        f"site crude {product.name}/{site}/period {period}: missing row"
+                    )
+                    continue
+                change = -row.waste_batches
+                for c in solution.campaigns:
+                    if (
+                        c.product == product.name
+                        and c.period == period
+                        and site_of.get(c.suite) == site
+                    ):
+                        stage = problem.suite_by_name[c.suite].stage
+                        change += c.batches if stage is Stage.USP else -c.batches * inverse_yield
+                for s in solution.shipments:
+                    if s.product != product.name or (s.from_site, s.to_site) not in leads:
+                        continue
+                    if s.from_site == site and s.period == period:
+                        change -= s.batches
+                    if s.to_site == site and s.period + leads[s.from_site, s.to_site] == period:
+                        change += s.batches
+                held[site] += change
+                total_waste += row.waste_batches
+                where = f"site crude {product.name}/{site}/period {period}"
+                if held[site] < -tol:
+                    violations.append(f"{where}: purifies crude the site does not hold")
+                if abs(row.inventory_batches - held[site]) > tol:
+                    violations.append(
+                        f"{where}: reported {row.inventory_batches:g}, balance gives {held[site]:g}"
+                    )
+            in_transit = sum(
+                s.batches
+                for s in solution.shipments
+                if s.product == product.name
+                and (s.from_site, s.to_site) in leads
+                and s.period <= period < s.period + leads[s.from_site, s.to_site]
+            )
+            total = product_rows.get((product.name, period))
+            if total is not None:
+                if abs(total.usp_waste_batches - total_waste) > tol:
+                    violations.append(
+                        f"product {product.name}/period {period}: site waste does not add up"
+                    )
+                if abs(total.usp_inventory_batches - sum(held.values()) - in_transit) > tol:
+                    violations.append(
+                        f"product {product.name}/period {period}: site crude does not add up"
+                    )
+    return violations

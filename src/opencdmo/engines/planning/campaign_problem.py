@@ -11,6 +11,7 @@ from enum import StrEnum
 from functools import cached_property
 
 from opencdmo.engines.planning import validation as v
+from opencdmo.engines.planning.errors import InstanceError
 
 
 class Stage(StrEnum):
@@ -97,11 +98,24 @@ class CampaignProduct:
 
 @dataclass(frozen=True)
 class CampaignSuite:
-    """A USP or DSP suite and the products qualified on it [``M_I``, ``M_J``]."""
+    """A USP or DSP suite and the products qualified on it [``M_I``, ``M_J``].
+
+    Attributes
+    ----------
+    name, stage, products
+        As in the format.
+    site
+        Site the suite belongs to (extension; ``None`` in the paper's single-plant model).
+    qualified_from_period
+        ``(product, period)`` pairs: the product's tech transfer to this suite completes at
+        the start of that period, so it cannot run here earlier (extension).
+    """
 
     name: str
     stage: Stage
     products: tuple[str, ...]
+    site: str | None = None
+    qualified_from_period: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         v.name(self.name, "name")
@@ -109,6 +123,39 @@ class CampaignSuite:
         for index, product in enumerate(self.products):
             v.name(product, f"products[{index}]")
         v.unique_names(self.products, "products", "")
+        if self.site is not None:
+            v.name(self.site, "site")
+        for index, (product, period) in enumerate(self.qualified_from_period):
+            path = f"qualified_from_period[{index}]"
+            v.require(
+                product in self.products, path, f"{product!r} is not among the suite's products"
+            )
+            v.whole(period, path)
+            v.at_least(period, 1, path)
+
+    def first_period(self, product: str) -> int:
+        """First period in which ``product`` may run on this suite."""
+        return dict(self.qualified_from_period).get(product, 1)
+
+
+@dataclass(frozen=True)
+class SiteTransfer:
+    """Crude can be shipped from one site to another, arriving ``lead_periods`` later.
+
+    An extension of the paper: with sites, a DSP suite purifies only crude held at its own
+    site; shipping takes ``lead_periods`` (0: usable in the same period).
+    """
+
+    from_site: str
+    to_site: str
+    lead_periods: int
+
+    def __post_init__(self) -> None:
+        v.name(self.from_site, "from_site")
+        v.name(self.to_site, "to_site")
+        v.require(self.from_site != self.to_site, "to_site", "a transfer needs two different sites")
+        v.whole(self.lead_periods, "lead_periods")
+        v.at_least(self.lead_periods, 0, "lead_periods")
 
 
 @dataclass(frozen=True)
@@ -141,6 +188,8 @@ class CampaignProblem:
         The plant and its orders.
     single_dsp_lead_time_per_suite_and_period
         The model's switch (C6).
+    transfers
+        Crude shipping routes between sites (extension; needs every suite to have a site).
     """
 
     id: str
@@ -150,6 +199,7 @@ class CampaignProblem:
     suites: tuple[CampaignSuite, ...]
     demand: tuple[Demand, ...]
     single_dsp_lead_time_per_suite_and_period: bool = True
+    transfers: tuple[SiteTransfer, ...] = ()
 
     def __post_init__(self) -> None:
         v.name(self.id, "id")
@@ -172,6 +222,21 @@ class CampaignProblem:
                     f"suites[{s_index}].products[{p_index}]",
                     f"unknown product {product!r}",
                 )
+        with_site = [s.site is not None for s in self.suites]
+        if any(with_site) and not all(with_site):
+            raise InstanceError(
+                f"suites[{with_site.index(False)}].site",
+                "either every suite names its site or none does",
+            )
+        sites = {s.site for s in self.suites if s.site is not None}
+        routes: set[tuple[str, str]] = set()
+        for t_index, transfer in enumerate(self.transfers):
+            for key in ("from_site", "to_site"):
+                site = getattr(transfer, key)
+                v.require(site in sites, f"transfers[{t_index}].{key}", f"unknown site {site!r}")
+            route = (transfer.from_site, transfer.to_site)
+            v.require(route not in routes, f"transfers[{t_index}]", "duplicate route")
+            routes.add(route)
         for d_index, entry in enumerate(self.demand):
             v.require(
                 entry.product in names,
@@ -183,6 +248,11 @@ class CampaignProblem:
                 f"demand[{d_index}].period",
                 f"must lie in 1 … {self.period_count}, got {entry.period}",
             )
+
+    @cached_property
+    def sites(self) -> tuple[str, ...]:
+        """Sites in order of first appearance; empty in the paper's single-plant model."""
+        return tuple(dict.fromkeys(s.site for s in self.suites if s.site is not None))
 
     @cached_property
     def periods(self) -> range:

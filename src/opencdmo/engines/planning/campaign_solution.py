@@ -50,8 +50,34 @@ class ProductPeriod:
 
 
 @dataclass(frozen=True)
+class CrudeShipment:
+    """Crude batches of ``product`` leaving ``from_site`` in ``period`` for ``to_site``."""
+
+    product: str
+    from_site: str
+    to_site: str
+    period: int
+    batches: float
+
+
+@dataclass(frozen=True)
+class SiteCrude:
+    """Crude of ``product`` wasted at and held at ``site`` at the end of ``period`` (batches)."""
+
+    product: str
+    site: str
+    period: int
+    waste_batches: float
+    inventory_batches: float
+
+
+@dataclass(frozen=True)
 class CampaignSolution:
-    """A plan with its objective parts (money)."""
+    """A plan with its objective parts (money).
+
+    ``shipments`` and ``site_crude`` are empty unless the problem has sites (an extension of
+    the paper); then ``products[].usp_inventory_batches`` is the total over sites and transit.
+    """
 
     campaigns: tuple[SuiteCampaign, ...]
     products: tuple[ProductPeriod, ...]
@@ -62,6 +88,8 @@ class CampaignSolution:
     storage_cost: float
     backlog_cost: float
     waste_cost: float
+    shipments: tuple[CrudeShipment, ...] = ()
+    site_crude: tuple[SiteCrude, ...] = ()
 
     @property
     def profit(self) -> float:
@@ -87,10 +115,14 @@ class CampaignSolution:
 
     def schedule_document(self) -> dict[str, Any]:
         """The ``schedule`` object of the result document."""
-        return {
+        document: dict[str, Any] = {
             "campaigns": [asdict(c) for c in self.campaigns],
             "products": [asdict(p) for p in self.products],
         }
+        if self.site_crude:
+            document["crude_shipments"] = [asdict(s) for s in self.shipments]
+            document["site_crude"] = [asdict(s) for s in self.site_crude]
+        return document
 
     def gantt(self) -> list[GanttBar]:
         """One bar per suite and period, from the period start (days from the plan start)."""

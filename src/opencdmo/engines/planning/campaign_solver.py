@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
 
-from opencdmo.engines.planning.campaign_problem import CampaignProblem, Stage
+from opencdmo.engines.planning.campaign_problem import CampaignProblem, SiteTransfer, Stage
 from opencdmo.engines.planning.campaign_solution import (
     CampaignSolution,
+    CrudeShipment,
     ProductPeriod,
+    SiteCrude,
     SuiteCampaign,
 )
 from opencdmo.engines.planning.highs_model import LinearModel, highs_version, solve_milp
@@ -34,6 +37,15 @@ class _Assignment:
     lead: int
     days: int
     batches: int
+
+
+@dataclass(frozen=True)
+class _SiteColumns:
+    """Columns of the site extension: crude held and wasted per site, and shipments."""
+
+    inventory: dict[tuple[str, str, int], int]
+    waste: dict[tuple[str, str, int], int]
+    shipments: dict[tuple[str, SiteTransfer, int], int]
 
 
 @dataclass(frozen=True)
@@ -70,12 +82,15 @@ def solve_campaign(
         Status, profit (money), upper bound, gap, time and the plan.
     """
     started = time.perf_counter()
-    model, assignments, flows = _build(problem)
+    model, assignments, flows, sites = _build(problem)
     outcome = solve_milp(model, maximise=True, time_limit_s=time_limit, threads=threads, seed=seed)
     solution = None
     objective = None
     if outcome.values is not None:
-        solution = _extract(problem, assignments, flows, [float(x) for x in outcome.values])
+        values = [float(x) for x in outcome.values]
+        solution = _extract(problem, assignments, flows, values)
+        if sites is not None:
+            solution = _with_site_crude(problem, solution, sites, values)
         objective = solution.profit
     return Result(
         problem="campaign",
@@ -124,7 +139,7 @@ def _add_valid_inequalities(
 
 def _build(
     problem: CampaignProblem,
-) -> tuple[LinearModel, list[_Assignment], dict[tuple[str, int], _Flows]]:
+) -> tuple[LinearModel, list[_Assignment], dict[tuple[str, int], _Flows], _SiteColumns | None]:
     model = LinearModel()
     assignments: list[_Assignment] = []
     by_key: dict[tuple[str, str, int], _Assignment] = {}
@@ -136,14 +151,19 @@ def _build(
             max_days = min(data.campaign_max_d, length_d)
             cost = product.production_cost_per_batch
             for period in problem.periods:
-                runs = model.add_var(0.0, 1.0, integer=True)
-                start = model.add_var(0.0, 1.0, -product.changeover_cost_per_campaign, integer=True)
-                lead = start if suite.stage is Stage.USP else model.add_var(0.0, 1.0, integer=True)
-                days = model.add_var(0.0, max(0.0, data.campaign_max_d))
+                allowed = 1.0 if period >= suite.first_period(product_name) else 0.0
+                runs = model.add_var(0.0, allowed, integer=True)
+                start = model.add_var(
+                    0.0, allowed, -product.changeover_cost_per_campaign, integer=True
+                )
+                lead = (
+                    start if suite.stage is Stage.USP else model.add_var(0.0, allowed, integer=True)
+                )
+                days = model.add_var(0.0, allowed * max(0.0, data.campaign_max_d))
                 ub = _batch_upper_bound(
                     data.rate_batches_per_d, data.lead_time_d, max(max_days, 0.0)
                 )
-                batches = model.add_var(0.0, ub, -cost, integer=True)
+                batches = model.add_var(0.0, allowed * ub, -cost, integer=True)
                 item = _Assignment(
                     suite.name, suite.stage, product_name, period, runs, start, lead, days, batches
                 )
@@ -270,7 +290,81 @@ def _build(
                 [now.dsp_inventory, *later_sales],
                 [1.0, *([-1.0] * len(later_sales))],
             )
-    return model, assignments, flows
+    sites = _add_site_crude(problem, model, assignments, flows) if problem.sites else None
+    return model, assignments, flows, sites
+
+
+def _add_site_crude(
+    problem: CampaignProblem,
+    model: LinearModel,
+    assignments: list[_Assignment],
+    flows: dict[tuple[str, int], _Flows],
+) -> _SiteColumns:
+    """Crude balances per site with shipments (extension of (C10)).
+
+    A DSP suite purifies only crude held at its own site; crude shipped on a route arrives
+    ``lead_periods`` later and counts as inventory (storage, cost and shelf life) in transit.
+    The product's total crude (C10)-(C13) stays as in the paper, so with one site the model
+    is the paper's exactly.
+    """
+    site_of = {s.name: s.site for s in problem.suites}
+    columns = _SiteColumns({}, {}, {})
+    n = problem.period_count
+    for product in problem.products:
+        inverse_yield = 1.0 / product.dsp_batches_per_usp_batch
+        for period in problem.periods:
+            for site in problem.sites:
+                columns.inventory[product.name, site, period] = model.add_var()
+                columns.waste[product.name, site, period] = model.add_var()
+            for transfer in problem.transfers:
+                if period + transfer.lead_periods <= n:
+                    columns.shipments[product.name, transfer, period] = model.add_var()
+        for period in problem.periods:
+            for site in problem.sites:
+                cols = [
+                    columns.inventory[product.name, site, period],
+                    columns.waste[product.name, site, period],
+                ]
+                vals = [1.0, 1.0]
+                if period > 1:
+                    cols.append(columns.inventory[product.name, site, period - 1])
+                    vals.append(-1.0)
+                for a in assignments:
+                    if (
+                        a.product == product.name
+                        and a.period == period
+                        and site_of[a.suite] == site
+                    ):
+                        cols.append(a.batches)
+                        vals.append(-1.0 if a.stage is Stage.USP else inverse_yield)
+                for transfer in problem.transfers:
+                    leaving = columns.shipments.get((product.name, transfer, period))
+                    if transfer.from_site == site and leaving is not None:
+                        cols.append(leaving)
+                        vals.append(1.0)
+                    arriving = columns.shipments.get(
+                        (product.name, transfer, period - transfer.lead_periods)
+                    )
+                    if transfer.to_site == site and arriving is not None:
+                        cols.append(arriving)
+                        vals.append(-1.0)
+                model.add_row(0.0, 0.0, cols, vals)
+            now = flows[product.name, period]
+            in_transit = [
+                col
+                for (name, transfer, sent), col in columns.shipments.items()
+                if name == product.name and sent <= period < sent + transfer.lead_periods
+            ]
+            held = [columns.inventory[product.name, site, period] for site in problem.sites]
+            model.add_row(
+                0.0,
+                0.0,
+                [now.usp_inventory, *held, *in_transit],
+                [1.0, *([-1.0] * (len(held) + len(in_transit)))],
+            )
+            wasted = [columns.waste[product.name, site, period] for site in problem.sites]
+            model.add_row(0.0, 0.0, [now.usp_waste, *wasted], [1.0, *([-1.0] * len(wasted))])
+    return columns
 
 
 def _extract(
@@ -341,6 +435,50 @@ def _extract(
         backlog_cost=backlog_cost,
         waste_cost=waste,
     )
+
+
+def _with_site_crude(
+    problem: CampaignProblem, solution: CampaignSolution, sites: _SiteColumns, values: list[float]
+) -> CampaignSolution:
+    """Add shipments and per-site crude, the held amounts recomputed from the site balances."""
+    site_of = {s.name: s.site for s in problem.suites}
+    shipments = tuple(
+        CrudeShipment(product, t.from_site, t.to_site, period, _clean(values[col]))
+        for (product, t, period), col in sites.shipments.items()
+        if _clean(values[col]) != 0.0
+    )
+    rows = []
+    for product in problem.products:
+        inverse_yield = 1.0 / product.dsp_batches_per_usp_batch
+        for site in problem.sites:
+            held = 0.0
+            for period in problem.periods:
+                waste = _clean(values[sites.waste[product.name, site, period]])
+                for c in solution.campaigns:
+                    if (
+                        c.product == product.name
+                        and c.period == period
+                        and site_of[c.suite] == site
+                    ):
+                        stage = problem.suite_by_name[c.suite].stage
+                        held += c.batches if stage is Stage.USP else -c.batches * inverse_yield
+                for s in shipments:
+                    if s.product == product.name and s.from_site == site and s.period == period:
+                        held -= s.batches
+                    lead = next(
+                        t.lead_periods
+                        for t in problem.transfers
+                        if (t.from_site, t.to_site) == (s.from_site, s.to_site)
+                    )
+                    if (
+                        s.product == product.name
+                        and s.to_site == site
+                        and s.period + lead == period
+                    ):
+                        held += s.batches
+                held = _clean(held - waste)
+                rows.append(SiteCrude(product.name, site, period, waste, held))
+    return dataclasses.replace(solution, shipments=shipments, site_crude=tuple(rows))
 
 
 def _clean(value: float) -> float:

@@ -275,9 +275,11 @@ class ScheduleProblem:
                     f"changeovers[{n}].suite",
                     f"unknown suite {change.suite!r}",
                 )
-        entries = [(c.suite, c.from_product, c.to_product) for c in self.changeovers]
-        for n, entry in enumerate(entries):
-            v.require(entry not in entries[:n], f"changeovers[{n}]", "duplicate changeover entry")
+        seen: set[tuple[str | None, str, str]] = set()
+        for n, change in enumerate(self.changeovers):
+            entry = (change.suite, change.from_product, change.to_product)
+            v.require(entry not in seen, f"changeovers[{n}]", "duplicate changeover entry")
+            seen.add(entry)
         for n, batch in enumerate(self.batches):
             path = f"batches[{n}]"
             v.require(
@@ -312,13 +314,13 @@ class ScheduleProblem:
                     )
         by_id = {b.id: b for b in self.batches}
         for n, batch in enumerate(self.batches):
-            seen = {batch.id}
+            chain = {batch.id}
             current = batch.upstream
             while current is not None:
                 v.require(
-                    current not in seen, f"batches[{n}].upstream", "upstream links form a cycle"
+                    current not in chain, f"batches[{n}].upstream", "upstream links form a cycle"
                 )
-                seen.add(current)
+                chain.add(current)
                 current = by_id[current].upstream
         v.require(len(self.objective) >= 1, "objective", "at least one objective level is needed")
         for n, level in enumerate(self.objective):

@@ -1,0 +1,219 @@
+"""Planning benchmarks: our objective, status and time next to the published references.
+
+Run ``python bench/planning.py`` (everything, about 10 minutes: ten FJSP runs of 60 s when
+the extra Brandimarte files are given) or ``python bench/planning.py --quick`` (no 60 s FJSP
+runs). Every solution is verified by the independent checker; a failed check is printed in the
+``check`` column. Instances come from ``../shared/benchmarks/planning`` beside the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from opencdmo.engines.planning import (
+    CheckReport,
+    Result,
+    check_campaign_solution,
+    check_fjsp_solution,
+    check_schedule_solution,
+    check_stn_solution,
+    parse_stn,
+    read_campaign,
+    read_fjsp,
+    read_stn,
+    solve,
+)
+from opencdmo.engines.planning.json_fields import load_document
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPOSITORY / ".." / "shared" / "benchmarks" / "planning"
+
+FJSP_BEST_KNOWN = {
+    "mk01": 40,
+    "mk02": 26,
+    "mk03": 204,
+    "mk04": 60,
+    "mk05": 172,
+    "mk06": 57,
+    "mk07": 139,
+    "mk08": 523,
+    "mk09": 307,
+    "mk10": 189,
+}
+FJSP_PEERS = {"mk01": 40, "mk02": 26, "mk03": 204, "mk04": 60, "mk05": 173}
+STN_PEER = "Pyomo+GLPK/CBC 0.10-0.2 s; goal < 0.05 s"
+LONG_HORIZONS_H = (48, 96, 168)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table."""
+
+    instance: str
+    objective: float | None
+    status: str
+    wall_s: float
+    reference: str
+    check: str
+
+
+def _timed(
+    read: Callable[[], Any], time_limit: float, threads: int, repeat: int
+) -> tuple[Any, Result[Any], float]:
+    """Read and solve ``repeat`` times; return the problem, the last result and the median time."""
+    times = []
+    problem: Any = None
+    result: Result[Any] | None = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        problem = read()
+        result = solve(problem, time_limit=time_limit, threads=threads, seed=0)
+        times.append(time.perf_counter() - started)
+    assert result is not None
+    return problem, result, statistics.median(times)
+
+
+def _verdict(report: CheckReport | None) -> str:
+    if report is None:
+        return "no solution"
+    return "ok" if report.ok else "FAILED: " + report.violations[0]
+
+
+def _matches(objective: float | None, reference: float) -> str:
+    if objective is None:
+        return "no"
+    return "yes" if abs(objective - reference) <= 1e-6 * max(1.0, abs(reference)) else "no"
+
+
+def stn_rows(repeat: int) -> Iterator[Row]:
+    """Every STN reference instance, then Kondili at long horizons."""
+    for path in sorted((BENCHMARKS / "stn").glob("*.json")):
+        problem, result, wall_s = _timed(lambda path=path: read_stn(path), 600, 1, repeat)
+        reference = (load_document(path).get("reference") or {}).get("objective")
+        report = None if result.solution is None else check_stn_solution(problem, result.solution, result.objective)
+        label = "-" if reference is None else f"{reference} (match: {_matches(result.objective, reference)}); {STN_PEER}"
+        yield Row(f"stn/{path.stem}", result.objective, result.status.value, wall_s, label, _verdict(report))
+    kondili = BENCHMARKS / "stn" / "kondili_h10_unlimited_storage.json"
+    for horizon_h in LONG_HORIZONS_H:
+        document = load_document(kondili)
+        document["time"]["horizon_h"] = horizon_h
+        document["id"] = f"kondili_h{horizon_h}"
+        problem, result, wall_s = _timed(lambda d=document: parse_stn(d), 600, 1, 1)
+        report = None if result.solution is None else check_stn_solution(problem, result.solution, result.objective)
+        yield Row(
+            f"stn/kondili H={horizon_h} h",
+            result.objective,
+            result.status.value,
+            wall_s,
+            f"no published value; bound {result.bound:.6g}" if result.bound is not None else "-",
+            _verdict(report),
+        )
+
+
+def campaign_rows(repeat: int) -> Iterator[Row]:
+    """Every campaign reference instance."""
+    for path in sorted((BENCHMARKS / "campaign").glob("*.json")):
+        problem, result, wall_s = _timed(lambda path=path: read_campaign(path), 600, 1, repeat)
+        block = load_document(path).get("reference") or {}
+        reference = block.get("objective")
+        report = None if result.solution is None else check_campaign_solution(problem, result.solution, result.objective)
+        label = "-"
+        if reference is not None:
+            label = f"{reference} (match: {_matches(result.objective, reference)}); CPLEX {block.get('wall_s', '?')} s"
+        yield Row(f"campaign/{path.stem}", result.objective, result.status.value, wall_s, label, _verdict(report))
+
+
+def fjsp_rows(directories: list[Path], time_limit: float, threads: int) -> tuple[list[Row], list[float]]:
+    """Brandimarte instances at ``time_limit`` seconds; returns rows and gaps to the best known."""
+    rows = []
+    gaps = []
+    paths = sorted({p.stem: p for d in directories for p in d.glob("*.fjs")}.items())
+    for name, path in paths:
+        problem, result, wall_s = _timed(lambda path=path: read_fjsp(path), time_limit, threads, 1)
+        report = None if result.solution is None else check_fjsp_solution(problem, result.solution, result.objective)
+        best = FJSP_BEST_KNOWN.get(name)
+        parts = []
+        if best is not None and result.objective is not None:
+            gap = (result.objective - best) / best
+            gaps.append(gap)
+            parts.append(f"best known {best} (gap {100 * gap:.2f} %)")
+        if name in FJSP_PEERS:
+            parts.append(f"peers {FJSP_PEERS[name]}")
+        parts.append(f"bound {result.bound:g}" if result.bound is not None else "no bound")
+        rows.append(Row(f"fjsp/{name}", result.objective, result.status.value, wall_s, "; ".join(parts), _verdict(report)))
+    return rows, gaps
+
+
+def cdmo_rows(time_limit: float, threads: int) -> Iterator[Row]:
+    """The generated CDMO instance: first feasible time and the result at ``time_limit``."""
+    from bench.planning_cdmo import generate_cdmo_instance
+
+    problem = generate_cdmo_instance(seed=7)
+    for limit in (5.0, time_limit):
+        started = time.perf_counter()
+        result = solve(problem, time_limit=limit, threads=threads, seed=0)
+        wall_s = time.perf_counter() - started
+        report = None if result.solution is None else check_schedule_solution(problem, result.solution, result.objective)
+        gap = "-" if result.gap is None else f"{100 * result.gap:.2f} %"
+        yield Row(
+            f"schedule/cdmo_200 ({limit:g} s)",
+            result.objective,
+            result.status.value,
+            wall_s,
+            f"goal: feasible < 5 s, gap < 2 % at 60 s; gap {gap}, bound {result.bound}",
+            _verdict(report),
+        )
+
+
+def _print(rows: list[Row]) -> None:
+    header = ("instance", "objective", "status", "time_s", "reference / peers", "check")
+    table = [header] + [
+        (r.instance, "-" if r.objective is None else f"{r.objective:.6g}", r.status, f"{r.wall_s:.3f}", r.reference, r.check)
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip(), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 60 s FJSP and CDMO runs")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per MILP instance (median time)")
+    parser.add_argument("--fjsp-time-limit", type=float, default=60.0)
+    parser.add_argument("--fjsp-threads", type=int, default=2)
+    parser.add_argument(
+        "--extra-fjsp", type=Path, action="append", default=[], metavar="DIR",
+        help="another folder of Brandimarte .fjs files (for mk06-mk10)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
+    args = parser.parse_args(argv)
+    rows = [*stn_rows(args.repeat), *campaign_rows(args.repeat)]
+    _print(rows)
+    if not args.quick:
+        fjsp, gaps = fjsp_rows([BENCHMARKS / "fjsp", *args.extra_fjsp], args.fjsp_time_limit, args.fjsp_threads)
+        cdmo = list(cdmo_rows(60.0, args.fjsp_threads))
+        rows += fjsp + cdmo
+        print()
+        _print(fjsp + cdmo)
+        if gaps:
+            print(f"\nFJSP mean gap to best known over {len(gaps)} instances: {100 * statistics.mean(gaps):.2f} %")
+    if args.json:
+        args.json.write_text(json.dumps([dataclasses.asdict(r) for r in rows], indent=1), encoding="utf-8")
+    failed = [r for r in rows if r.check != "ok"]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPOSITORY))
+    sys.exit(main())

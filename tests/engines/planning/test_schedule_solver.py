@@ -1,0 +1,160 @@
+"""The CP-SAT suite scheduler honours every CDMO constraint; the checker verifies each solve."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+
+from opencdmo.engines.planning import (
+    ScheduleProblem,
+    SolveStatus,
+    check_schedule_solution,
+    parse_schedule,
+    read_schedule,
+    solve,
+)
+from tests.engines.planning.conftest import DATA
+
+TWO_SITES = DATA / "two_site_suites.json"
+
+
+def solved(problem: ScheduleProblem, time_limit: float = 20) -> Any:
+    """Solve, run the independent checker, and return the result."""
+    result = solve(problem, time_limit=time_limit, seed=1)
+    assert result.solution is not None
+    report = check_schedule_solution(problem, result.solution, result.objective)
+    assert report.ok, report.violations
+    return result
+
+
+def document() -> dict[str, Any]:
+    """A fresh copy of the two-site test instance."""
+    return json.loads(TWO_SITES.read_text(encoding="utf-8"))
+
+
+def by_id(result: Any) -> dict[str, Any]:
+    """Placed batches by batch id."""
+    return {b.batch: b for b in result.solution.batches}
+
+
+def test_two_sites_on_time_with_least_changeover_cost() -> None:
+    """Every batch is on time, then changeover cost 50 plus 0.01·makespan is minimal."""
+    result = solved(read_schedule(TWO_SITES))
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.objective == pytest.approx(0.0)
+    terms = result.solution.terms
+    assert terms["changeover_cost"] == pytest.approx(50.0)
+    assert result.solution.levels[1] == pytest.approx(50.0 + 0.01 * terms["makespan"])
+
+
+def test_downtime_coupling_and_campaign_rules_hold() -> None:
+    """No batch in a downtime, DSP within its hold after USP, mAb-A campaigns of 2 to 3."""
+    result = solved(read_schedule(TWO_SITES))
+    placed = by_id(result)
+    for name in ("A1", "A2", "A3"):
+        usp, dsp = placed[f"{name}-usp"], placed[f"{name}-dsp"]
+        assert 0 <= dsp.start_h - usp.end_h <= 24
+    usp_b1 = [b for b in result.solution.batches if b.suite == "USP-B1"]
+    assert all(b.end_h <= 200 or b.start_h >= 260 for b in usp_b1)
+
+
+def test_makespan_objective_with_changeovers_is_exact() -> None:
+    """Three 10 h batches of alternating products on one suite with 5 h changeovers: 35 h."""
+    result = solved(parse_schedule(_one_suite(["P", "Q", "P"], changeover_h=5)))
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.objective == pytest.approx(35.0)
+
+
+def test_campaign_minimum_forces_grouping() -> None:
+    """With campaigns of at least 2, P P Q Q is the only order: changeovers cost exactly 1."""
+    doc = _one_suite(["P", "Q", "P", "Q"], changeover_h=5)
+    doc["products"] = [
+        {"name": "P", "campaign_min_batches": 2},
+        {"name": "Q", "campaign_min_batches": 2},
+    ]
+    doc["objective"] = {"levels": [[{"kind": "changeover_cost"}]]}
+    result = solved(parse_schedule(doc))
+    assert result.objective == pytest.approx(1.0)
+    products = [b.product for b in sorted(result.solution.batches, key=lambda b: b.start_h)]
+    assert products in (["P", "P", "Q", "Q"], ["Q", "Q", "P", "P"])
+
+
+def test_campaign_maximum_splits_long_runs() -> None:
+    """At most 2 P batches per campaign: four P batches need a changeover in between."""
+    doc = _one_suite(["P", "P", "P", "P", "Q"], changeover_h=5)
+    doc["products"] = [{"name": "P", "campaign_max_batches": 2}, {"name": "Q"}]
+    doc["objective"] = {"levels": [[{"kind": "makespan"}]]}
+    result = solved(parse_schedule(doc))
+    assert result.objective == pytest.approx(50.0 + 2 * 5.0)
+
+
+def test_weighted_tardiness_prefers_heavy_batch() -> None:
+    """Two batches due at 10 h on one suite: the heavier one goes first, tardiness 10·1."""
+    doc = _one_suite(["P", "P"], changeover_h=0)
+    doc["batches"][0].update(due_h=10, tardiness_weight=1)
+    doc["batches"][1].update(due_h=10, tardiness_weight=3)
+    result = solved(parse_schedule(doc))
+    assert result.objective == pytest.approx(10.0)
+    assert by_id(result)["b1"].start_h == 0
+
+
+def test_deadline_makes_instance_infeasible() -> None:
+    """Two 10 h batches on one suite cannot both end by 15 h: infeasible, no schedule."""
+    doc = _one_suite(["P", "P"], changeover_h=0)
+    for batch in doc["batches"]:
+        batch["deadline_h"] = 15
+    result = solve(parse_schedule(doc), time_limit=10)
+    assert result.status is SolveStatus.INFEASIBLE
+    assert result.solution is None
+
+
+def test_rescheduling_keeps_frozen_and_moves_published_least() -> None:
+    """A frozen batch stays; a published batch moves only as far as the frozen one forces."""
+    doc = _one_suite(["P", "P"], changeover_h=0)
+    doc["batches"][0].update(previous={"suite": "S", "start_h": 5}, frozen=True)
+    doc["batches"][1].update(previous={"suite": "S", "start_h": 8})
+    doc["objective"] = {"levels": [[{"kind": "schedule_changes"}]]}
+    result = solved(parse_schedule(doc))
+    placed = by_id(result)
+    assert placed["b0"].start_h == 5
+    assert placed["b1"].start_h == 15
+    assert result.objective == pytest.approx(7.0)
+
+
+def test_checker_rejects_overlap_downtime_and_hold_violations() -> None:
+    """Tampered schedules are caught: changeover gap, downtime and maximum hold."""
+    problem = read_schedule(TWO_SITES)
+    result = solve(problem, time_limit=20)
+    solution = result.solution
+    assert solution is not None
+    placed = list(solution.batches)
+    index = next(n for n, b in enumerate(placed) if b.batch == "A3-usp")
+    placed[index] = dataclasses.replace(placed[index], start_h=180, end_h=276)
+    report = check_schedule_solution(problem, dataclasses.replace(solution, batches=tuple(placed)))
+    assert any("maintenance window" in line for line in report.violations)
+    assert any("held longer" in line or "starts before" in line for line in report.violations)
+
+
+def _one_suite(products: list[str], changeover_h: int) -> dict[str, Any]:
+    names = sorted(set(products))
+    return {
+        "format": "opencdmo-schedule/1",
+        "id": "one_suite",
+        "horizon_h": 200,
+        "suites": [{"name": "S"}],
+        "products": [{"name": name} for name in names],
+        "changeovers": [
+            {"from_product": a, "to_product": b, "duration_h": changeover_h, "cost": 1}
+            for a in names
+            for b in names
+            if a != b
+        ],
+        "batches": [
+            {"id": f"b{n}", "product": product, "options": [{"suite": "S", "duration_h": 10}]}
+            for n, product in enumerate(products)
+        ],
+        "objective": {"levels": [[{"kind": "makespan"}]]},
+    }
