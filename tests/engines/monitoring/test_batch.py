@@ -89,3 +89,13 @@ def test_wrongly_shaped_batches_are_refused(nylon: BatchDataset) -> None:
     model = MPCA(2).fit(align_linear(nylon, 100))
     with pytest.raises(MonitoringInputError, match="100 samples, 10 variables"):
         model.t2(align_linear(nylon, 90))
+
+
+def test_mpca_matches_reference_on_dryer(dryer: BatchDataset) -> None:
+    """MPCA of the 71 dryer batches (4 components) equals process-improve's to 1e-8."""
+    aligned = align_linear(dryer, n_samples=120)
+    ours = MPCA(4).fit(aligned)
+    ref = BatchPCA(4).fit(_as_reference_dict(aligned.values, aligned.variables))
+    np.testing.assert_allclose(ours.t2_, ref.hotellings_t2_.to_numpy()[:, -1], rtol=1e-8)
+    np.testing.assert_allclose(ours.spe_, ref.spe_.to_numpy()[:, -1] ** 2, rtol=1e-8)
+    assert ours.spe_limit(0.99) == pytest.approx(ref.spe_limit(0.99) ** 2, rel=1e-8)

@@ -84,3 +84,32 @@ def test_evolving_prediction_converges_with_interval(dryer: BatchDataset) -> Non
     assert np.all(trace.prediction <= trace.prediction_high)
     widths = (trace.prediction_high - trace.prediction_low)[:, 0]
     assert widths[-1] < widths[0]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize(("method", "reference_method"), [("tsr", "tsr"), ("projection", "pmp")])
+def test_online_statistics_match_process_improve(
+    nylon: BatchDataset, method: str, reference_method: str
+) -> None:
+    """Scores, T² and instantaneous SPE at every sample equal process-improve's to 1e-8."""
+    import pandas as pd
+    from process_improve.batch import BatchPCA
+
+    aligned = align_linear(nylon, 116)
+    model = MPCA(3).fit(aligned)
+    reference = BatchPCA(3).fit(
+        {
+            b: pd.DataFrame(aligned.values[i], columns=list(aligned.variables))
+            for i, b in enumerate(aligned.batch_ids)
+        }
+    )
+    batch = aligned.values[4]
+    ours = OnlineMonitor(model, aligned.values, method=method).trace(batch)
+    theirs = reference.predict_online_trace(
+        pd.DataFrame(batch, columns=list(aligned.variables)), method=reference_method
+    )
+    np.testing.assert_allclose(
+        np.abs(ours.scores), np.abs(np.asarray(theirs.scores)), rtol=1e-8, atol=1e-8
+    )
+    np.testing.assert_allclose(ours.t2, np.asarray(theirs.hotellings_t2), rtol=1e-8)
+    np.testing.assert_allclose(ours.spe, np.asarray(theirs.spe_instantaneous) ** 2, rtol=1e-8)
