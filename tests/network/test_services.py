@@ -388,3 +388,10 @@ def test_delete_of_a_protected_object_is_refused_with_a_message(
     assert "still referred to by suites" in str(exc.value)
     assert Site.objects.filter(pk=world.sites["alpha-bio"].pk).exists()
     assert network_entries() == []
+
+
+def test_nul_characters_are_rejected_before_the_database_sees_them(world: Any) -> None:
+    """PostgreSQL refuses NUL in text; the service says so per field instead of failing."""
+    with pytest.raises(ValidationError) as exc:
+        services.update_suite(world.suites["alpha-bio"], actor=None, reason="x", name="USP\x001")
+    assert exc.value.message_dict["name"] == ["Text must not contain NUL characters."]

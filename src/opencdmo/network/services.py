@@ -136,6 +136,14 @@ def _full_clean(instance: models.Model) -> None:
 
     Uniqueness must be checked against every tenant's rows, hence outside the caller's scope.
     """
+    nul = [
+        f.name
+        for f in instance._meta.concrete_fields
+        if "\x00" in str(f.value_from_object(instance))
+    ]
+    if nul:
+        # Checked first: PostgreSQL rejects such text even in the uniqueness queries below.
+        raise ValidationError(dict.fromkeys(nul, "Text must not contain NUL characters."))
     errors: dict[str, list[str]] = {}
     try:
         with scopes_disabled():
