@@ -35,7 +35,10 @@ def _note(message: str) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="opencdmo monitor", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="opencdmo monitor",
+        description="Fit and score multivariate monitoring models from CSV, Parquet or Excel files. JSON on stdout, messages on stderr.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     fit = commands.add_parser("fit", help="fit a model and write it to a file")
     fit.add_argument("data", type=Path, help="CSV, Parquet or .xlsx file")

@@ -35,7 +35,10 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="opencdmo spc", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="opencdmo spc",
+        description="Control charts and capability of one column of a CSV, Parquet or Excel file. JSON on stdout.",
+    )
     parser.add_argument("data", type=Path, help="CSV, Parquet or .xlsx file")
     parser.add_argument("--column", required=True, help="column to chart")
     parser.add_argument(
