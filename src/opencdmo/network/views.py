@@ -1,4 +1,4 @@
-"""Site directory, site profile and suite editor pages."""
+"""Site directory, site profile, and the owner's editors for suites, equipment and private details."""
 
 from __future__ import annotations
 
@@ -67,11 +67,11 @@ def directory(request: HttpRequest) -> HttpResponse:
         "land": land_paths(),
         "viewbox": MAP_VIEWBOX,
     }
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "network/_results.html" if partial else "network/directory.html"
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "network/_results.html" if fragment else "network/directory.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
-    if partial:
+    if fragment:
         shown = _query_string(request.GET, page=page.number)
         response["HX-Push-Url"] = f"{request.path}?{shown}" if shown else request.path
     return response
