@@ -53,11 +53,12 @@ FAULT_KINDS: dict[str, FaultKind] = {
     for kind in (
         FaultKind(
             "do_probe_drift",
-            "DO probe reading drifts linearly from the start until the end of the fault; the "
-            "cascade holds the reading, so the true DO moves the other way.",
-            "% air saturation reached at the end of the fault",
+            "DO probe reading drifts linearly over two days from the start, then stays offset "
+            "until the end of the fault; the cascade holds the reading, so the true DO moves "
+            "the other way.",
+            "% air saturation offset reached after the two-day drift",
             (-60.0, 60.0),
-            (12.0, 25.0),
+            (20.0, 35.0),
             True,
             ("do_pct", "agitation_rpm", "air_flow_slpm", "o2_flow_slpm"),
         ),
@@ -232,6 +233,7 @@ class FaultSchedule:
     """
 
     CONTAMINATION_RAMP_H = 12.0
+    DO_DRIFT_RAMP_H = 48.0
 
     def __init__(self, faults_per_batch: list[tuple[Fault, ...]]) -> None:
         n = len(faults_per_batch)
@@ -279,7 +281,9 @@ class FaultSchedule:
         """
         drift = self._active("do_probe_drift", time_h)
         if "do_probe_drift" in self._present:
-            span = self._end["do_probe_drift"] - self._start["do_probe_drift"]
+            span = np.minimum(
+                self._end["do_probe_drift"] - self._start["do_probe_drift"], self.DO_DRIFT_RAMP_H
+            )
             drift = drift * np.clip((time_h - self._start["do_probe_drift"]) / span, 0.0, 1.0)
         contamination = self._active("contamination", time_h)
         if "contamination" in self._present:

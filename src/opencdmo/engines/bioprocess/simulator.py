@@ -399,6 +399,7 @@ class _Group:
         self.glc_mult = arr([v.glucose_uptake_multiplier for v in variations])
         self.o2_mult = arr([v.oxygen_uptake_multiplier for v in variations])
         self.kd_mult = arr([v.death_multiplier for v in variations])
+        self.inhibitor_mult = arr([v.inhibitor_multiplier for v in variations])
         self.lag_h = arr([v.lag_h for v in variations])
 
     def pressure_atm(self, volume_l: FloatArray) -> FloatArray:
@@ -472,6 +473,7 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
     qp_scale = kin.qp_pg_per_cell_h * g.qp_mult
     kd_scale = g.kd_mult
     lac_uptake = kin.q_lac_uptake_pmol_per_cell_h
+    inhibitor_rate = kin.q_inhibitor_pmol_per_cell_h * g.inhibitor_mult
     half_saturation = np.array(
         [kin.k_glc_mm, kin.k_gln_mm, kin.kd_lac_mm, kin.kd_amm_mm, kin.kd_inhibitor_mm]
     )[:, None]
@@ -533,7 +535,7 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
         out[ALK] = 2.0 * g.base_m * base_l_h - acid
         out[OSM] = feed_l_h * g.feed_other + 2.0 * g.base_m * base_l_h
         out[ACID] = acid
-        out[INH] = kin.q_inhibitor_pmol_per_cell_h * cells
+        out[INH] = inhibitor_rate * cells
         return out
 
     for k in range(n_steps + 1):

@@ -2,11 +2,12 @@
 
 Stated variability (one standard deviation, lognormal multipliers unless said otherwise):
 growth rate 4 %, specific productivity 6 %, glucose uptake 5 %, oxygen uptake 5 %, death
-rate 10 %; per raw-material lot growth 2 %, productivity 3 %, medium glucose 3 %, medium
+rate 10 %, formation of the lumped growth inhibitor 12 %; per raw-material lot growth 2 %, productivity 3 %, medium glucose 3 %, medium
 osmolality ±5 mOsm/kg; inoculum density 8 % around the recipe, inoculum viability 95-99 %,
 lag after inoculation 2-10 h (uniform). Together they give a final-titer coefficient of
-variation of roughly 5-15 % between normal batches of one recipe, in line with the
-batch-to-batch spread reported for commercial mAb processes.
+variation of roughly 5-15 % and a peak-VCD variation of roughly 3-10 % between normal
+batches of one recipe, in line with the batch-to-batch spread reported for commercial mAb
+processes.
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ class BatchVariation:
     Attributes
     ----------
     growth_multiplier, productivity_multiplier, glucose_uptake_multiplier,
-    oxygen_uptake_multiplier, death_multiplier : float
-        Multipliers of μmax, qp, glucose uptake, qO₂ and death rates, dimensionless.
+    oxygen_uptake_multiplier, death_multiplier, inhibitor_multiplier : float
+        Multipliers of μmax, qp, glucose uptake, qO₂, death rates and inhibitor formation,
+        dimensionless.
     inoculum_multiplier : float
         Multiplier of the recipe seeding density, dimensionless.
     inoculum_viability_pct : float
@@ -70,6 +72,7 @@ class BatchVariation:
     glucose_uptake_multiplier: float = 1.0
     oxygen_uptake_multiplier: float = 1.0
     death_multiplier: float = 1.0
+    inhibitor_multiplier: float = 1.0
     inoculum_multiplier: float = 1.0
     inoculum_viability_pct: float = 97.0
     lag_h: float = 6.0
@@ -134,6 +137,7 @@ def sample_variation(rng: np.random.Generator, recipe: ProcessRecipe) -> BatchVa
         glucose_uptake_multiplier=_lognormal(rng, 0.05),
         oxygen_uptake_multiplier=_lognormal(rng, 0.05),
         death_multiplier=_lognormal(rng, 0.10),
+        inhibitor_multiplier=_lognormal(rng, 0.06),
         inoculum_multiplier=_lognormal(rng, 0.08),
         inoculum_viability_pct=viability,
         lag_h=float(rng.uniform(2.0, 10.0)),
