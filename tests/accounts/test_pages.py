@@ -33,3 +33,14 @@ def test_unknown_api_path_answers_json_404(world: Any, client_for: Any) -> None:
     response = client_for(world.user("sponsor-one", "sponsor_viewer")).get("/api/v1/no-such-thing")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+def test_api_docs_are_served_without_a_cdn(world: Any, client_for: Any) -> None:
+    """The OpenAPI page and schema load from this server only, so firewalled sites can use them."""
+    client = client_for(world.user("sponsor-one", "sponsor_viewer"))
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200
+    assert b"cdn." not in docs.content
+    assert b"/static/ninja/swagger-ui-bundle.js" in docs.content
+    schema = client.get("/api/v1/openapi.json").json()
+    assert {"/api/v1/me", "/api/v1/sites", "/api/v1/sites/{site_id}"} <= set(schema["paths"])
