@@ -11,7 +11,8 @@ Sources
        cultures. Biotechnol Prog 19:45-51 (2003): CO₂ removal is limited by the gas flow once
        bubbles saturate, which is why pCO₂ rises at scale.
 Solubilities: CO₂ 0.0307 mM/mmHg (Henderson-Hasselbalch constant at 37 °C), O₂ 0.95 mM/atm
-in medium at 37 °C (0.20 mM at air saturation).
+in medium at 37 °C (0.20 mM at air saturation). Surface aeration: liquid-side coefficient
+0.036 m/h (1e-5 m/s) times the free surface.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from numpy.typing import NDArray
 from opencdmo.engines.bioprocess.errors import InvalidInputError
 
 __all__ = [
+    "AIR_SATURATION_MM",
     "CO2_SOLUBILITY_MM_PER_MMHG",
     "O2_SOLUBILITY_MM_PER_ATM",
+    "SURFACE_KL_M_H",
     "Bioreactor",
     "ReactorKind",
     "bioreactor",
@@ -41,6 +44,8 @@ ReactorKind = Literal["single_use", "stainless"]
 
 CO2_SOLUBILITY_MM_PER_MMHG = 0.0307
 O2_SOLUBILITY_MM_PER_ATM = 0.95
+AIR_SATURATION_MM = 0.20
+SURFACE_KL_M_H = 0.036
 MMHG_PER_ATM = 760.0
 MOLAR_GAS_VOLUME_L = 22.414
 WATER_DENSITY_KG_M3 = 1000.0

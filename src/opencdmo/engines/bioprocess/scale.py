@@ -27,8 +27,10 @@ import numpy as np
 from opencdmo.engines.bioprocess.errors import InvalidInputError
 from opencdmo.engines.bioprocess.kinetics import KineticParameters
 from opencdmo.engines.bioprocess.reactor import (
+    AIR_SATURATION_MM,
     CO2_SOLUBILITY_MM_PER_MMHG,
     O2_SOLUBILITY_MM_PER_ATM,
+    SURFACE_KL_M_H,
     Bioreactor,
     co2_stripping_rate_per_h,
     kla_o2_per_h,
@@ -37,9 +39,6 @@ from opencdmo.engines.bioprocess.reactor import (
 from opencdmo.engines.bioprocess.recipe import ProcessRecipe
 
 __all__ = ["ScaleUpReport", "scale_up_check"]
-
-AIR_SATURATION_MM = 0.20
-SURFACE_KL_M_H = 0.036
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,13 @@ under piecewise-constant inputs; the fast gas states (DO, dissolved CO₂) and t
 whose equations are linear over a step, are advanced with their exact exponential solution.
 Daily events (offline sample, glucose top-up, bolus feed) happen at whole days. A
 high-level interlock stops feeds and base at the working volume.
+
+Chemistry and plant constants: pH from the bicarbonate buffer, pH = 6.1 +
+log10([HCO₃⁻]/(0.0307·pCO₂)); base is 1 M Na₂CO₃ pumped at up to 0.5 mL/(L·h), each mole
+adding two of alkalinity and taking up one of dissolved CO₂; lactic acid converts
+bicarbonate to CO₂ mole for mole; CO₂ sparge for pH control reaches 0.02 vvm. A contaminant
+turns 0.5 mol of the glucose it takes up into acid and raises the death rate by twice its
+fold increase of uptake.
 """
 
 from __future__ import annotations
@@ -23,9 +30,11 @@ from opencdmo.engines.bioprocess.errors import IntegrationError, InvalidInputErr
 from opencdmo.engines.bioprocess.faults import Fault, FaultSchedule
 from opencdmo.engines.bioprocess.kinetics import KineticParameters, environment_factors
 from opencdmo.engines.bioprocess.reactor import (
+    AIR_SATURATION_MM,
     CO2_SOLUBILITY_MM_PER_MMHG,
     MMHG_PER_ATM,
     O2_SOLUBILITY_MM_PER_ATM,
+    SURFACE_KL_M_H,
     WATER_DENSITY_KG_M3,
     Bioreactor,
     co2_stripping_rate_per_h,
@@ -55,13 +64,12 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 
-AIR_SATURATION_MM = 0.20
 PKA_BICARBONATE = 6.1
 BASE_MAX_L_PER_L_H = 0.5e-3
 CO2_MAX_VVM = 0.02
-SURFACE_KL_M_H = 0.036
 AMMONIUM_INITIAL_MM = 0.3
 CONTAMINANT_ACID_PER_GLUCOSE = 0.5
+CONTAMINANT_DEATH_PER_UPTAKE = 2.0
 
 (V, XV, XD, GLC, GLN, LAC, AMM, INH, MAB, ALK, OSM, ACID, GCONS) = range(13)
 STATE_NAMES = (
@@ -460,8 +468,7 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
     base_added_l = np.zeros(n)
     initial_glucose = y[GLC].copy()
 
-    online_index = {m.name: i for i, m in enumerate(ONLINE_SENSORS)}
-    online_columns = [online_index[name] for name in _ONLINE_ORDER]
+    online_columns = [_COLUMN[name] for name in _ONLINE_ORDER]
     online = np.zeros((len(record_steps), n, len(ONLINE_SENSORS)))
     true = np.zeros((len(record_steps), n, len(TRUE_VARIABLES)))
     offline = np.zeros((n_days + 1, n, len(OFFLINE_ASSAYS)))
@@ -546,7 +553,6 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
             day = k // per_day
             ph_true = PKA_BICARBONATE + np.log10(np.maximum(y[ALK] / volume, 0.1) / co2_mm)
             osm = (y[OSM] + y[GLC] + y[GLN] + y[LAC] + y[AMM] + y[ALK]) / volume
-            pressure = g.pressure_atm(volume)
             values = {
                 "vcd_e6_per_ml": y[XV] / volume,
                 "viability_pct": 100.0 * y[XV] / (y[XV] + y[XD]),
@@ -608,9 +614,9 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
         noise = online_noise[k]
         do_pct = do_mm / AIR_SATURATION_MM * 100.0
         ph_true = PKA_BICARBONATE + np.log10(np.maximum(y[ALK] / volume, 0.1) / co2_mm)
-        do_read = do_pct + 0.5 * noise[:, 3] + effects.do_offset_pct
-        ph_read = ph_true + 0.01 * noise[:, 2] + effects.ph_bias
-        temp_read = temperature + 0.05 * noise[:, 0]
+        do_read = do_pct + _SD["do_pct"] * noise[:, _COLUMN["do_pct"]] + effects.do_offset_pct
+        ph_read = ph_true + _SD["ph"] * noise[:, _COLUMN["ph"]] + effects.ph_bias
+        temp_read = temperature + _SD["temperature_c"] * noise[:, _COLUMN["temperature_c"]]
         setpoint_c = np.where(t >= g.shift_h, g.temp_production, g.temp_growth)
         jacket = np.where(
             effects.jacket_failed,
@@ -645,7 +651,11 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
         env = environment_factors(kin, temperature, ph_true, do_mm, pco2, osm)
         lag = -np.expm1(-t / g.lag_h) if t > 0.0 else np.zeros(n)
         growth = mu_max * g.mu_mult * env.growth * lag
-        death = kd_scale * env.death * (1.0 + 2.0 * (effects.uptake_multiplier - 1.0))
+        death = (
+            kd_scale
+            * env.death
+            * (1.0 + CONTAMINANT_DEATH_PER_UPTAKE * (effects.uptake_multiplier - 1.0))
+        )
         productivity = qp_scale * env.productivity
         q_o2 = (
             kin.q_o2_pmol_per_cell_h
@@ -661,7 +671,8 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
             for j, value in enumerate(
                 (
                     temp_read,
-                    jacket + 0.1 * noise[:, 1],
+                    jacket
+                    + _SD["jacket_temperature_c"] * noise[:, _COLUMN["jacket_temperature_c"]],
                     ph_read,
                     do_read,
                     agitation,
@@ -772,7 +783,7 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
                 spec=spec,
                 variation=variations[i],
                 time_h=(record_steps * step_h).astype(np.float64),
-                online={m.name: online[:, i, online_index[m.name]].copy() for m in ONLINE_SENSORS},
+                online={m.name: online[:, i, _COLUMN[m.name]].copy() for m in ONLINE_SENSORS},
                 true={name: true[:, i, j].copy() for j, (name, _) in enumerate(TRUE_VARIABLES)},
                 sample_time_h=sample_time_h.astype(np.float64),
                 offline={a.name: offline[:, i, j].copy() for j, a in enumerate(OFFLINE_ASSAYS)},
@@ -783,6 +794,8 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
     return results
 
 
+_COLUMN = {m.name: i for i, m in enumerate(ONLINE_SENSORS)}
+_SD = {m.name: m.absolute_sd for m in ONLINE_SENSORS}
 _READ_IN_LOOP = frozenset({"temperature_c", "jacket_temperature_c", "ph", "do_pct"})
 _ONLINE_ORDER = (
     "temperature_c",
