@@ -104,3 +104,20 @@ def test_write_dataset_rejects_a_file_as_directory(
     with pytest.raises(InvalidInputError) as caught:
         write_dataset(target, short_batches)
     assert caught.value.parameter == "out"
+
+
+def test_monitoring_engine_reads_the_long_table(
+    short_batches: list[BatchResult], tmp_path: Path
+) -> None:
+    """The Parquet long table loads into the monitoring engine's BatchDataset unchanged."""
+    from opencdmo.engines.monitoring import BatchDataset
+
+    write_dataset(tmp_path, short_batches, "parquet")
+    dataset = BatchDataset.from_long_table(
+        pq.read_table(tmp_path / "timeseries.parquet"),
+        batch_column="batch_id",
+        time_column="time_h",
+    )
+    assert tuple(dataset.batch_ids) == ("N1", "F1")
+    assert set(dataset.variables) == {m.name for m in (*ONLINE_SENSORS, *OFFLINE_ASSAYS)}
+    assert dataset.units["titer_g_l"] == "g/L"

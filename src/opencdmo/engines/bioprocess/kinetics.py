@@ -52,7 +52,9 @@ class KineticParameters:
     Attributes
     ----------
     mu_max_per_h : float
-        Maximum specific growth rate at 37 °C, h⁻¹ ([B18]: 0.039).
+        Maximum specific growth rate at 37 °C before inhibition, h⁻¹ ([B18]: 0.039;
+        calibrated 0.055 because the pH, pCO₂, ammonium and lactate terms act from day 1,
+        giving the observed 0.025-0.035 h⁻¹ in the growth phase).
     k_glc_mm, k_gln_mm : float
         Monod constants for glucose ([B18]: 1.0 mM) and glutamine ([X10]: 0.047 mM).
     ki_lac_mm, ki_amm_mm : float
@@ -76,7 +78,8 @@ class KineticParameters:
     y_x_glc_e9cells_per_mmol : float
         Cell yield on glucose, 10⁹ cells/mmol ([B18]: 0.357).
     y_x_gln_e9cells_per_mmol : float
-        Cell yield on glutamine, 10⁹ cells/mmol ([X10]: 0.974).
+        Cell yield on glutamine, 10⁹ cells/mmol ([X10]: 0.974; calibrated 2.0 for a
+        low-glutamine platform process, keeping ammonium at 3-5 mM).
     m_glc_pmol_per_cell_h : float
         Glucose maintenance coefficient, pmol/(cell·h) ([X10]: 0.0692; calibrated lower to
         match 3-6 g/(L·d) uptake at peak).
@@ -112,9 +115,10 @@ class KineticParameters:
     death_temp_slope_per_c : float
         Relative fall of death rate per °C below 37 °C (calibrated).
     ph_optimum, ph_width : float
-        Gaussian growth response to pH (optimum 7.05, width 0.35 pH units).
+        Gaussian growth response to pH (optimum 7.05, width 0.5 pH units).
     pco2_inhibition_mmhg : float
-        pCO₂ halving growth, mmHg ([Z05]: growth falls markedly above 150 mmHg).
+        pCO₂ halving growth, mmHg ([Z05]: growth falls markedly above 150 mmHg; the
+        response is ``1/(1 + (pCO₂/K)²)``).
     osmolality_inhibition_mosm_kg, osmolality_width_mosm_kg : float
         Logistic growth inhibition by osmolality, mOsm/kg ([Z05]: strong above 450).
     """
