@@ -78,6 +78,8 @@ def test_batch_models_round_trip(tmp_path: Path, nylon: BatchDataset) -> None:
     assert document["format"] == "opencdmo.monitoring.model"
     assert document["version"] == 1
     assert document["batch"]["variables"][0] == "Tag01"
+    assert document["training"]["n_observations"] == 57
+    assert document["training"]["limits"]["0.99"]["t2"] == pytest.approx(mpca.t2_limit(0.99))
     with np.load(npz_path, allow_pickle=False) as arrays:
         assert "latent.loadings_" in arrays.files
     loaded = load_model(json_path)

@@ -1,8 +1,9 @@
 """Saving and loading fitted models as a versioned JSON document plus an ``.npz`` of arrays.
 
-No pickle is involved: the JSON holds the model kind, its parameters, names, units and
-training metadata; the ``.npz`` (read with ``allow_pickle=False``) holds the numbers. A model
-saved as ``model.json`` has its arrays in ``model.npz`` beside it.
+No pickle is involved: the JSON holds the model kind, its parameters, names, units, a
+training summary (observations, R², limits at 95 % and 99 %) and the caller's metadata; the
+``.npz`` (read with ``allow_pickle=False``) holds the numbers. A model saved as
+``model.json`` has its arrays in ``model.npz`` beside it.
 """
 
 from __future__ import annotations
@@ -93,6 +94,24 @@ def _restore_latent(
     return model
 
 
+def _training_summary(model: PCA | PLS) -> dict[str, Any]:
+    """What a reader of the file wants to know without loading the arrays."""
+    return {
+        "n_observations": int(model.n_observations_),
+        "n_variables": len(model.variable_names_),
+        "n_components": int(model.scores_.shape[1]),
+        "r2_cumulative": [float(v) for v in model.r2_cumulative_],
+        "limits": {
+            str(level): {
+                "t2": model.t2_limit(level),
+                "spe_box": model.spe_limit(level, "box"),
+                "spe_empirical": model.spe_limit(level, "empirical"),
+            }
+            for level in (0.95, 0.99)
+        },
+    }
+
+
 def _paths(path: str | Path) -> tuple[Path, Path]:
     base = Path(path)
     if base.suffix.lower() in {".json", ".npz"}:
@@ -129,6 +148,8 @@ def save_model(
         "kind": type(model).__name__,
         "metadata": dict(metadata or {}),
     }
+    latent_model = model.model_ if isinstance(model, MPCA | MPLS) else model
+    document["training"] = _training_summary(latent_model)
     if isinstance(model, MPCA | MPLS):
         document["batch"] = {
             "n_components": int(model.n_components),
