@@ -58,9 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         size_mb = sum(p.stat().st_size for p in written) / 1e6
     total = simulated + written_s
     verdict = "meets" if (total < GOAL_S or args.quick) else "MISSES"
-    print(f"  simulate                      {simulated:7.2f} s")
-    print(f"  write Parquet ({rows / 1e6:.2f} M rows, {size_mb:.0f} MB) {written_s:7.2f} s")
-    print(f"  total                         {total:7.2f} s   goal < {GOAL_S:g} s: {verdict}")
+    print(f"  {'simulate':<40} {simulated:7.2f} s")
+    print(
+        f"  {f'write Parquet ({rows / 1e6:.2f} M rows, {size_mb:.0f} MB)':<40} {written_s:7.2f} s"
+    )
+    print(f"  {'total':<40} {total:7.2f} s   goal < {GOAL_S:g} s: {verdict}")
     single = plan_batches(config)[:2]
     one_started = time.perf_counter()
     for spec in single:
