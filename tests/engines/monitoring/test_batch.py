@@ -99,3 +99,21 @@ def test_mpca_matches_reference_on_dryer(dryer: BatchDataset) -> None:
     np.testing.assert_allclose(ours.t2_, ref.hotellings_t2_.to_numpy()[:, -1], rtol=1e-8)
     np.testing.assert_allclose(ours.spe_, ref.spe_.to_numpy()[:, -1] ** 2, rtol=1e-8)
     assert ours.spe_limit(0.99) == pytest.approx(ref.spe_limit(0.99) ** 2, rel=1e-8)
+
+
+def test_cross_validated_spe_limit_is_wider_than_the_training_one(nylon: BatchDataset) -> None:
+    """Held-out SPE (5 folds) gives a higher limit than the fitted batches' own residuals."""
+    aligned = align_linear(nylon.drop(["53", "54"]), n_samples=100)
+    model = MPCA(3).fit(aligned, spe_folds=5)
+    assert model.spe_cv_ is not None
+    assert model.spe_cv_.shape == (55,)
+    assert np.all(model.spe_cv_ > 0)
+    training = model.spe_limit(0.99)
+    held_out = model.spe_limit(0.99, cross_validated=True)
+    assert held_out > 1.2 * training
+    result = model.score_batches(aligned, 0.99, cross_validated=True)
+    assert result.spe_limit == held_out
+    with pytest.raises(MonitoringInputError, match="'box' or 'empirical'"):
+        model.spe_limit(0.99, "jackson-mudholkar", cross_validated=True)
+    with pytest.raises(MonitoringInputError, match="fit with spe_folds"):
+        MPCA(3).fit(aligned).spe_limit(0.99, cross_validated=True)

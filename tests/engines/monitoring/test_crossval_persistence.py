@@ -72,7 +72,7 @@ def test_pca_and_pls_round_trip(tmp_path: Path, te_train: np.ndarray) -> None:
 def test_batch_models_round_trip(tmp_path: Path, nylon: BatchDataset) -> None:
     """A saved MPCA/MPLS scores batches exactly as before, with names and units kept."""
     aligned = align_linear(nylon, 60)
-    mpca = MPCA(3).fit(aligned)
+    mpca = MPCA(3).fit(aligned, spe_folds=4)
     json_path, npz_path = save_model(mpca, tmp_path / "nylon")
     document = json.loads(json_path.read_text())
     assert document["format"] == "opencdmo.monitoring.model"
@@ -88,6 +88,9 @@ def test_batch_models_round_trip(tmp_path: Path, nylon: BatchDataset) -> None:
     after = loaded.score_batches(aligned, 0.99)
     np.testing.assert_allclose(after.spe_contributions, before.spe_contributions)
     assert after.flagged == before.flagged
+    assert loaded.spe_limit(0.99, cross_validated=True) == mpca.spe_limit(
+        0.99, cross_validated=True
+    )
     mpls = MPLS(2).fit(aligned, aligned.values[:, -1, 3])
     save_model(mpls, tmp_path / "mpls")
     restored = load_model(tmp_path / "mpls")

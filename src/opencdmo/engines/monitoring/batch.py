@@ -10,7 +10,7 @@ constant everywhere is refused.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,14 @@ import numpy as np
 from .alignment import AlignedBatches
 from .errors import MonitoringInputError
 from .latent import PCA, PLS
-from .limits import SpeLimitMethod, T2LimitKind, check_confidence
+from .limits import (
+    SpeLimitMethod,
+    T2LimitKind,
+    box_spe_limit,
+    check_confidence,
+    empirical_limit,
+)
+from .scaling import as_matrix
 
 __all__ = ["MPCA", "MPLS", "BatchScores", "as_aligned"]
 
@@ -95,6 +102,7 @@ class _BatchModel:
     n_samples_: int
     axis_: np.ndarray
     metadata_: dict[str, Any]
+    spe_cv_: np.ndarray | None = None
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
@@ -199,10 +207,55 @@ class _BatchModel:
         self._check_fitted()
         return self.model_.t2_limit(confidence, kind)
 
-    def spe_limit(self, confidence: float = 0.95, method: SpeLimitMethod = "box") -> float:
-        """SPE limit at ``confidence`` by ``"box"``, ``"jackson-mudholkar"`` or ``"empirical"``."""
+    def spe_limit(
+        self,
+        confidence: float = 0.95,
+        method: SpeLimitMethod = "box",
+        *,
+        cross_validated: bool = False,
+    ) -> float:
+        """SPE limit at ``confidence`` by ``"box"``, ``"jackson-mudholkar"`` or ``"empirical"``.
+
+        With ``cross_validated=True`` the ``"box"`` or ``"empirical"`` limit is taken from
+        the held-out SPE of the training batches (fit with ``spe_folds``), which new
+        batches resemble more than the fitted batches' own residuals when there are few
+        batches for many unfolded columns.
+        """
         self._check_fitted()
-        return self.model_.spe_limit(confidence, method)
+        if not cross_validated:
+            return self.model_.spe_limit(confidence, method)
+        held_out = getattr(self, "spe_cv_", None)
+        if held_out is None:
+            raise MonitoringInputError(
+                "no cross-validated SPE: fit with spe_folds (for example 5) first."
+            )
+        if method == "box":
+            return box_spe_limit(held_out, confidence)
+        if method == "empirical":
+            return empirical_limit(held_out, confidence)
+        raise MonitoringInputError(
+            f"a cross-validated SPE limit is 'box' or 'empirical', not {method!r}."
+        )
+
+    def _cross_validate_spe(
+        self,
+        values: np.ndarray,
+        folds: int | None,
+        fit_without: Callable[[np.ndarray], _BatchModel],
+    ) -> None:
+        """Store ``spe_cv_``: each batch's SPE under a model fitted without its fold."""
+        self.spe_cv_ = None
+        if folds is None:
+            return
+        n_batches = values.shape[0]
+        if not 2 <= folds <= n_batches:
+            raise MonitoringInputError(f"spe_folds must be between 2 and {n_batches}; got {folds}.")
+        fold_of = np.arange(n_batches) % folds
+        held_out = np.empty(n_batches)
+        for k in range(folds):
+            inner = fit_without(fold_of != k)
+            held_out[fold_of == k] = inner.spe(values[fold_of == k])
+        self.spe_cv_ = held_out
 
     def contributions(
         self, data: AlignedBatches | np.ndarray, statistic: str = "spe"
@@ -233,6 +286,8 @@ class _BatchModel:
         confidence: float = 0.95,
         spe_method: SpeLimitMethod = "box",
         batch_ids: Sequence[str] | None = None,
+        *,
+        cross_validated: bool = False,
     ) -> BatchScores:
         """T², SPE, limits and per-variable contributions of completed aligned batches.
 
@@ -246,6 +301,8 @@ class _BatchModel:
             SPE limit method.
         batch_ids : sequence of str, optional
             Names for the batches when ``data`` is a plain array.
+        cross_validated : bool
+            Use the cross-validated SPE limit (model fitted with ``spe_folds``).
         """
         check_confidence(confidence)
         X = self.unfold(data)
@@ -274,7 +331,7 @@ class _BatchModel:
             t2=np.sum((scores / model.score_sd_) ** 2, axis=1),
             spe=spe_cells.sum(axis=1),
             t2_limit=self.t2_limit(confidence),
-            spe_limit=self.spe_limit(confidence, spe_method),
+            spe_limit=self.spe_limit(confidence, spe_method, cross_validated=cross_validated),
             confidence=confidence,
             t2_contributions=t2_cells.reshape(shape).sum(axis=1),
             spe_contributions=spe_cells.reshape(shape).sum(axis=1),
@@ -306,12 +363,29 @@ class MPCA(_BatchModel):
         self.scale = scale
         self.algorithm = algorithm
 
-    def fit(self, data: AlignedBatches | np.ndarray) -> MPCA:
-        """Fit the model to aligned reference batches ``(I, N, J)``."""
+    def fit(self, data: AlignedBatches | np.ndarray, *, spe_folds: int | None = None) -> MPCA:
+        """Fit the model to aligned reference batches ``(I, N, J)``.
+
+        Parameters
+        ----------
+        data : AlignedBatches or numpy.ndarray (I, N, J)
+            Reference batches.
+        spe_folds : int, optional
+            Also compute each batch's SPE from a model fitted without its fold (batch i in
+            fold ``i mod spe_folds``), stored as ``spe_cv_`` for cross-validated limits.
+        """
         X = self._unfold_training(data, int(self.n_components))
         self.model_ = PCA(
             self.n_components, scale=self.scale, algorithm=self.algorithm, allow_constant=True
         ).fit(X, self._column_names)
+        values = X.reshape(as_aligned(data).values.shape)
+        self._cross_validate_spe(
+            values,
+            spe_folds,
+            lambda keep: MPCA(self.n_components, scale=self.scale, algorithm=self.algorithm).fit(
+                values[keep]
+            ),
+        )
         return self
 
 
@@ -337,11 +411,25 @@ class MPLS(_BatchModel):
         data: AlignedBatches | np.ndarray,
         Y: object,
         response_names: Sequence[str] | None = None,
+        *,
+        spe_folds: int | None = None,
     ) -> MPLS:
-        """Fit to aligned batches ``(I, N, J)`` and their responses ``Y`` ``(I,)`` or ``(I, M)``."""
+        """Fit to aligned batches ``(I, N, J)`` and their responses ``Y`` ``(I,)`` or ``(I, M)``.
+
+        ``spe_folds`` as in :meth:`MPCA.fit`.
+        """
         X = self._unfold_training(data, int(self.n_components))
         self.model_ = PLS(self.n_components, scale=self.scale, allow_constant=True).fit(
             X, Y, self._column_names, response_names
+        )
+        values = X.reshape(as_aligned(data).values.shape)
+        responses = as_matrix(Y, "Y")
+        self._cross_validate_spe(
+            values,
+            spe_folds,
+            lambda keep: MPLS(self.n_components, scale=self.scale).fit(
+                values[keep], responses[keep]
+            ),
         )
         return self
 

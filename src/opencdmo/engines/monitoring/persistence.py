@@ -162,6 +162,8 @@ def save_model(
         if isinstance(model, MPCA):
             document["batch"]["algorithm"] = model.algorithm
         arrays["batch.axis"] = model.axis_
+        if model.spe_cv_ is not None:
+            arrays["batch.spe_cv"] = model.spe_cv_
         document["latent"] = _latent_state(model.model_, "latent.", arrays)
     else:
         document["latent"] = _latent_state(model, "latent.", arrays)
@@ -223,5 +225,6 @@ def load_model(path: str | Path) -> Model:
     batch_model.units_ = dict(spec["units"])
     batch_model.n_samples_ = int(spec["n_samples"])
     batch_model.axis_ = arrays["batch.axis"]
+    batch_model.spe_cv_ = arrays.get("batch.spe_cv")
     batch_model.metadata_ = metadata
     return batch_model
