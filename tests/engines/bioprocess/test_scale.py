@@ -87,7 +87,8 @@ def test_scale_up_check_rejects_a_non_positive_cell_density() -> None:
 
 
 def test_bench_and_production_scale_runs_stay_in_range() -> None:
-    """The same process at 2 L single-use and 20,000 L stainless gives comparable batches."""
+    """The process at 2 L single-use and 20,000 L stainless stays in range; probes at scale
+    are noisier because of the longer mixing time."""
     results = simulate(
         [
             BatchSpec("bench", bioreactor(2.0), variation=NO_VARIATION),
@@ -100,5 +101,7 @@ def test_bench_and_production_scale_runs_stay_in_range() -> None:
         after = result.time_h >= 48.0
         assert abs(result.online["do_pct"][after].mean() - 40.0) < 0.5
     bench, production = results
-    assert production.true["kla_per_h"].max() > 0.0
     assert production.online["agitation_rpm"].max() < bench.online["agitation_rpm"].min()
+    noise = [np.std(r.online["ph"] - r.true["ph"]) for r in results]
+    assert noise[1] > 1.3 * noise[0]
+    assert noise[0] == pytest.approx(0.01, rel=0.15)

@@ -13,7 +13,9 @@ log10([HCO₃⁻]/(0.0307·pCO₂)); base is 1 M Na₂CO₃ pumped at up to 0.5 
 adding two of alkalinity and taking up one of dissolved CO₂; lactic acid converts
 bicarbonate to CO₂ mole for mole; CO₂ sparge for pH control reaches 0.02 vvm. A contaminant
 turns 0.5 mol of the glucose it takes up into acid and raises the death rate by twice its
-fold increase of uptake.
+fold increase of uptake. pH and DO probes see local gradients in large tanks: their noise
+is multiplied by 1 + θ95/120 s, θ95 the mixing time at maximum agitation (about 1.04 at
+2 L, 1.3 at 2,000 L, 1.7 at 20,000 L).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from opencdmo.engines.bioprocess.reactor import (
     Bioreactor,
     co2_stripping_rate_per_h,
     kla_o2_per_h,
+    mixing_time_s,
 )
 from opencdmo.engines.bioprocess.recipe import (
     GLUCOSE_G_PER_MMOL,
@@ -70,6 +73,7 @@ CO2_MAX_VVM = 0.02
 AMMONIUM_INITIAL_MM = 0.3
 CONTAMINANT_ACID_PER_GLUCOSE = 0.5
 CONTAMINANT_DEATH_PER_UPTAKE = 2.0
+MIXING_NOISE_TIME_S = 120.0
 
 (V, XV, XD, GLC, GLN, LAC, AMM, INH, MAB, ALK, OSM, ACID, GCONS) = range(13)
 STATE_NAMES = (
@@ -392,6 +396,12 @@ class _Group:
         self.base_max_l_h = BASE_MAX_L_PER_L_H * self.v_working
         self.kla_factor = arr([rx.kla_factor for rx in reactors])
         self.tau_temp_h = arr([rx.heat_time_constant_h for rx in reactors])
+        self.probe_noise = 1.0 + arr(
+            [
+                mixing_time_s(rx, rx.max_agitation_rpm, rx.working_volume_l) / MIXING_NOISE_TIME_S
+                for rx in reactors
+            ]
+        )
         self.mu_mult = arr(
             [
                 v.growth_multiplier * lot.growth_multiplier
@@ -614,8 +624,9 @@ def _simulate_group(specs: list[BatchSpec], settings: SimulationSettings) -> lis
         noise = online_noise[k]
         do_pct = do_mm / AIR_SATURATION_MM * 100.0
         ph_true = PKA_BICARBONATE + np.log10(np.maximum(y[ALK] / volume, 0.1) / co2_mm)
-        do_read = do_pct + _SD["do_pct"] * noise[:, _COLUMN["do_pct"]] + effects.do_offset_pct
-        ph_read = ph_true + _SD["ph"] * noise[:, _COLUMN["ph"]] + effects.ph_bias
+        do_noise = _SD["do_pct"] * g.probe_noise * noise[:, _COLUMN["do_pct"]]
+        do_read = do_pct + do_noise + effects.do_offset_pct
+        ph_read = ph_true + _SD["ph"] * g.probe_noise * noise[:, _COLUMN["ph"]] + effects.ph_bias
         temp_read = temperature + _SD["temperature_c"] * noise[:, _COLUMN["temperature_c"]]
         setpoint_c = np.where(t >= g.shift_h, g.temp_production, g.temp_growth)
         jacket = np.where(
