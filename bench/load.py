@@ -84,6 +84,17 @@ def postgres() -> Iterator[str]:
         check=True,
         capture_output=True,
     )
+    createdb = [
+        str(pg_bin / "createdb"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-U",
+        "postgres",
+        "opencdmo",
+    ]
+    subprocess.run([*run_as, *createdb], check=True, capture_output=True)
     try:
         yield f"postgres://postgres@127.0.0.1:{port}/opencdmo"
     finally:
@@ -121,6 +132,7 @@ with scopes_disabled():
     _, secret = services.issue_token(user, "load test")
     print(session.session_key, secret, Site.objects.order_by("pk").values_list("pk", flat=True)[7])
 """
+    env = {**env, "DJANGO_SETTINGS_MODULE": "opencdmo.settings"}
     out = subprocess.run([python, "-c", code], env=env, check=True, capture_output=True, text=True)
     session_key, secret, site_id = out.stdout.split()
     return session_key, secret, int(site_id)
