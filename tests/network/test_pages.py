@@ -258,17 +258,6 @@ def test_suite_edit_without_changes_records_nothing(world: Any, client_for: Any)
     assert suite_entries() == []
 
 
-def test_admin_lists_network_master_data_read_only(world: Any, client_for: Any) -> None:
-    client = client_for(world.user("platform", "platform_admin"))
-    listing = client.get("/admin/network/site/")
-    assert listing.status_code == 200
-    assert "Beta Pharma Munich" in listing.content.decode()
-    assert client.get("/admin/network/site/add/").status_code == 403
-    detail = client.get(f"/admin/network/suite/{world.suites['alpha-bio'].pk}/change/")
-    assert detail.status_code == 200
-    assert "BR-1" in detail.content.decode()
-
-
 def test_htmx_history_gets_only_the_filters_that_were_set(fleet: Any, client_for: Any) -> None:
     """Empty form fields stay out of the address bar and the pager links."""
     client = client_for(fleet.user("sponsor-one", "sponsor_manager"))

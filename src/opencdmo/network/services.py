@@ -46,6 +46,7 @@ __all__ = [
     "delete_inspection",
     "delete_site",
     "delete_suite",
+    "rule_violations",
     "update_approval",
     "update_equipment",
     "update_inspection",
@@ -150,14 +151,14 @@ def _full_clean(instance: models.Model) -> None:
             instance.full_clean()
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    for field, message in _domain_errors(instance):
+    for field, message in rule_violations(instance):
         errors.setdefault(field, []).append(message)
     if errors:
         raise ValidationError(errors)
 
 
-def _domain_errors(instance: models.Model) -> list[tuple[str, str]]:
-    """Rules that the schema cannot express."""
+def rule_violations(instance: models.Model) -> list[tuple[str, str]]:
+    """(field, message) for each network rule the schema cannot express; for forms too."""
     problems: list[tuple[str, str]] = []
     today = dt.date.today()
     if isinstance(instance, Site) and not _COUNTRY_CODE.match(instance.country or ""):
