@@ -316,9 +316,7 @@ class _BatchModel:
             raise MonitoringInputError(f"{len(ids)} batch ids for {X.shape[0]} batches.")
         model = self.model_
         Xs = model.preprocess(X)
-        from .latent import project_scores
-
-        scores = project_scores(Xs, model._weights, model.loadings_, sequential=model.sequential_)
+        scores = model._scores_of(Xs)
         residuals = np.nan_to_num(Xs - scores @ model.loadings_.T)
         spe_cells = residuals * residuals
         factors = (scores / model.score_sd_**2) @ model.direct_weights_.T

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .alignment import AlignedBatches, interpolate_columns
+from .blas import single_blas_thread
 from .dataset import BatchDataset
 from .errors import MonitoringInputError
 
@@ -192,7 +193,8 @@ def align_dtw(
     warping = np.empty((len(scaled), m))
     paths: dict[str, np.ndarray] = {}
     for _ in range(n_iterations):
-        D = dtw_cost_matrices(scaled, reference, weights)
+        with single_blas_thread():
+            D = dtw_cost_matrices(scaled, reference, weights)
         for k, (batch_id, batch) in enumerate(zip(dataset.batch_ids, scaled, strict=True)):
             path = warping_path(D[k], batch.shape[0])
             paths[batch_id] = path
@@ -301,7 +303,8 @@ def warp_to_reference(
             "variables."
         )
     scaled = [_filled(b.values) / scale for b in dataset.batches]
-    D = dtw_cost_matrices(scaled, ref / scale, np.asarray(weights, dtype=float))
+    with single_blas_thread():
+        D = dtw_cost_matrices(scaled, ref / scale, np.asarray(weights, dtype=float))
     m = ref.shape[0]
     aligned = np.empty((len(scaled), m, ref.shape[1]))
     for k, batch in enumerate(scaled):

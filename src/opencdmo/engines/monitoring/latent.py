@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .blas import blas_threads_for
+from .blas import single_blas_thread
 from .errors import MonitoringInputError
 from .limits import (
     SpeLimitMethod,
@@ -43,7 +43,12 @@ _SMALL = 300
 
 
 def project_scores(
-    Xs: np.ndarray, weights: np.ndarray, loadings: np.ndarray, *, sequential: bool = False
+    Xs: np.ndarray,
+    weights: np.ndarray,
+    loadings: np.ndarray,
+    *,
+    sequential: bool = False,
+    direct: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scores of preprocessed rows, with missing values skipped.
 
@@ -59,7 +64,8 @@ def project_scores(
     """
     missing = np.isnan(Xs)
     A = weights.shape[1]
-    direct = weights @ np.linalg.inv(loadings.T @ weights) if A else weights
+    if direct is None:
+        direct = weights @ np.linalg.inv(loadings.T @ weights)
     if not missing.any() and not sequential:
         return Xs @ direct
     empty = np.flatnonzero(missing.all(axis=1))
@@ -99,6 +105,7 @@ class _LatentModel:
     t2_: np.ndarray
     spe_: np.ndarray
     n_observations_: int
+    _direct: np.ndarray | None = None
     _theta: tuple[float, float, float] | None = None
     _theta_source: Callable[[], tuple[float, float, float]] | None = None
     _weights: np.ndarray
@@ -150,7 +157,18 @@ class _LatentModel:
     def direct_weights_(self) -> np.ndarray:
         """``R = W (PᵀW)⁻¹``: scores of complete preprocessed rows are ``Xs @ R``."""
         self._check_fitted()
-        return self._weights @ np.linalg.inv(self.loadings_.T @ self._weights)
+        if self._direct is None:
+            self._direct = self._weights @ np.linalg.inv(self.loadings_.T @ self._weights)
+        return self._direct
+
+    def _scores_of(self, Xs: np.ndarray) -> np.ndarray:
+        return project_scores(
+            Xs,
+            self._weights,
+            self.loadings_,
+            sequential=self.sequential_,
+            direct=self.direct_weights_,
+        )
 
     def preprocess(self, X: object) -> np.ndarray:
         """Centre and scale ``X`` (rows × variables) as the training data were."""
@@ -165,13 +183,13 @@ class _LatentModel:
 
     def _diagnose(self, X: object) -> _Diagnostics:
         Xs = self.preprocess(X)
-        scores = project_scores(Xs, self._weights, self.loadings_, sequential=self.sequential_)
+        scores = self._scores_of(Xs)
         residuals = Xs - scores @ self.loadings_.T
         return _Diagnostics(scores, residuals)
 
     def transform(self, X: object) -> np.ndarray:
         """Scores ``(n, A)`` of new rows."""
-        return self._diagnose(X).scores
+        return self._scores_of(self.preprocess(X))
 
     def t2(self, X: object) -> np.ndarray:
         """Hotelling's T² of each row of ``X``."""
@@ -219,7 +237,7 @@ class _LatentModel:
         Rows sum to T² (complete rows); signs show the direction. Missing cells give zero.
         """
         Xs = self.preprocess(X)
-        scores = project_scores(Xs, self._weights, self.loadings_, sequential=self.sequential_)
+        scores = self._scores_of(Xs)
         factors = (scores / self.score_sd_**2) @ self.direct_weights_.T
         return np.nan_to_num(Xs) * factors
 
@@ -243,6 +261,7 @@ class _LatentModel:
         n = scores.shape[0]
         self.n_observations_ = n
         self.metadata_ = {}
+        self._direct = None
         self.score_sd_ = np.sqrt(np.sum(scores * scores, axis=0) / (n - 1))
         if np.any(self.score_sd_ <= EPS_SQRT * max(1.0, float(self.score_sd_.max()))):
             raise MonitoringInputError("a component has no variance left: fit fewer components.")
@@ -332,7 +351,7 @@ class PCA(_LatentModel):
             array, scale=self.scale, names=self.variable_names_, allow_constant=self.allow_constant
         )
         Xs = self.scaler_.transform(array)
-        with blas_threads_for(Xs.size):
+        with single_blas_thread():
             self._fit_preprocessed(Xs, A)
         return self
 
@@ -563,7 +582,7 @@ class PLS(_LatentModel):
         Xs = self.scaler_.transform(Xa)
         Ys = self.y_scaler_.transform(Ya)
         self.y_train_scaled_ = Ys
-        with blas_threads_for(Xs.size + Ys.size):
+        with single_blas_thread():
             self._fit_blocks(Xs, Ys, A)
         return self
 
