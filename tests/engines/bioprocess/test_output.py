@@ -44,16 +44,17 @@ def short_batches() -> list[BatchResult]:
 def test_long_table_has_one_row_per_batch_time_and_variable(
     short_batches: list[BatchResult],
 ) -> None:
-    """Columns are batch_id, time_h, variable, value, unit; rows cover online and offline data."""
+    """Columns are batch, time (h), variable, value, unit; rows cover online and offline data."""
     table = long_table(short_batches)
-    assert table.column_names == ["batch_id", "time_h", "variable", "value", "unit"]
+    assert table.column_names == ["batch", "time", "variable", "value", "unit"]
+    assert table.schema.metadata[b"time_unit"] == b"h"
     per_batch = 145 * len(ONLINE_SENSORS) + 4 * len(OFFLINE_ASSAYS)
     assert table.num_rows == 2 * per_batch
     rows = table.to_pylist()
-    titer = [r for r in rows if r["batch_id"] == "F1" and r["variable"] == "titer_g_l"]
-    assert [r["time_h"] for r in titer] == [0.0, 24.0, 48.0, 72.0]
+    titer = [r for r in rows if r["batch"] == "F1" and r["variable"] == "titer_g_l"]
+    assert [r["time"] for r in titer] == [0.0, 24.0, 48.0, 72.0]
     assert {r["unit"] for r in titer} == {"g/L"}
-    do = [r["value"] for r in rows if r["batch_id"] == "N1" and r["variable"] == "do_pct"]
+    do = [r["value"] for r in rows if r["batch"] == "N1" and r["variable"] == "do_pct"]
     np.testing.assert_array_equal(do, short_batches[0].online["do_pct"])
 
 
@@ -69,7 +70,7 @@ def test_summary_and_fault_tables_label_the_faults(short_batches: list[BatchResu
     faults = faults_table(short_batches).to_pylist()
     assert faults == [
         {
-            "batch_id": "F1",
+            "batch": "F1",
             "kind": "ph_probe_bias",
             "start_h": 24.0,
             "end_h": 72.0,
@@ -106,18 +107,15 @@ def test_write_dataset_rejects_a_file_as_directory(
     assert caught.value.parameter == "out"
 
 
-def test_monitoring_engine_reads_the_long_table(
-    short_batches: list[BatchResult], tmp_path: Path
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_monitoring_engine_reads_the_written_files_with_its_defaults(
+    short_batches: list[BatchResult], tmp_path: Path, suffix: str
 ) -> None:
-    """The Parquet long table loads into the monitoring engine's BatchDataset unchanged."""
-    from opencdmo.engines.monitoring import BatchDataset
+    """read_batch_file takes the time series as written, Parquet or CSV, without options."""
+    from opencdmo.engines.monitoring import read_batch_file
 
-    write_dataset(tmp_path, short_batches, "parquet")
-    dataset = BatchDataset.from_long_table(
-        pq.read_table(tmp_path / "timeseries.parquet"),
-        batch_column="batch_id",
-        time_column="time_h",
-    )
+    write_dataset(tmp_path, short_batches, "both")
+    dataset = read_batch_file(tmp_path / f"timeseries.{suffix}")
     assert tuple(dataset.batch_ids) == ("N1", "F1")
     assert set(dataset.variables) == {m.name for m in (*ONLINE_SENSORS, *OFFLINE_ASSAYS)}
     assert dataset.units["titer_g_l"] == "g/L"

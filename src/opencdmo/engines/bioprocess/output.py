@@ -1,7 +1,9 @@
 """Tables of simulated batches (long format, summary, fault labels) and their files.
 
-The long format is what the monitoring engine reads: one row per (batch, time, variable)
-with its value and unit. Files are written atomically (temporary file, fsync, rename).
+The long format is what the monitoring engine reads by default (``read_batch_file``): one
+row per (batch, time, variable) with its value and unit; time is culture time in hours,
+also recorded in the Parquet schema metadata. Files are written atomically (temporary
+file, fsync, rename).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def long_table(results: Sequence[BatchResult]) -> pa.Table:
     Returns
     -------
     pyarrow.Table
-        Columns ``batch_id`` (str), ``time_h`` (float64, h), ``variable`` (str),
+        Columns ``batch`` (str), ``time`` (float64, culture time in h), ``variable`` (str),
         ``value`` (float64) and ``unit`` (str); string columns dictionary-encoded.
     """
     measurements = (*ONLINE_SENSORS, *OFFLINE_ASSAYS)
@@ -69,12 +71,10 @@ def long_table(results: Sequence[BatchResult]) -> pa.Table:
             )
             batch_codes.append(np.full(n_times * n_vars, index, dtype=np.int32))
     batches = pa.array([r.spec.batch_id for r in results])
-    return pa.table(
+    table = pa.table(
         {
-            "batch_id": pa.DictionaryArray.from_arrays(
-                pa.array(_cat(batch_codes, np.int32)), batches
-            ),
-            "time_h": pa.array(_cat(times, np.float64)),
+            "batch": pa.DictionaryArray.from_arrays(pa.array(_cat(batch_codes, np.int32)), batches),
+            "time": pa.array(_cat(times, np.float64)),
             "variable": pa.DictionaryArray.from_arrays(
                 pa.array(_cat(var_codes, np.int32)), variables
             ),
@@ -82,6 +82,7 @@ def long_table(results: Sequence[BatchResult]) -> pa.Table:
             "unit": pa.DictionaryArray.from_arrays(pa.array(_cat(unit_codes, np.int32)), units),
         }
     )
+    return table.replace_schema_metadata({"time_unit": "h", "source": "opencdmo.bioprocess"})
 
 
 def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
@@ -102,7 +103,7 @@ def summary_table(results: Sequence[BatchResult]) -> pa.Table:
     Returns
     -------
     pyarrow.Table
-        Columns ``batch_id``, ``regime``, ``reactor_kind``, ``scale_l``, ``seed``,
+        Columns ``batch``, ``regime``, ``reactor_kind``, ``scale_l``, ``seed``,
         ``raw_material_lot``, ``inoculum_density_e6_per_ml``, ``harvest_time_h``,
         ``final_titer_g_l``, ``harvest_volume_l``, ``product_g``,
         ``harvest_viability_pct``, ``peak_vcd_e6_per_ml``, ``peak_vcd_day``,
@@ -116,7 +117,7 @@ def summary_table(results: Sequence[BatchResult]) -> pa.Table:
         volume = float(result.online["volume_l"][-1])
         vcd = result.offline["vcd_e6_per_ml"]
         row: dict[str, object] = {
-            "batch_id": spec.batch_id,
+            "batch": spec.batch_id,
             "regime": spec.regime,
             "reactor_kind": spec.reactor.kind,
             "scale_l": spec.reactor.working_volume_l,
@@ -139,7 +140,7 @@ def summary_table(results: Sequence[BatchResult]) -> pa.Table:
         }
         for key, value in row.items():
             rows.setdefault(key, []).append(value)
-    return pa.table(rows) if rows else pa.table({"batch_id": pa.array([], pa.string())})
+    return pa.table(rows) if rows else pa.table({"batch": pa.array([], pa.string())})
 
 
 def faults_table(results: Sequence[BatchResult]) -> pa.Table:
@@ -153,7 +154,7 @@ def faults_table(results: Sequence[BatchResult]) -> pa.Table:
     Returns
     -------
     pyarrow.Table
-        Columns ``batch_id``, ``kind``, ``start_h``, ``end_h``, ``magnitude``,
+        Columns ``batch``, ``kind``, ``start_h``, ``end_h``, ``magnitude``,
         ``magnitude_unit`` and ``signature`` (';'-joined affected variables).
     """
     rows = [
@@ -161,7 +162,7 @@ def faults_table(results: Sequence[BatchResult]) -> pa.Table:
         for r in results
         for f in r.spec.faults
     ]
-    names = ("batch_id", "kind", "start_h", "end_h", "magnitude", "magnitude_unit", "signature")
+    names = ("batch", "kind", "start_h", "end_h", "magnitude", "magnitude_unit", "signature")
     text, number = pa.string(), pa.float64()
     types = (text, text, number, number, number, text, text)
     return pa.table(
