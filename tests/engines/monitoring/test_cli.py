@@ -174,3 +174,48 @@ def test_spc_ewma_and_subgroup_charts(capsys: pytest.CaptureFixture[str]) -> Non
     )
     assert status == 0
     assert len(json.loads(out)["charts"][0]["values"]) == 60
+
+
+def test_monitor_dtw_model_scores_new_batches_on_its_reference(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A DTW model stores its reference; scoring warps new batches onto it."""
+    model = tmp_path / "dtw.json"
+    argv = ["fit", str(BATCH / "nylon.csv"), "--out", str(model), "--align", "dtw"]
+    status, out, err = _run(cli.main, [*argv, "--components", "3"], capsys)
+    assert status == 0, err
+    fitted = json.loads(out)
+    assert fitted["alignment"] == "dtw"
+    assert fitted["aligned_samples"] == 116
+    status, out, err = _run(
+        cli.main, ["score", str(BATCH / "nylon.csv"), "--model", str(model)], capsys
+    )
+    assert status == 0, err
+    scored = json.loads(out)
+    assert len(scored["batches"]) == 57
+    assert scored["t2_limit"] == fitted["t2_limit"]
+
+
+def test_monitor_phase_model_of_film_coating(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Phase-wise alignment from the workbook flags B1905 at 95 %."""
+    argv = [
+        "fit",
+        str(BATCH / "Batch_Film_Coating.xlsx"),
+        "--out",
+        str(tmp_path / "coating"),
+        "--time-column",
+        "Time (min)",
+        "--phase-column",
+        "PHASE",
+        "--align",
+        "phase",
+        "--confidence",
+        "0.95",
+    ]
+    status, out, err = _run(cli.main, argv, capsys)
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["flagged"] == ["B1905"]
+    assert report["aligned_samples"] == 357

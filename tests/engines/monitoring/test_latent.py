@@ -121,3 +121,41 @@ def test_wrong_width_is_refused(te_train: np.ndarray) -> None:
     model = PCA(2).fit(te_train)
     with pytest.raises(MonitoringInputError, match=r"51 variables; the model was fitted on 52"):
         model.t2(te_train[:, :51])
+
+
+def test_pls_with_missing_values_matches_reference_nipals(te_train: np.ndarray) -> None:
+    """With 4 % of X missing, PLS agrees with process-improve to the NIPALS tolerance.
+
+    Both stop when the relative change of u falls below 1.5e-8; rounding differences of
+    1e-16 can move that decision by one iteration, so agreement is to 1e-7, not 1e-8.
+    """
+    X = te_train[:200, np.r_[0:22, 41:52]].copy()
+    Y = te_train[:200, 22:26]
+    X[np.random.default_rng(2).random(X.shape) < 0.04] = np.nan
+    ours = PLS(3).fit(X, Y)
+    ref = reference.PLS(3).fit(pd.DataFrame(X), pd.DataFrame(Y))
+    np.testing.assert_allclose(ours.scores_, ref.scores_.to_numpy(), atol=1e-7)
+    np.testing.assert_allclose(ours.t2_, ref.hotellings_t2_.to_numpy()[:, -1], rtol=1e-7)
+    np.testing.assert_allclose(ours.spe_, ref.spe_.to_numpy()[:, -1] ** 2, rtol=1e-7)
+
+
+def test_pls_vip_and_coefficients_match_reference(te_train: np.ndarray) -> None:
+    """VIP and the original-unit coefficients equal process-improve's; mean VIP² is 1."""
+    X, Y = te_train[:, np.r_[0:22, 41:52]], te_train[:, 22:41]
+    ours = PLS(4).fit(X, Y)
+    ref = reference.PLS(4).fit(pd.DataFrame(X), pd.DataFrame(Y))
+    np.testing.assert_allclose(ours.vip_, np.asarray(ref.vip()), atol=1e-10)
+    np.testing.assert_allclose(ours.coef_, ref.beta_coefficients_.to_numpy(), atol=1e-10)
+    assert np.mean(ours.vip_**2) == pytest.approx(1.0)
+
+
+def test_t2_limits_for_new_and_training_observations(te_train: np.ndarray) -> None:
+    """New: A(n²−1)/(n(n−A))·F; training: A(n−1)/(n−A)·F, with F(A, n−A) at 99 %."""
+    from scipy.stats import f
+
+    model = PCA(3).fit(te_train)
+    quantile = f.ppf(0.99, 3, 497)
+    assert model.t2_limit(0.99) == pytest.approx(3 * 499 * 501 / (500 * 497) * quantile)
+    assert model.t2_limit(0.99, "training") == pytest.approx(3 * 499 / 497 * quantile)
+    with pytest.raises(MonitoringInputError, match="strictly between 0 and 1"):
+        model.t2_limit(1.5)
