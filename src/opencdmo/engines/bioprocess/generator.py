@@ -68,9 +68,7 @@ def regime_recipe(regime: str, duration_days: float = 14.0) -> ProcessRecipe:
     """
     if regime not in REGIMES:
         raise InvalidInputError("regime", f"unknown regime {regime!r}; known: {', '.join(REGIMES)}")
-    end_day = min(12.0, max(duration_days - 2.0, 0.0))
-    start_day = min(3.0, end_day)
-    feed = FeedPlan(start_day=start_day, end_day=end_day)
+    feed = FeedPlan(start_day=3.0, end_day=max(3.0, min(12.0, duration_days - 2.0)))
     shift = min(5.0, duration_days)
     if regime == "continuous_shift":
         return ProcessRecipe(
