@@ -113,3 +113,12 @@ def test_online_statistics_match_process_improve(
     )
     np.testing.assert_allclose(ours.t2, np.asarray(theirs.hotellings_t2), rtol=1e-8)
     np.testing.assert_allclose(ours.spe, np.asarray(theirs.spe_instantaneous) ** 2, rtol=1e-8)
+
+
+def test_limits_can_come_from_other_reference_batches(nylon_reference: np.ndarray) -> None:
+    """A monitor may take its limits and TSR regression from a subset of good batches."""
+    model = MPCA(3).fit(nylon_reference)
+    monitor = OnlineMonitor(model, nylon_reference[:30], method="tsr")
+    assert monitor.reference_spe_.shape == (30, 100)
+    trace = monitor.trace(nylon_reference[40])
+    assert trace.t2[-1] == pytest.approx(model.t2(nylon_reference[40:41])[0], rel=1e-9)

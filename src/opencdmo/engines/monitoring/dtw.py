@@ -270,8 +270,7 @@ class OnlineDTW:
         self._row = row
         stop = min(row.shape[0], start + self._max_step + 1)
         position = start + int(np.argmin(row[start:stop]))
-        first = max(self.position + 1, position) if position > self.position else position
-        for j in range(min(first, self.position + 1), position + 1):
+        for j in range(min(position, self.position + 1), position + 1):
             self._sums[j] += x
             self._counts[j] += 1
         self.position = position

@@ -92,6 +92,23 @@ class OnlineMonitor:
         Confidence of the limits.
     window : int
         Half-width, in samples, of the window pooled for each SPE limit.
+
+    Attributes
+    ----------
+    t2_limit_ : float
+        F-distribution T² limit of the model at ``confidence``.
+    spe_limit_, spe_cumulative_limit_ : numpy.ndarray (N,)
+        Time-varying limits of the instantaneous and cumulative SPE.
+    reference_t2_, reference_spe_, reference_spe_cumulative_ : numpy.ndarray (I, N)
+        The reference batches' own online statistics.
+    t2_empirical_limit_ : numpy.ndarray (N,)
+        The ``confidence`` quantile of the reference T² at each sample, for comparison with
+        the F limit early in a batch, when few samples are known.
+
+    Notes
+    -----
+    The cumulative SPE of a running batch is the running sum of its instantaneous SPE
+    values, each computed with the scores known at its own sample.
     """
 
     def __init__(
@@ -124,7 +141,7 @@ class OnlineMonitor:
         Xs = (X - self._center) / self._scale
         partial = np.einsum("inj,nja->ina", Xs, self._R)
         trimmed = np.cumsum(partial, axis=1)
-        self._M = self._estimators(trimmed, inner.scores_)
+        self._M = self._estimators(trimmed, trimmed[:, -1, :])
         self._future = np.cumsum(self._R[::-1], axis=0)[::-1] - self._R
         scores, spe = self._traces(Xs, trimmed)
         self.reference_spe_ = spe
