@@ -263,7 +263,9 @@ class _LatentModel:
         self.metadata_ = {}
         self._direct = None
         self.score_sd_ = np.sqrt(np.sum(scores * scores, axis=0) / (n - 1))
-        if np.any(self.score_sd_ <= EPS_SQRT * max(1.0, float(self.score_sd_.max()))):
+        if np.any(self.score_sd_ <= EPS_SQRT * float(self.score_sd_.max())) or not np.all(
+            self.score_sd_ > 0
+        ):
             raise MonitoringInputError("a component has no variance left: fit fewer components.")
         self.t2_ = np.sum((scores / self.score_sd_) ** 2, axis=1)
         if residuals is None and Xs.size > _DIRECT_SPE_CELLS:
