@@ -95,3 +95,21 @@ def test_mismatched_lengths_are_refused() -> None:
     """X, y and groups of different lengths are refused with the three counts."""
     with pytest.raises(MonitoringInputError, match="X has 4 rows, y 3 values and groups 4"):
         cross_validate_prediction(np.ones((4, 2)), [1.0, 2.0, 3.0], ["a", "a", "b", "b"])
+
+
+def test_tablet_press_time_series_with_timestamps() -> None:
+    """The raw press trajectories read with timestamps as seconds, 10 s apart."""
+    from opencdmo.engines.monitoring import read_batch_file
+
+    data = read_batch_file(
+        TABLET / "Process_timeseries_code6.csv",
+        batch_column="batch",
+        time_column="timestamp",
+        variables=["tbl_speed", "main_comp", "tbl_fill"],
+    )
+    assert data.batch_ids == ["368", "369"]
+    assert data.lengths.sum() == 35609
+    assert np.median(np.diff(data["368"].time)) == pytest.approx(10.0)
+    features, names = phase_features(data)
+    assert features.shape == (2, 15)
+    assert features[0, names.index("batch:tbl_speed:max")] == pytest.approx(120.0)
