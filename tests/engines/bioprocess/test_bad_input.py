@@ -26,7 +26,11 @@ CASES: list[tuple[Callable[[], object], str, str]] = [
     (lambda: Bioreactor(-5.0), "reactor.working_volume_l", "must be a positive volume"),
     (lambda: Bioreactor(50_000.0), "reactor.working_volume_l", "outside the modelled range"),
     (lambda: bioreactor(1.0), "reactor.working_volume_l", "outside the modelled range"),
-    (lambda: Bioreactor(200.0, kind="glass"), "reactor.kind", "must be 'single_use'"),  # type: ignore[arg-type]
+    (
+        lambda: Bioreactor(200.0, kind="glass"),  # type: ignore[arg-type]
+        "reactor.kind",
+        "must be 'single_use'",
+    ),
     (lambda: Bioreactor(200.0, impellers=0), "reactor.impellers", "at least 1"),
     (
         lambda: ProcessRecipe(initial_volume_fraction=-0.5),
@@ -40,7 +44,11 @@ CASES: list[tuple[Callable[[], object], str, str]] = [
     ),
     (lambda: FeedPlan(daily_fraction=-0.01), "recipe.feed.daily_fraction", "negative feed"),
     (lambda: FeedPlan(start_day=5.0, end_day=3.0), "recipe.feed.end_day", "before"),
-    (lambda: FeedPlan(mode="drip"), "recipe.feed.mode", "'bolus' or 'continuous'"),  # type: ignore[arg-type]
+    (
+        lambda: FeedPlan(mode="drip"),  # type: ignore[arg-type]
+        "recipe.feed.mode",
+        "'bolus' or 'continuous'",
+    ),
     (_overfilled_batch, "recipe.feed.daily_fraction", "beyond the working volume 2000 L"),
     (
         lambda: BatchSpec("B1", REACTOR, recipe=ProcessRecipe(initial_volume_fraction=0.1)),

@@ -31,13 +31,16 @@ def test_kla_follows_the_van_t_riet_exponents() -> None:
 
 def test_co2_stripping_per_volume_worsens_with_scale() -> None:
     """At equal vvm pressure lowers removal; at the maximum sparge it falls by over a third."""
-    same_vvm, max_sparge = [], []
+    same_vvm: list[float] = []
+    max_sparge: list[float] = []
     for volume in (2.0, 200.0, 2000.0, 20000.0):
         reactor = bioreactor(volume, "stainless")
         pressure = reactor.mean_pressure_atm(volume)
         for rates, vvm in ((same_vvm, 0.02), (max_sparge, reactor.max_gas_vvm)):
             gas = np.array([vvm * volume])
-            rates.append(co2_stripping_rate_per_h(np.array([10.0]), gas, volume, pressure, 0.0)[0])
+            rates.append(
+                float(co2_stripping_rate_per_h(np.array([10.0]), gas, volume, pressure, 0.0)[0])
+            )
     assert all(a > b for a, b in itertools.pairwise(same_vvm))
     assert all(a > b for a, b in itertools.pairwise(max_sparge))
     assert max_sparge[0] > 1.5 * max_sparge[-1]

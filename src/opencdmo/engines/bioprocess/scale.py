@@ -9,8 +9,8 @@ Criteria
   Cytotechnology 50:9-33 (2006): tip speed is the usual conservative criterion).
 - CO₂: steady-state pCO₂ at peak CO₂ evolution, with the sparge flow the DO cascade needs
   at maximum agitation (the smallest air flow meeting the demand, else the maximum flow
-  with oxygen), must stay below the limit (Mostafa & Gu 2003; Zhu et al. 2005: growth and productivity fall above about
-  150 mmHg).
+  with oxygen), must stay below the limit (Mostafa & Gu 2003; Zhu et al. 2005: growth
+  and productivity fall above about 150 mmHg).
 - Mixing: the 95 % mixing time at maximum agitation (Nienow 1997) must stay below a limit,
   beyond which pH and nutrient gradients near the feed and base ports matter.
 - Volume: the initial fill must reach the minimum fill, the fed volume stay within the

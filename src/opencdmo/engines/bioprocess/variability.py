@@ -2,11 +2,12 @@
 
 Stated variability (one standard deviation, lognormal multipliers unless said otherwise):
 growth rate 4 %, specific productivity 6 %, glucose uptake 5 %, oxygen uptake 5 %, death
-rate 10 %, formation of the lumped growth inhibitor 6 %; per raw-material lot growth 2 %, productivity 3 %, medium glucose 3 %, medium
-osmolality ±5 mOsm/kg; inoculum density 8 % around the recipe, inoculum viability 95-99 %,
-lag after inoculation 2-10 h (uniform). Together they give a final-titer coefficient of
-variation of roughly 5-10 % and a peak-VCD coefficient of variation of roughly 2-5 %
-between normal batches of one recipe (measured over 40 batches in four regimes).
+rate 10 %, formation of the lumped growth inhibitor 6 %; per raw-material lot growth 2 %,
+productivity 3 %, medium glucose 3 %, medium osmolality ±5 mOsm/kg; inoculum density 8 %
+around the recipe, inoculum viability 95-99 %, lag after inoculation 2-10 h (uniform).
+Together they give a final-titer coefficient of variation of roughly 5-10 % and a peak-VCD
+coefficient of variation of roughly 2-5 % between normal batches of one recipe (measured
+over 40 batches in four regimes).
 """
 
 from __future__ import annotations
