@@ -70,7 +70,11 @@ TWO_SITES = DATA / "two_site_suites.json"
             "batches[1].max_hold_h",
             "must be ≥ min_gap_h",
         ),
-        (lambda d: d.update(horizon_h=50), "batches[0].options[0].duration_h", "exceeds horizon_h"),
+        (
+            lambda d: d["batches"][0].update(release_h=1150),
+            "batches[0].options[0].duration_h",
+            "exceeds horizon_h",
+        ),
     ],
 )
 def test_rejects_bad_field(tmp_path: Path, edit: Any, path: str, reason: str) -> None:

@@ -96,6 +96,7 @@ def test_weighted_tardiness_prefers_heavy_batch() -> None:
     doc = _one_suite(["P", "P"], changeover_h=0)
     doc["batches"][0].update(due_h=10, tardiness_weight=1)
     doc["batches"][1].update(due_h=10, tardiness_weight=3)
+    doc["objective"] = {"levels": [[{"kind": "weighted_tardiness"}]]}
     result = solved(parse_schedule(doc))
     assert result.objective == pytest.approx(10.0)
     assert by_id(result)["b1"].start_h == 0
