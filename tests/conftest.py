@@ -119,3 +119,25 @@ def client_for() -> Any:
         return client
 
     return make
+
+
+@pytest.fixture
+def opencdmo_cli(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Run ``opencdmo ARGV`` in-process and return its exit status.
+
+    Django closes every connection after a command run from the command line; inside a test
+    transaction that would drop the test's own connection, so closing is skipped here.
+    """
+    from django.db import connections
+
+    from opencdmo.cli import main
+
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+
+    def run(argv: list[str]) -> int:
+        try:
+            return main(argv)
+        except SystemExit as exc:
+            return int(exc.code or 0)
+
+    return run

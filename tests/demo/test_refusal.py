@@ -12,7 +12,6 @@ from django_scopes import scopes_disabled
 from opencdmo.accounts import services as accounts
 from opencdmo.accounts.models import Organisation, User
 from opencdmo.audit.models import AuditEntry
-from opencdmo.cli import main
 from opencdmo.demo.seed import DemoRefusedError, seed_demo_world
 
 pytestmark = pytest.mark.django_db
@@ -41,14 +40,12 @@ def test_a_user_outside_the_demo_blocks_seeding() -> None:
 
 
 def test_the_command_refuses_with_a_message_and_exit_status_one(
-    capsys: pytest.CaptureFixture[str], world: Any
+    capsys: pytest.CaptureFixture[str], world: Any, opencdmo_cli: Any
 ) -> None:
     """`opencdmo demo` names what is in the way and exits non-zero."""
     before = _state()
     with pytest.raises(CommandError, match="not part of the demo"):
         call_command("demo", "--no-serve")
-    with pytest.raises(SystemExit) as exited:
-        main(["demo", "--no-serve"])
-    assert exited.value.code == 1
+    assert opencdmo_cli(["demo", "--no-serve"]) == 1
     assert "Point OPENCDMO_DATA_DIR or DATABASE_URL at a new one" in capsys.readouterr().err
     assert _state() == before

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from opencdmo.cli import main
 from opencdmo.network.models import Site
 from tests.network_import.conftest import SITE_HEADER
 
@@ -17,20 +16,15 @@ pytestmark = pytest.mark.django_db
 LYON = ["alpha-bio", "lyon", "Alpha Lyon", "FR", "europe", "Lyon", 45.764, 4.8357]
 
 
-def _run(argv: list[str]) -> int:
-    """The exit status of ``opencdmo ARGV``."""
-    try:
-        return main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-
-
 def test_import_succeeds_with_status_zero_and_a_summary(
-    world: Any, write_csv: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+    opencdmo_cli: Any,
+    world: Any,
+    write_csv: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A good file is imported and the summary says what was created."""
     path = write_csv("sites.csv", [SITE_HEADER, LYON])
-    status = _run(["import", str(path), "--as", "alpha-bio-cdmo_admin"])
+    status = opencdmo_cli(["import", str(path), "--as", "alpha-bio-cdmo_admin"])
     out = capsys.readouterr().out
     assert status == 0
     assert "Imported 1 site from sites.csv." in out
@@ -38,12 +32,15 @@ def test_import_succeeds_with_status_zero_and_a_summary(
 
 
 def test_rejected_file_exits_one_and_lists_every_problem(
-    world: Any, write_csv: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+    opencdmo_cli: Any,
+    world: Any,
+    write_csv: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Problems go to stderr, one per line with line and column; nothing is written."""
     bad = ["alpha-bio", "nice", "Alpha Nice", "FR", "Mars", "Nice", "north", 7.26]
     path = write_csv("sites.csv", [SITE_HEADER, LYON, bad])
-    status = _run(["import", str(path), "--kind", "sites", "--as", "alpha-bio-cdmo_admin"])
+    status = opencdmo_cli(["import", str(path), "--kind", "sites", "--as", "alpha-bio-cdmo_admin"])
     err = capsys.readouterr().err
     assert status == 1
     assert "sites.csv, line 3, column 'region': 'Mars' is not one of" in err
@@ -53,24 +50,29 @@ def test_rejected_file_exits_one_and_lists_every_problem(
 
 
 def test_dry_run_and_refusals(
-    world: Any, write_csv: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+    opencdmo_cli: Any,
+    world: Any,
+    write_csv: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A dry run writes nothing; unknown users, missing files and weak roles exit non-zero."""
     path = write_csv("sites.csv", [SITE_HEADER, LYON])
-    assert _run(["import", str(path), "--as", "alpha-bio-cdmo_admin", "--dry-run"]) == 0
+    assert opencdmo_cli(["import", str(path), "--as", "alpha-bio-cdmo_admin", "--dry-run"]) == 0
     assert "would be imported (dry run, nothing written)" in capsys.readouterr().out
     assert not Site.objects.filter(code="lyon").exists()
-    assert _run(["import", str(path), "--as", "nobody"]) == 1
+    assert opencdmo_cli(["import", str(path), "--as", "nobody"]) == 1
     assert "No user 'nobody'." in capsys.readouterr().err
-    assert _run(["import", str(path.with_name("missing.csv")), "--as", "nobody"]) == 1
+    assert opencdmo_cli(["import", str(path.with_name("missing.csv")), "--as", "nobody"]) == 1
     assert "No such file" in capsys.readouterr().err
-    assert _run(["import", str(path), "--as", "alpha-bio-cdmo_planner"]) == 1
+    assert opencdmo_cli(["import", str(path), "--as", "alpha-bio-cdmo_planner"]) == 1
     assert "may not import" in capsys.readouterr().err
 
 
-def test_help_lists_the_columns_of_every_kind(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help_lists_the_columns_of_every_kind(
+    opencdmo_cli: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--help documents each kind's columns and which are required."""
-    assert _run(["import", "--help"]) == 0
+    assert opencdmo_cli(["import", "--help"]) == 0
     out = capsys.readouterr().out
     assert "* owner" in out
     assert "* site_code" in out
