@@ -27,6 +27,8 @@ def test_cross_validation_picks_nine_components_on_tennessee_eastman(te_train: n
     assert result.n_components == 9
     assert result.q2_cumulative[8] == pytest.approx(0.275, abs=0.002)
     assert result.q2_cumulative[11] < result.q2_cumulative[8]
+    assert result.q2_per_variable.shape == (52, 12)
+    assert result.q2_per_variable[:, 8].max() == pytest.approx(0.882, abs=0.002)
 
 
 def test_cross_validation_finds_the_true_rank() -> None:

@@ -42,12 +42,15 @@ class CrossValidation:
         Prediction error sum of squares (scaled units).
     n_components : int
         Chosen number of components.
+    q2_per_variable : numpy.ndarray (V, A_max)
+        Q²cum of each variable (PCA: each X column; PLS: each response).
     """
 
     q2_cumulative: np.ndarray
     q2: np.ndarray
     press: np.ndarray
     n_components: int
+    q2_per_variable: np.ndarray
 
 
 def contiguous_folds(n: int, n_folds: int) -> list[np.ndarray]:
@@ -58,22 +61,22 @@ def contiguous_folds(n: int, n_folds: int) -> list[np.ndarray]:
 
 
 def _pca_press(Xs: np.ndarray, train: np.ndarray, test: np.ndarray, max_a: int) -> np.ndarray:
+    """PRESS ``(K, max_a)`` of each held-out value predicted from the rest of its row."""
     model = PCA(max_a, scale=False, allow_constant=True).fit(Xs[train])
     X = Xs[test] - model.scaler_.center_
     P = model.loadings_
-    press = np.zeros(max_a)
+    K = P.shape[0]
+    press = np.zeros((K, max_a))
     for a in range(1, max_a + 1):
         Pa = P[:, :a]
         gram = Pa.T @ Pa
         projected = X @ Pa
-        error = 0.0
-        for k in range(P.shape[0]):
+        for k in range(K):
             pk = Pa[k]
             reduced = gram - np.outer(pk, pk)
             rhs = projected - np.outer(X[:, k], pk)
             t = np.linalg.lstsq(reduced, rhs.T, rcond=None)[0]
-            error += float(np.sum((X[:, k] - pk @ t) ** 2))
-        press[a - 1] = error
+            press[k, a - 1] = float(np.sum((X[:, k] - pk @ t) ** 2))
     return press
 
 
@@ -112,28 +115,31 @@ def select_n_components(
         raise MonitoringInputError(f"too few rows ({n}) or variables ({K}) for cross-validation.")
     folds = contiguous_folds(n, n_folds) if groups is None else grouped_folds(groups, None)
     Xs = Autoscaler.fit(Xa, allow_constant=True).transform(Xa)
-    press = np.zeros(max_a)
-    total = 0.0
     if Y is None:
+        press = np.zeros((K, max_a))
+        total = np.zeros(K)
         for test in folds:
             train = np.setdiff1d(np.arange(n), test)
             press += _pca_press(Xs, train, test, max_a)
-            total += float(np.sum((Xs[test] - Xs[train].mean(axis=0)) ** 2))
+            total += np.sum((Xs[test] - Xs[train].mean(axis=0)) ** 2, axis=0)
     else:
         Ya = as_matrix(Y, "Y")
         if Ya.shape[0] != n:
             raise MonitoringInputError(f"X has {n} rows but Y has {Ya.shape[0]}.")
         Ys = Autoscaler.fit(Ya).transform(Ya)
+        press = np.zeros((Ys.shape[1], max_a))
+        total = np.zeros(Ys.shape[1])
         for test in folds:
             train = np.setdiff1d(np.arange(n), test)
             model = PLS(max_a, scale=False, allow_constant=True).fit(Xs[train], Ys[train])
             scores = (Xs[test] - model.scaler_.center_) @ model.direct_weights_
             for a in range(1, max_a + 1):
                 predicted = scores[:, :a] @ model.y_loadings_[:, :a].T + model.y_scaler_.center_
-                press[a - 1] += float(np.nansum((Ys[test] - predicted) ** 2))
-            total += float(np.nansum((Ys[test] - Ys[train].mean(axis=0)) ** 2))
-    q2_cumulative = 1.0 - press / total
+                press[:, a - 1] += np.nansum((Ys[test] - predicted) ** 2, axis=0)
+            total += np.nansum((Ys[test] - Ys[train].mean(axis=0)) ** 2, axis=0)
+    q2_cumulative = 1.0 - press.sum(axis=0) / total.sum()
     q2 = np.diff(np.concatenate([[0.0], q2_cumulative]))
     best = float(q2_cumulative.max())
     chosen = int(np.flatnonzero(q2_cumulative >= best - tolerance)[0]) + 1
-    return CrossValidation(q2_cumulative, q2, press, chosen)
+    per_variable = 1.0 - press / np.where(total > 0, total, 1.0)[:, None]
+    return CrossValidation(q2_cumulative, q2, press.sum(axis=0), chosen, per_variable)
