@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from opencdmo.engines.bioprocess.generator import GeneratorConfig, generate, plan_batches
+from opencdmo.engines.bioprocess.generator import (
+    CHUNK_SIZE,
+    GeneratorConfig,
+    generate,
+    plan_batches,
+)
 from opencdmo.engines.bioprocess.reactor import bioreactor
 from opencdmo.engines.bioprocess.recipe import ProcessRecipe
 from opencdmo.engines.bioprocess.simulator import BatchResult, BatchSpec, simulate
@@ -48,8 +53,8 @@ def test_plan_is_deterministic_for_a_seed() -> None:
 
 @pytest.mark.slow
 def test_generated_data_do_not_depend_on_the_number_of_workers() -> None:
-    """One worker and two workers produce identical data for the same seed."""
-    config = GeneratorConfig(batches=30, seed=9, days=2.0)
+    """One worker and two workers (two chunks) produce identical data for the same seed."""
+    config = GeneratorConfig(batches=CHUNK_SIZE + 10, seed=9, days=2.0)
     serial = generate(config, workers=1)
     parallel = generate(config, workers=2)
     assert [r.spec for r in serial] == [r.spec for r in parallel]

@@ -35,7 +35,7 @@ __all__ = [
     "regime_recipe",
 ]
 
-CHUNK_SIZE = 25
+CHUNK_SIZE = 50
 BATCHES_PER_LOT = 5
 
 REGIMES: dict[str, str] = {
