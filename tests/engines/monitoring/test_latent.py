@@ -65,6 +65,8 @@ def test_pls_matches_reference_on_tennessee_eastman(te_train: np.ndarray) -> Non
     np.testing.assert_allclose(ours.spe_, ref.spe_.to_numpy()[:, -1] ** 2, rtol=TOL)
     np.testing.assert_allclose(ours.t2_, ref.hotellings_t2_.to_numpy()[:, -1], rtol=TOL)
     np.testing.assert_allclose(ours.r2_cumulative_, ref.r2_cumulative_.to_numpy(), atol=TOL)
+    np.testing.assert_allclose(ours.r2_per_variable_, ref.r2_per_variable_.to_numpy(), atol=TOL)
+    np.testing.assert_allclose(ours.r2y_per_variable_, ref.r2y_per_variable_.to_numpy(), atol=TOL)
 
 
 def test_contributions_sum_to_the_statistics(te_train: np.ndarray) -> None:

@@ -520,6 +520,8 @@ class PLS(_LatentModel):
         Fraction of the preprocessed Y sum of squares explained per component / cumulatively.
     r2x_cumulative_ : numpy.ndarray (A,)
         Same for X.
+    r2_per_variable_, r2y_per_variable_ : numpy.ndarray (K, A), (M, A)
+        Cumulative R² of each X variable and of each response.
     vip_ : numpy.ndarray (K,)
         Variable importance in projection.
     """
@@ -598,18 +600,22 @@ class PLS(_LatentModel):
         self._weights = result.weights
         self.loadings_ = result.loadings
         self.y_loadings_ = result.y_loadings
-        ss_y = np.nansum(Ys * Ys)
-        ss_x = np.nansum(Xs * Xs)
-        r2 = np.empty(A)
-        r2x = np.empty(A)
+        ss_y = np.nansum(Ys * Ys, axis=0)
+        ss_x = np.nansum(Xs * Xs, axis=0)
+        r2y_var = np.empty((Ys.shape[1], A))
+        r2x_var = np.empty((Xs.shape[1], A))
         for a in range(A):
             fitted = self.scores_[:, : a + 1] @ self.y_loadings_[:, : a + 1].T
-            r2[a] = 1.0 - np.nansum((Ys - fitted) ** 2) / ss_y
+            r2y_var[:, a] = np.nansum((Ys - fitted) ** 2, axis=0)
             x_fit = self.scores_[:, : a + 1] @ self.loadings_[:, : a + 1].T
-            r2x[a] = 1.0 - np.nansum((Xs - x_fit) ** 2) / ss_x
-        self.r2_cumulative_ = r2
-        self.r2_ = np.diff(np.concatenate([[0.0], r2]))
-        self.r2x_cumulative_ = r2x
+            r2x_var[:, a] = np.nansum((Xs - x_fit) ** 2, axis=0)
+        self.r2_cumulative_ = 1.0 - r2y_var.sum(axis=0) / ss_y.sum()
+        self.r2_ = np.diff(np.concatenate([[0.0], self.r2_cumulative_]))
+        self.r2x_cumulative_ = 1.0 - r2x_var.sum(axis=0) / ss_x.sum()
+        self.r2_per_variable_ = np.where(
+            ss_x[:, None] > 0, 1.0 - r2x_var / np.where(ss_x > 0, ss_x, 1.0)[:, None], 0.0
+        )
+        self.r2y_per_variable_ = 1.0 - r2y_var / np.where(ss_y > 0, ss_y, 1.0)[:, None]
         residual = Xs - self.scores_ @ self.loadings_.T
         self._theta_from(residual, n)
         self._training_statistics(Xs, residual if np.isnan(Xs).any() else None)

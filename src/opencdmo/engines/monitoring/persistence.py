@@ -34,7 +34,10 @@ _LATENT_ARRAYS = (
     "n_iterations_",
 )  # fmt: skip
 _PCA_ARRAYS = ("r2_per_variable_", "explained_variance_")
-_PLS_ARRAYS = ("y_scores_", "y_loadings_", "r2x_cumulative_", "y_train_scaled_")
+_PLS_ARRAYS = (
+    "y_scores_", "y_loadings_", "r2x_cumulative_", "y_train_scaled_", "r2_per_variable_",
+    "r2y_per_variable_",
+)  # fmt: skip
 
 
 def _latent_state(model: PCA | PLS, prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
