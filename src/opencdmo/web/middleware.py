@@ -1,0 +1,36 @@
+"""Turn away requests that no database could store, before any view runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+NUL_MESSAGE = "The request contains a NUL character, which no field may hold."
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path:
+        return True
+    if any(
+        "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values
+    ):
+        return True
+    if request.content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        return any("\x00" in value for _, values in request.POST.lists() for value in values)
+    return False
+
+
+class RejectNulMiddleware:
+    """Answer 400 for a NUL byte in the path, query or form (PostgreSQL text cannot hold one)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": NUL_MESSAGE}, status=400)
+            return render(request, "400.html", {"message": NUL_MESSAGE}, status=400)
+        return self.get_response(request)
