@@ -87,7 +87,6 @@ def test_htmx_request_gets_only_the_results(fleet: Any, client_for: Any) -> None
         ({"country": "Germany"}, "Country (ISO code):"),
         ({"sort": "price"}, "Sort by: Select a valid choice."),
         ({"min_volume_l": "1e309"}, "Min. single bioreactor (L): Enter a number."),
-        ({"q": "a\x00b"}, "Name, city or company: Null characters are not allowed."),
         ({"page": "abc"}, None),
         ({"page": "99999999999999999999999"}, None),
     ],

@@ -9,6 +9,9 @@ from opencdmo.network.choices import Agency, InspectionOutcome, Modality
 register = template.Library()
 
 _TONES: dict[str, str] = {"no_action": "ok", "voluntary_action": "warn", "official_action": "bad"}
+_OUTCOME_LABELS: dict[str, str] = {code: str(label) for code, label in InspectionOutcome.choices}
+_MODALITY_LABELS: dict[str, str] = {code: str(label) for code, label in Modality.choices}
+_AGENCY_LABELS: dict[str, str] = {code: str(label) for code, label in Agency.choices}
 
 
 @register.filter
@@ -27,12 +30,12 @@ def outcome_tone(outcome: str | None) -> str:
 
 @register.filter
 def outcome_label(outcome: str | None) -> str:
-    return str(InspectionOutcome(outcome).label) if outcome in InspectionOutcome.values else ""
+    return _OUTCOME_LABELS.get(outcome or "", "")
 
 
 @register.filter
 def modality_label(code: str) -> str:
-    return str(Modality(code).label) if code in Modality.values else code
+    return _MODALITY_LABELS.get(code, code)
 
 
 _SHORT_MODALITY: dict[str, str] = {
@@ -59,7 +62,7 @@ def modality_short(code: str) -> str:
 
 @register.filter
 def agency_label(code: str) -> str:
-    return str(Agency(code).label) if code in Agency.values else code
+    return _AGENCY_LABELS.get(code, code)
 
 
 @register.filter
