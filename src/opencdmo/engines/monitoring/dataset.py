@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,52 @@ from .errors import MonitoringInputError
 from .tables import Table, column_as_float, read_table, table_from_mapping
 
 __all__ = ["Batch", "BatchDataset", "read_batch_file"]
+
+
+def _codes(values: Sequence[object] | np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Distinct labels in order of first appearance, and each entry's label index."""
+    array = np.asarray(values)
+    if array.dtype.kind == "f":
+        array = np.array([_batch_label(v) for v in array.tolist()])
+    elif array.dtype.kind != "U":
+        array = array.astype(str)
+    labels, first, inverse = np.unique(array, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return [str(label) for label in labels[order]], rank[inverse.ravel()]
+
+
+def _units(
+    variables: list[str],
+    var_code: np.ndarray,
+    unit: Sequence[object] | np.ndarray,
+    source: str,
+) -> dict[str, str]:
+    """One unit per variable, or an error naming the first row that contradicts it."""
+    given = np.asarray(unit)
+    if given.dtype == object:
+        given = np.array(["" if u is None else str(u) for u in given.tolist()])
+    unit_labels, unit_code = _codes(given)
+    if unit_code.shape[0] != var_code.shape[0]:
+        raise MonitoringInputError(
+            f"{source}: column 'unit' has {unit_code.shape[0]} entries; 'variable' has "
+            f"{var_code.shape[0]}."
+        )
+    first_row = np.full(len(variables), -1)
+    seen = np.flatnonzero(np.r_[True, np.diff(np.sort(var_code)) != 0])
+    by_variable = np.argsort(var_code, kind="stable")
+    first_row[var_code[by_variable[seen]]] = by_variable[seen]
+    expected = unit_code[first_row[var_code]]
+    bad = np.flatnonzero(unit_code != expected)
+    if bad.size:
+        row = int(bad[0])
+        variable = variables[var_code[row]]
+        raise MonitoringInputError(
+            f"{source}, row {row + 1}: variable {variable!r} has unit "
+            f"{unit_labels[unit_code[row]]!r} but {unit_labels[expected[row]]!r} earlier."
+        )
+    return {variables[v]: unit_labels[unit_code[first_row[v]]] for v in range(len(variables))}
 
 
 def _time_values(table: Table, name: str, source: str) -> np.ndarray:
@@ -185,12 +232,12 @@ class BatchDataset:
             (batch, time, variable), a variable with two units, or a variable never
             observed in a batch.
         """
-        batch_col = np.asarray([str(b) for b in batch], dtype=object)
-        var_col = np.asarray([str(v) for v in variable], dtype=object)
+        batch_ids, batch_code = _codes(batch)
+        variables, var_code = _codes(variable)
         time_col = np.asarray(time, dtype=float)
         value_col = np.asarray(value, dtype=float)
-        n = batch_col.shape[0]
-        for name, col in (("time", time_col), ("variable", var_col), ("value", value_col)):
+        n = batch_code.shape[0]
+        for name, col in (("time", time_col), ("variable", var_code), ("value", value_col)):
             if col.shape[0] != n:
                 raise MonitoringInputError(
                     f"{source}: column {name!r} has {col.shape[0]} entries; 'batch' has {n}."
@@ -200,40 +247,35 @@ class BatchDataset:
             raise MonitoringInputError(
                 f"{source}, row {int(bad_time[0]) + 1}: the time is missing."
             )
-        variables = tuple(dict.fromkeys(var_col.tolist()))
-        units: dict[str, str] = {}
-        if unit is not None:
-            unit_col = [str(u) if u is not None else "" for u in unit]
-            for row, (var, u) in enumerate(zip(var_col, unit_col, strict=True)):
-                known = units.setdefault(var, u)
-                if known != u:
-                    raise MonitoringInputError(
-                        f"{source}, row {row + 1}: variable {var!r} has unit {u!r} but "
-                        f"{known!r} earlier."
-                    )
-        phase_col = None if phase is None else np.asarray([str(p) for p in phase], dtype=object)
-        var_index = {v: k for k, v in enumerate(variables)}
-        var_codes = np.array([var_index[v] for v in var_col])
+        units = {} if unit is None else _units(variables, var_code, unit, source)
+        phase_labels: list[str] = []
+        phase_code = None
+        if phase is not None:
+            phase_labels, phase_code = _codes(phase)
+        order = np.lexsort((var_code, time_col, batch_code))
+        b_sorted, t_sorted, v_sorted = batch_code[order], time_col[order], var_code[order]
+        same = (np.diff(b_sorted) == 0) & (np.diff(t_sorted) == 0) & (np.diff(v_sorted) == 0)
+        if same.any():
+            k = int(np.flatnonzero(same)[0])
+            dup = int(max(order[k], order[k + 1]))
+            raise MonitoringInputError(
+                f"{source}, row {dup + 1}: batch {batch_ids[batch_code[dup]]!r}, variable "
+                f"{variables[var_code[dup]]!r} at time {time_col[dup]:g} is given twice."
+            )
+        bounds = np.concatenate([[0], np.flatnonzero(np.diff(b_sorted)) + 1, [n]])
+        J = len(variables)
         batches = []
-        for batch_id in dict.fromkeys(batch_col.tolist()):
-            rows = np.flatnonzero(batch_col == batch_id)
-            times, inverse = np.unique(time_col[rows], return_inverse=True)
-            values = np.full((times.shape[0], len(variables)), np.nan)
-            cells = inverse * len(variables) + var_codes[rows]
-            if np.unique(cells).shape[0] != cells.shape[0]:
-                order = np.argsort(cells, kind="stable")
-                dup = rows[order[np.flatnonzero(np.diff(cells[order]) == 0)[0] + 1]]
-                raise MonitoringInputError(
-                    f"{source}, row {int(dup) + 1}: batch {batch_id!r}, variable "
-                    f"{var_col[dup]!r} at time {time_col[dup]:g} is given twice."
-                )
-            values.reshape(-1)[cells] = value_col[rows]
+        for start, stop in pairwise(bounds.tolist()):
+            rows = order[start:stop]
+            times, inverse = np.unique(t_sorted[start:stop], return_inverse=True)
+            values = np.full((times.shape[0], J), np.nan)
+            values.reshape(-1)[inverse * J + v_sorted[start:stop]] = value_col[rows]
             phases = None
-            if phase_col is not None:
+            if phase_code is not None:
                 phases = np.empty(times.shape[0], dtype=object)
-                phases[inverse] = phase_col[rows]
-            batches.append(Batch(str(batch_id), times, values, phases))
-        return cls(variables, tuple(batches), units)
+                phases[inverse] = [phase_labels[c] for c in phase_code[rows]]
+            batches.append(Batch(batch_ids[b_sorted[start]], times, values, phases))
+        return cls(tuple(variables), tuple(batches), units)
 
     @classmethod
     def from_long_table(
