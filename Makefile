@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-sqlite test-postgres browser lint bench clean
+.PHONY: install demo test browser lint bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,13 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+ENGINE_BENCHES := bench/planning.py bench/monitoring.py bench/monitoring_quality.py bench/bioprocess.py
+
 bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in $(ENGINE_BENCHES) bench/load.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+bench-quick: install
+	@for script in $(ENGINE_BENCHES); do echo "== $$script --quick"; $(BIN)/python $$script --quick || exit 1; done
 
 clean:
 	rm -rf $(VENV) var test-output .pytest_cache .mypy_cache .ruff_cache
