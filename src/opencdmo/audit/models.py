@@ -56,11 +56,6 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_repr}"
 
-    def changes(self) -> list[tuple[str, Any, Any]]:
-        """``(field, old, new)`` for every field in ``before`` or ``after``, for display."""
-        before, after = self.before or {}, self.after or {}
-        return [(key, before.get(key), after.get(key)) for key in sorted(set(before) | set(after))]
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AppendOnlyError("Audit entries cannot be changed.")
@@ -68,6 +63,11 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Audit entries cannot be deleted.")
+
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """``(field, old, new)`` for every field in ``before`` or ``after``, for display."""
+        before, after = self.before or {}, self.after or {}
+        return [(key, before.get(key), after.get(key)) for key in sorted(set(before) | set(after))]
 
 
 class ChainHead(models.Model):
