@@ -338,14 +338,17 @@ class BatchDataset:
         reserved = {batch_column, time_column, phase_column}
         names = [c for c in columns if c not in reserved] if variables is None else list(variables)
         matrix = np.column_stack([column_as_float(columns, v, source) for v in names])
-        batch_ids = np.asarray([_batch_label(b) for b in columns[batch_column]], dtype=object)
+        labels, codes = _codes(columns[batch_column])
         time = None if time_column is None else _time_values(columns, time_column, source)
-        phases = None if phase_column is None else columns[phase_column]
-        if phases is not None and phase_column not in columns:
+        if phase_column is not None and phase_column not in columns:
             raise MonitoringInputError(f"{source}: no column {phase_column!r}.")
+        phases = None if phase_column is None else columns[phase_column]
+        order = np.argsort(codes, kind="stable")
+        bounds = np.concatenate([[0], np.flatnonzero(np.diff(codes[order])) + 1, [codes.size]])
         batches = []
-        for batch_id in dict.fromkeys(batch_ids.tolist()):
-            rows = np.flatnonzero(batch_ids == batch_id)
+        for start, stop in pairwise(bounds.tolist()):
+            rows = order[start:stop]
+            batch_id = labels[codes[rows[0]]]
             if time is None:
                 batch_time = np.arange(rows.shape[0], dtype=float)
             else:
@@ -359,7 +362,7 @@ class BatchDataset:
             batch_phases = None
             if phases is not None:
                 batch_phases = np.asarray([str(p) for p in phases[rows]], dtype=object)
-            batches.append(Batch(str(batch_id), batch_time, matrix[rows], batch_phases))
+            batches.append(Batch(batch_id, batch_time, matrix[rows], batch_phases))
         unit_map = {v: (units or {}).get(v, "") for v in names}
         return cls(tuple(names), tuple(batches), unit_map)
 
