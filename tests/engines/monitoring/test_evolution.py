@@ -48,6 +48,10 @@ def test_evolution_trace_of_an_unfinished_batch(coating: AlignedBatches) -> None
     trace = model.trace(coating.values[0, :100])
     assert trace.t2.shape == (100,)
     np.testing.assert_array_equal(trace.spe_limit, model.spe_limit_[:100])
+    reference = model.pca_.transform(_normal(coating).values[:, 50]).reshape(15, 2)
+    deviation = trace.scores[50] - reference.mean(axis=0)
+    expected = deviation @ np.linalg.inv(np.cov(reference, rowvar=False)) @ deviation
+    assert trace.t2[50] == pytest.approx(expected, rel=1e-8)
     with pytest.raises(MonitoringInputError, match="at most 357 samples, 7 variables"):
         model.trace(coating.values[0, :, :6])
 

@@ -6,8 +6,9 @@ these rows gives scores that follow the batch's evolution; at each aligned sampl
 reference batches define
 
 * score limits: average trajectory ± ``t_{I−1}`` × standard deviation;
-* a T² of the deviation from the average score trajectory, with the F limit for ``I``
-  reference batches;
+* a T² of the deviation from the average score trajectory, scaled by the covariance of
+  the reference batches' scores at that sample, with the F limit for ``I`` reference
+  batches;
 * an SPE limit (Box ``g·χ²_h`` over a window of ±``window`` samples).
 
 Phase-wise models fit one batch-wise :class:`.MPCA` per phase of a phase-aligned set.
@@ -95,6 +96,9 @@ class BatchEvolutionModel:
         half = float(student.ppf(0.5 + self.confidence / 2, I - 1))
         self.score_low_ = self.mean_scores_ - half * self.sd_scores_
         self.score_high_ = self.mean_scores_ + half * self.sd_scores_
+        centred = scores - self.mean_scores_
+        covariance = np.einsum("ina,inb->nab", centred, centred) / (I - 1)
+        self.score_precision_ = np.linalg.pinv(covariance, hermitian=True)
         self.t2_limit_ = t2_limit(A, I, self.confidence)
         spe = self.pca_.spe_.reshape(I, N)
         self.spe_limit_ = np.array(
@@ -121,12 +125,12 @@ class BatchEvolutionModel:
             )
         K = x.shape[0]
         scores = self.pca_.transform(x)
-        deviation = (scores - self.mean_scores_[:K]) / self.sd_scores_[:K]
+        deviation = scores - self.mean_scores_[:K]
         return EvolutionTrace(
             scores=scores,
             score_low=self.score_low_[:K],
             score_high=self.score_high_[:K],
-            t2=np.sum(deviation**2, axis=1),
+            t2=np.einsum("na,nab,nb->n", deviation, self.score_precision_[:K], deviation),
             t2_limit=self.t2_limit_,
             spe=self.pca_.spe(x),
             spe_limit=self.spe_limit_[:K],
