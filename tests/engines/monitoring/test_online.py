@@ -122,3 +122,37 @@ def test_limits_can_come_from_other_reference_batches(nylon_reference: np.ndarra
     assert monitor.reference_spe_.shape == (30, 100)
     trace = monitor.trace(nylon_reference[40])
     assert trace.t2[-1] == pytest.approx(model.t2(nylon_reference[40:41])[0], rel=1e-9)
+
+
+def test_batch_aligned_online_by_dtw_is_monitored_as_it_runs(nylon: BatchDataset) -> None:
+    """Raw samples warped online reach nearly the offline T²; outlier 53 alarms while running."""
+    from opencdmo.engines.monitoring.dtw import OnlineDTW, align_dtw, warp_to_reference
+    from opencdmo.engines.monitoring.online import WarpedRunningBatch
+
+    dtw = align_dtw(nylon.drop(["53", "54"]))
+    model = MPCA(3, scale_floor=0.05).fit(dtw.aligned)
+    monitor = OnlineMonitor(model, dtw.aligned.values, method="tsr")
+    traces = {}
+    for batch_id in ("20", "53"):
+        running = WarpedRunningBatch(monitor, OnlineDTW(dtw.reference, dtw.weights, dtw.scale))
+        for sample in nylon[batch_id].values:
+            running.update(sample)
+        traces[batch_id] = running.finish()
+    offline = warp_to_reference(nylon.select(["20"]), dtw.reference, dtw.weights, dtw.scale)
+    assert traces["20"].t2.shape[0] == dtw.reference.shape[0]
+    assert traces["20"].t2[-1] == pytest.approx(model.t2(offline)[0], abs=0.5)
+    assert traces["53"].first_alarm(run_length=3) is not None
+    assert traces["53"].alarms.mean() > 2 * traces["20"].alarms.mean()
+
+
+def test_scale_floor_bounds_the_column_scales(nylon: BatchDataset) -> None:
+    """With scale_floor, no unfolded column is scaled by less than the floor × variable SD."""
+    aligned = align_linear(nylon, 100)
+    model = MPCA(2, scale_floor=0.1).fit(aligned)
+    pooled = aligned.values.reshape(-1, 10).std(axis=0, ddof=1)
+    scales = model.model_.scaler_.scale_.reshape(100, 10)
+    assert np.all(scales >= 0.1 * pooled - 1e-12)
+    plain = MPCA(2).fit(aligned).model_.scaler_.scale_.reshape(100, 10)
+    assert np.any(plain < 0.1 * pooled)
+    with pytest.raises(MonitoringInputError, match="scale_floor must be positive"):
+        MPCA(2, scale_floor=0.0).fit(aligned)

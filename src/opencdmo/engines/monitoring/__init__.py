@@ -32,7 +32,7 @@ from .errors import MonitoringInputError
 from .evolution import BatchEvolutionModel, EvolutionTrace, fit_phase_models, phase_part
 from .latent import PCA, PLS
 from .limits import box_spe_limit, empirical_limit, jackson_mudholkar_spe_limit, t2_limit
-from .online import OnlineMonitor, OnlineTrace, RunningBatch
+from .online import OnlineMonitor, OnlineTrace, RunningBatch, WarpedRunningBatch
 from .persistence import load_model, save_model
 from .prediction import PredictionReport, cross_validate_prediction, phase_features
 from .spc import (
@@ -75,6 +75,7 @@ __all__ = [
     "PhaseSpan",
     "PredictionReport",
     "RunningBatch",
+    "WarpedRunningBatch",
     "align_dtw",
     "align_indicator",
     "align_linear",

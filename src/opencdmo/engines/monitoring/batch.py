@@ -103,6 +103,7 @@ class _BatchModel:
     axis_: np.ndarray
     metadata_: dict[str, Any]
     spe_cv_: np.ndarray | None = None
+    scale_floor: float | None = None
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
@@ -237,6 +238,17 @@ class _BatchModel:
             f"a cross-validated SPE limit is 'box' or 'empirical', not {method!r}."
         )
 
+    def _column_floor(self, values: np.ndarray) -> np.ndarray | None:
+        """Smallest scale of each unfolded column: ``scale_floor`` × the variable's pooled SD."""
+        floor = self.scale_floor
+        if floor is None:
+            return None
+        if not floor > 0:
+            raise MonitoringInputError(f"scale_floor must be positive; got {floor}.")
+        _, N, J = values.shape
+        pooled = np.nanstd(values.reshape(-1, J), axis=0, ddof=1)
+        return np.tile(floor * pooled, N)
+
     def _cross_validate_spe(
         self,
         values: np.ndarray,
@@ -347,6 +359,13 @@ class MPCA(_BatchModel):
         Scale each unfolded column to unit sample variance (default) or only centre.
     algorithm : {"auto", "nipals", "eig"}
         See :class:`.latent.PCA`; missing values are handled by NIPALS.
+    scale_floor : float, optional
+        Scale every unfolded column by at least ``scale_floor`` × the variable's standard
+        deviation over all samples (constant columns by exactly that). At a time where the
+        reference batches happen to agree closely, plain autoscaling divides by a tiny
+        standard deviation and turns a small deviation of a new batch into a huge one;
+        0.05 to 0.1 avoids that in online monitoring. ``None`` (default) is plain
+        autoscaling, as SIMCA and process-improve.
 
     Examples
     --------
@@ -356,10 +375,18 @@ class MPCA(_BatchModel):
     >>> result.flagged, result.top_variables(result.flagged[0])
     """
 
-    def __init__(self, n_components: int, *, scale: bool = True, algorithm: str = "auto") -> None:
+    def __init__(
+        self,
+        n_components: int,
+        *,
+        scale: bool = True,
+        algorithm: str = "auto",
+        scale_floor: float | None = None,
+    ) -> None:
         self.n_components = n_components
         self.scale = scale
         self.algorithm = algorithm
+        self.scale_floor = scale_floor
 
     def fit(self, data: AlignedBatches | np.ndarray, *, spe_folds: int | None = None) -> MPCA:
         """Fit the model to aligned reference batches ``(I, N, J)``.
@@ -373,16 +400,23 @@ class MPCA(_BatchModel):
             fold ``i mod spe_folds``), stored as ``spe_cv_`` for cross-validated limits.
         """
         X = self._unfold_training(data, int(self.n_components))
-        self.model_ = PCA(
-            self.n_components, scale=self.scale, algorithm=self.algorithm, allow_constant=True
-        ).fit(X, self._column_names)
         values = X.reshape(as_aligned(data).values.shape)
+        self.model_ = PCA(
+            self.n_components,
+            scale=self.scale,
+            algorithm=self.algorithm,
+            allow_constant=True,
+            min_scale=self._column_floor(values),
+        ).fit(X, self._column_names)
         self._cross_validate_spe(
             values,
             spe_folds,
-            lambda keep: MPCA(self.n_components, scale=self.scale, algorithm=self.algorithm).fit(
-                values[keep]
-            ),
+            lambda keep: MPCA(
+                self.n_components,
+                scale=self.scale,
+                algorithm=self.algorithm,
+                scale_floor=self.scale_floor,
+            ).fit(values[keep]),
         )
         return self
 
@@ -396,13 +430,18 @@ class MPLS(_BatchModel):
         Number of components.
     scale : bool
         Autoscale the unfolded columns and the responses.
+    scale_floor : float, optional
+        As for :class:`MPCA`.
     """
 
     model_: PLS
 
-    def __init__(self, n_components: int, *, scale: bool = True) -> None:
+    def __init__(
+        self, n_components: int, *, scale: bool = True, scale_floor: float | None = None
+    ) -> None:
         self.n_components = n_components
         self.scale = scale
+        self.scale_floor = scale_floor
 
     def fit(
         self,
@@ -417,17 +456,20 @@ class MPLS(_BatchModel):
         ``spe_folds`` as in :meth:`MPCA.fit`.
         """
         X = self._unfold_training(data, int(self.n_components))
-        self.model_ = PLS(self.n_components, scale=self.scale, allow_constant=True).fit(
-            X, Y, self._column_names, response_names
-        )
         values = X.reshape(as_aligned(data).values.shape)
+        self.model_ = PLS(
+            self.n_components,
+            scale=self.scale,
+            allow_constant=True,
+            min_scale=self._column_floor(values),
+        ).fit(X, Y, self._column_names, response_names)
         responses = as_matrix(Y, "Y")
         self._cross_validate_spe(
             values,
             spe_folds,
-            lambda keep: MPLS(self.n_components, scale=self.scale).fit(
-                values[keep], responses[keep]
-            ),
+            lambda keep: MPLS(
+                self.n_components, scale=self.scale, scale_floor=self.scale_floor
+            ).fit(values[keep], responses[keep]),
         )
         return self
 

@@ -299,6 +299,8 @@ class PCA(_LatentModel):
         NIPALS stopping rule.
     allow_constant : bool
         Accept constant columns (centred, unscaled, zero weight) instead of raising.
+    min_scale : numpy.ndarray, optional
+        Smallest scale of each column (see :meth:`.Autoscaler.fit`).
 
     Attributes
     ----------
@@ -327,6 +329,7 @@ class PCA(_LatentModel):
         tol: float = EPS_SQRT,
         max_iter: int = 500,
         allow_constant: bool = False,
+        min_scale: np.ndarray | None = None,
     ) -> None:
         self.n_components = n_components
         self.scale = scale
@@ -334,6 +337,7 @@ class PCA(_LatentModel):
         self.tol = tol
         self.max_iter = max_iter
         self.allow_constant = allow_constant
+        self.min_scale = min_scale
 
     def fit(self, X: object, variable_names_: Sequence[str] | None = None) -> PCA:
         """Fit the model to ``X`` (rows × variables, NaN for missing values).
@@ -350,7 +354,11 @@ class PCA(_LatentModel):
         self.variable_names_ = variable_names(variable_names_, K)
         A = self._check_n_components(n, K)
         self.scaler_ = Autoscaler.fit(
-            array, scale=self.scale, names=self.variable_names_, allow_constant=self.allow_constant
+            array,
+            scale=self.scale,
+            names=self.variable_names_,
+            allow_constant=self.allow_constant,
+            min_scale=self.min_scale,
         )
         Xs = self.scaler_.transform(array)
         with single_blas_thread():
@@ -505,6 +513,8 @@ class PLS(_LatentModel):
         NIPALS stopping rule.
     allow_constant : bool
         Accept constant X columns instead of raising.
+    min_scale : numpy.ndarray, optional
+        Smallest scale of each X column (see :meth:`.Autoscaler.fit`).
 
     Attributes
     ----------
@@ -534,12 +544,14 @@ class PLS(_LatentModel):
         tol: float = EPS_SQRT,
         max_iter: int = 500,
         allow_constant: bool = False,
+        min_scale: np.ndarray | None = None,
     ) -> None:
         self.n_components = n_components
         self.scale = scale
         self.tol = tol
         self.max_iter = max_iter
         self.allow_constant = allow_constant
+        self.min_scale = min_scale
 
     @property
     def x_weights_(self) -> np.ndarray:
@@ -580,7 +592,11 @@ class PLS(_LatentModel):
         self.response_names_ = variable_names(response_names, Ya.shape[1], prefix="y")
         A = self._check_n_components(n, K)
         self.scaler_ = Autoscaler.fit(
-            Xa, scale=self.scale, names=self.variable_names_, allow_constant=self.allow_constant
+            Xa,
+            scale=self.scale,
+            names=self.variable_names_,
+            allow_constant=self.allow_constant,
+            min_scale=self.min_scale,
         )
         self.y_scaler_ = Autoscaler.fit(Ya, scale=self.scale, names=self.response_names_)
         Xs = self.scaler_.transform(Xa)

@@ -25,10 +25,11 @@ import numpy as np
 
 from .batch import MPCA, MPLS
 from .continuous import first_run
+from .dtw import OnlineDTW
 from .errors import MonitoringInputError
 from .limits import box_spe_limit, check_confidence, empirical_limit
 
-__all__ = ["FillMethod", "OnlineMonitor", "OnlineTrace", "RunningBatch"]
+__all__ = ["FillMethod", "OnlineMonitor", "OnlineTrace", "RunningBatch", "WarpedRunningBatch"]
 
 FillMethod = Literal["projection", "tsr", "zero", "current"]
 
@@ -296,3 +297,46 @@ class RunningBatch:
             prediction_low=low,
             prediction_high=high,
         )
+
+
+class WarpedRunningBatch:
+    """A running batch aligned on the fly by :class:`.OnlineDTW` and monitored as it goes.
+
+    Raw samples go to the aligner; every reference point the batch has moved past is final
+    and is passed to the monitor, so statistics lag the raw data by at most one reference
+    point. Call :meth:`finish` when the batch ends to pass the last point.
+
+    Parameters
+    ----------
+    monitor : OnlineMonitor
+        Built on batches aligned to the aligner's reference (``DTWAlignment.aligned``).
+    aligner : OnlineDTW
+        A fresh aligner on the same reference.
+    """
+
+    def __init__(self, monitor: OnlineMonitor, aligner: OnlineDTW) -> None:
+        self._running = monitor.start()
+        self._aligner = aligner
+        self._fed = 0
+
+    def update(self, sample: np.ndarray) -> int:
+        """Add one raw sample; return the number of aligned samples monitored so far."""
+        position = self._aligner.update(sample)
+        if position > self._fed:
+            aligned = self._aligner.aligned
+            while self._fed < position:
+                self._running.update(aligned[self._fed])
+                self._fed += 1
+        return self._fed
+
+    def finish(self) -> OnlineTrace:
+        """Pass the last reference point reached and return the trace."""
+        aligned = self._aligner.aligned
+        while self._fed < aligned.shape[0]:
+            self._running.update(aligned[self._fed])
+            self._fed += 1
+        return self._running.trace()
+
+    def trace(self) -> OnlineTrace:
+        """Statistics of the aligned samples monitored so far."""
+        return self._running.trace()

@@ -163,6 +163,7 @@ def save_model(
             "variables": list(model.variables_),
             "units": dict(model.units_),
             "n_samples": int(model.n_samples_),
+            "scale_floor": model.scale_floor,
         }
         if isinstance(model, MPCA):
             document["batch"]["algorithm"] = model.algorithm
@@ -229,9 +230,14 @@ def load_model(path: str | Path) -> Model:
         raise MonitoringInputError(f"{json_path}: unknown model kind {kind!r}.")
     spec = document["batch"]
     batch_model: MPCA | MPLS = (
-        MPCA(spec["n_components"], scale=spec["scale"], algorithm=spec["algorithm"])
+        MPCA(
+            spec["n_components"],
+            scale=spec["scale"],
+            algorithm=spec["algorithm"],
+            scale_floor=spec.get("scale_floor"),
+        )
         if kind == "MPCA"
-        else MPLS(spec["n_components"], scale=spec["scale"])
+        else MPLS(spec["n_components"], scale=spec["scale"], scale_floor=spec.get("scale_floor"))
     )
     batch_model.model_ = latent
     batch_model.batch_ids_ = tuple(spec["batch_ids"])

@@ -74,6 +74,7 @@ class Autoscaler:
         scale: bool = True,
         names: Sequence[str] | None = None,
         allow_constant: bool = False,
+        min_scale: np.ndarray | None = None,
     ) -> Autoscaler:
         """Compute the centring and scaling of ``X``.
 
@@ -90,6 +91,9 @@ class Autoscaler:
             transforms to zero and carries no weight), as in a batch-wise unfolded
             matrix where a set-point is the same in every batch at some time. When
             false, a constant column is an error.
+        min_scale : numpy.ndarray, optional
+            Smallest scale of each column; a constant column is scaled by it where it is
+            positive.
 
         Raises
         ------
@@ -122,7 +126,11 @@ class Autoscaler:
                     "Remove them before fitting."
                 )
             center = np.where(constant, np.nanmax(X, axis=0), center)
-        scale_ = np.where(constant | (spread <= 0.0), 1.0, spread) if scale else np.ones(X.shape[1])
+        flat = constant | ~(spread > 0.0)
+        scale_ = np.where(flat, 1.0, spread) if scale else np.ones(X.shape[1])
+        if scale and min_scale is not None:
+            floor = np.broadcast_to(np.asarray(min_scale, dtype=float), scale_.shape)
+            scale_ = np.where(flat, np.where(floor > 0, floor, 1.0), np.maximum(scale_, floor))
         return cls(center_=center, scale_=scale_)
 
     def transform(self, X: np.ndarray) -> np.ndarray:
