@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--samples", type=int, help="aligned length (default: median batch length)")
     fit.add_argument("--confidence", type=float, default=0.99)
+    fit.add_argument(
+        "--scale-floor",
+        type=float,
+        help="smallest column scale as a fraction of the variable's SD (MPCA; e.g. 0.05)",
+    )
     _reading_options(fit)
     score = commands.add_parser("score", help="score new data against a model file")
     score.add_argument("data", type=Path)
@@ -203,7 +208,7 @@ def _fit(args: argparse.Namespace) -> dict[str, Any]:
     dataset = _read_batches(args)
     _note(f"read {len(dataset)} batches of {len(dataset.variables)} variables from {args.data}")
     aligned, alignment = _align(dataset, args.align, args.samples)
-    mpca = MPCA(args.components).fit(aligned)
+    mpca = MPCA(args.components, scale_floor=args.scale_floor).fit(aligned)
     reading = {
         "layout": args.layout,
         "batch_column": args.batch_column,
