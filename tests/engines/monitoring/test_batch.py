@@ -117,3 +117,14 @@ def test_cross_validated_spe_limit_is_wider_than_the_training_one(nylon: BatchDa
         model.spe_limit(0.99, "jackson-mudholkar", cross_validated=True)
     with pytest.raises(MonitoringInputError, match="fit with spe_folds"):
         MPCA(3).fit(aligned).spe_limit(0.99, cross_validated=True)
+
+
+def test_batches_with_reordered_or_missing_variables(nylon: BatchDataset) -> None:
+    """Variables are matched by name; a missing one is named."""
+    aligned = align_linear(nylon, 50)
+    model = MPCA(2).fit(aligned)
+    reordered = align_linear(nylon.with_variables(list(reversed(nylon.variables))), 50)
+    np.testing.assert_allclose(model.t2(reordered), model.t2_)
+    fewer = align_linear(nylon.with_variables(list(nylon.variables[:9])), 50)
+    with pytest.raises(MonitoringInputError, match="lack variable 'Tag10'"):
+        model.spe(fewer)

@@ -148,9 +148,18 @@ class _BatchModel:
     def unfold(self, data: AlignedBatches | np.ndarray) -> np.ndarray:
         """Unfold new aligned batches ``(I, N, J)`` to ``(I, N·J)`` after checking their shape."""
         self._check_fitted()
-        values = (
-            as_aligned(data).values if isinstance(data, AlignedBatches) else np.asarray(data, float)
-        )
+        if isinstance(data, AlignedBatches):
+            values = data.values
+            if tuple(data.variables) != self.variables_:
+                missing = [v for v in self.variables_ if v not in data.variables]
+                if missing:
+                    raise MonitoringInputError(
+                        f"the batches lack variable {missing[0]!r} of the model "
+                        f"({', '.join(self.variables_)})."
+                    )
+                values = values[:, :, [data.variables.index(v) for v in self.variables_]]
+        else:
+            values = np.asarray(data, dtype=float)
         if values.ndim == 2:
             values = values[np.newaxis]
         J = len(self.variables_)
