@@ -23,6 +23,7 @@ from typing import Literal
 
 import numpy as np
 
+from .alignment import AlignedBatches
 from .batch import MPCA, MPLS
 from .continuous import first_run
 from .dtw import OnlineDTW
@@ -84,7 +85,7 @@ class OnlineMonitor:
     ----------
     model : MPCA or MPLS
         Fitted on complete aligned reference batches.
-    reference : numpy.ndarray (I, N, J)
+    reference : AlignedBatches or numpy.ndarray (I, N, J)
         The aligned reference batches the model was fitted on (for the time-varying limits
         and for trimmed score regression).
     method : {"projection", "tsr", "zero", "current"}
@@ -115,7 +116,7 @@ class OnlineMonitor:
     def __init__(
         self,
         model: MPCA | MPLS,
-        reference: np.ndarray,
+        reference: AlignedBatches | np.ndarray,
         method: FillMethod = "tsr",
         confidence: float = 0.99,
         window: int = 2,
