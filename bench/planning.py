@@ -99,16 +99,35 @@ def stn_rows(repeat: int) -> Iterator[Row]:
     for path in sorted((BENCHMARKS / "stn").glob("*.json")):
         problem, result, wall_s = _timed(lambda path=path: read_stn(path), 600, 1, repeat)
         reference = (load_document(path).get("reference") or {}).get("objective")
-        report = None if result.solution is None else check_stn_solution(problem, result.solution, result.objective)
-        label = "-" if reference is None else f"{reference} (match: {_matches(result.objective, reference)}); {STN_PEER}"
-        yield Row(f"stn/{path.stem}", result.objective, result.status.value, wall_s, label, _verdict(report))
+        report = (
+            None
+            if result.solution is None
+            else check_stn_solution(problem, result.solution, result.objective)
+        )
+        label = (
+            "-"
+            if reference is None
+            else f"{reference} (match: {_matches(result.objective, reference)}); {STN_PEER}"
+        )
+        yield Row(
+            f"stn/{path.stem}",
+            result.objective,
+            result.status.value,
+            wall_s,
+            label,
+            _verdict(report),
+        )
     kondili = BENCHMARKS / "stn" / "kondili_h10_unlimited_storage.json"
     for horizon_h in LONG_HORIZONS_H:
         document = load_document(kondili)
         document["time"]["horizon_h"] = horizon_h
         document["id"] = f"kondili_h{horizon_h}"
         problem, result, wall_s = _timed(lambda d=document: parse_stn(d), 600, 1, 1)
-        report = None if result.solution is None else check_stn_solution(problem, result.solution, result.objective)
+        report = (
+            None
+            if result.solution is None
+            else check_stn_solution(problem, result.solution, result.objective)
+        )
         yield Row(
             f"stn/kondili H={horizon_h} h",
             result.objective,
@@ -125,21 +144,38 @@ def campaign_rows(repeat: int) -> Iterator[Row]:
         problem, result, wall_s = _timed(lambda path=path: read_campaign(path), 600, 1, repeat)
         block = load_document(path).get("reference") or {}
         reference = block.get("objective")
-        report = None if result.solution is None else check_campaign_solution(problem, result.solution, result.objective)
+        report = (
+            None
+            if result.solution is None
+            else check_campaign_solution(problem, result.solution, result.objective)
+        )
         label = "-"
         if reference is not None:
             label = f"{reference} (match: {_matches(result.objective, reference)}); CPLEX {block.get('wall_s', '?')} s"
-        yield Row(f"campaign/{path.stem}", result.objective, result.status.value, wall_s, label, _verdict(report))
+        yield Row(
+            f"campaign/{path.stem}",
+            result.objective,
+            result.status.value,
+            wall_s,
+            label,
+            _verdict(report),
+        )
 
 
-def fjsp_rows(directories: list[Path], time_limit: float, threads: int) -> tuple[list[Row], list[float]]:
+def fjsp_rows(
+    directories: list[Path], time_limit: float, threads: int
+) -> tuple[list[Row], list[float]]:
     """Brandimarte instances at ``time_limit`` seconds; returns rows and gaps to the best known."""
     rows = []
     gaps = []
     paths = sorted({p.stem: p for d in directories for p in d.glob("*.fjs")}.items())
     for name, path in paths:
         problem, result, wall_s = _timed(lambda path=path: read_fjsp(path), time_limit, threads, 1)
-        report = None if result.solution is None else check_fjsp_solution(problem, result.solution, result.objective)
+        report = (
+            None
+            if result.solution is None
+            else check_fjsp_solution(problem, result.solution, result.objective)
+        )
         best = FJSP_BEST_KNOWN.get(name)
         parts = []
         if best is not None and result.objective is not None:
@@ -149,7 +185,16 @@ def fjsp_rows(directories: list[Path], time_limit: float, threads: int) -> tuple
         if name in FJSP_PEERS:
             parts.append(f"peers {FJSP_PEERS[name]}")
         parts.append(f"bound {result.bound:g}" if result.bound is not None else "no bound")
-        rows.append(Row(f"fjsp/{name}", result.objective, result.status.value, wall_s, "; ".join(parts), _verdict(report)))
+        rows.append(
+            Row(
+                f"fjsp/{name}",
+                result.objective,
+                result.status.value,
+                wall_s,
+                "; ".join(parts),
+                _verdict(report),
+            )
+        )
     return rows, gaps
 
 
@@ -162,7 +207,11 @@ def cdmo_rows(time_limit: float, threads: int) -> Iterator[Row]:
         started = time.perf_counter()
         result = solve(problem, time_limit=limit, threads=threads, seed=0)
         wall_s = time.perf_counter() - started
-        report = None if result.solution is None else check_schedule_solution(problem, result.solution, result.objective)
+        report = (
+            None
+            if result.solution is None
+            else check_schedule_solution(problem, result.solution, result.objective)
+        )
         gap = "-" if result.gap is None else f"{100 * result.gap:.2f} %"
         yield Row(
             f"schedule/cdmo_200 ({limit:g} s)",
@@ -177,23 +226,39 @@ def cdmo_rows(time_limit: float, threads: int) -> Iterator[Row]:
 def _print(rows: list[Row]) -> None:
     header = ("instance", "objective", "status", "time_s", "reference / peers", "check")
     table = [header] + [
-        (r.instance, "-" if r.objective is None else f"{r.objective:.6g}", r.status, f"{r.wall_s:.3f}", r.reference, r.check)
+        (
+            r.instance,
+            "-" if r.objective is None else f"{r.objective:.6g}",
+            r.status,
+            f"{r.wall_s:.3f}",
+            r.reference,
+            r.check,
+        )
         for r in rows
     ]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for line in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip(), flush=True)
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip(),
+            flush=True,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 60 s FJSP and CDMO runs")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per MILP instance (median time)")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="runs per MILP instance (median time)"
+    )
     parser.add_argument("--fjsp-time-limit", type=float, default=60.0)
     parser.add_argument("--fjsp-threads", type=int, default=2)
     parser.add_argument(
-        "--extra-fjsp", type=Path, action="append", default=[], metavar="DIR",
+        "--extra-fjsp",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
         help="another folder of Brandimarte .fjs files (for mk06-mk10)",
     )
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
@@ -201,15 +266,21 @@ def main(argv: list[str] | None = None) -> int:
     rows = [*stn_rows(args.repeat), *campaign_rows(args.repeat)]
     _print(rows)
     if not args.quick:
-        fjsp, gaps = fjsp_rows([BENCHMARKS / "fjsp", *args.extra_fjsp], args.fjsp_time_limit, args.fjsp_threads)
+        fjsp, gaps = fjsp_rows(
+            [BENCHMARKS / "fjsp", *args.extra_fjsp], args.fjsp_time_limit, args.fjsp_threads
+        )
         cdmo = list(cdmo_rows(60.0, args.fjsp_threads))
         rows += fjsp + cdmo
         print()
         _print(fjsp + cdmo)
         if gaps:
-            print(f"\nFJSP mean gap to best known over {len(gaps)} instances: {100 * statistics.mean(gaps):.2f} %")
+            print(
+                f"\nFJSP mean gap to best known over {len(gaps)} instances: {100 * statistics.mean(gaps):.2f} %"
+            )
     if args.json:
-        args.json.write_text(json.dumps([dataclasses.asdict(r) for r in rows], indent=1), encoding="utf-8")
+        args.json.write_text(
+            json.dumps([dataclasses.asdict(r) for r in rows], indent=1), encoding="utf-8"
+        )
     failed = [r for r in rows if r.check != "ok"]
     return 1 if failed else 0
 

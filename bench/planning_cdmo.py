@@ -1,7 +1,7 @@
 """A generated CDMO suite-scheduling instance: 3 sites, 12 suites, 10 products, 200 batches.
 
 Each site has two upstream trains, one purification suite and one fill-finish line. Every
-product is tech-transferred to one or two sites. 70 upstream batches each feed one
+product is tech-transferred to two of the three sites. 70 upstream batches each feed one
 purification batch within a 48 h hold; 60 fill-finish lots run on their own. The horizon is
 26 weeks, every suite has one maintenance week, changeovers depend on the product pair, and
 campaigns hold at most six batches. The objective is weighted tardiness plus changeover cost.
@@ -59,7 +59,7 @@ def generate_cdmo_instance(seed: int = 7) -> ScheduleProblem:
                 )
                 suite_stage[suite_name] = stage
     products = [ScheduleProduct(f"P{n:02d}", 1, 6) for n in range(1, 11)]
-    sites_of = {p.name: rng.sample(SITES, rng.choice((1, 2))) for p in products}
+    sites_of = {p.name: rng.sample(SITES, 2) for p in products}
     changeovers = []
     for stage, hours in CHANGEOVER_H.items():
         for a in products:
@@ -69,17 +69,25 @@ def generate_cdmo_instance(seed: int = 7) -> ScheduleProblem:
                 for site in SITES:
                     for name in STAGES[stage]:
                         changeovers.append(
-                            Changeover(a.name, b.name, hours + rng.choice((0, 12, 24)), 20.0, f"{site}/{name}")
+                            Changeover(
+                                a.name,
+                                b.name,
+                                hours + rng.choice((0, 12, 24)),
+                                20.0,
+                                f"{site}/{name}",
+                            )
                         )
     batches = []
     for n in range(70):
         product = products[n % 10].name
-        usp_h = rng.choice((240, 264, 288, 312))
+        usp_h = rng.choice((168, 192, 216, 240))
         dsp_h = rng.choice((48, 72))
         release = rng.randrange(0, HORIZON_H // 2, 24)
         due = min(HORIZON_H - 1, release + usp_h + dsp_h + rng.randrange(240, 1600, 24))
         usp_options = tuple(
-            SuiteOption(f"{site}/{name}", usp_h) for site in sites_of[product] for name in STAGES["USP"]
+            SuiteOption(f"{site}/{name}", usp_h)
+            for site in sites_of[product]
+            for name in STAGES["USP"]
         )
         dsp_options = tuple(SuiteOption(f"{site}/DSP-1", dsp_h) for site in sites_of[product])
         usp_id = f"{product}-U{n:02d}"

@@ -10,7 +10,9 @@ from ortools.sat.python import cp_model
 
 from opencdmo.engines.planning.cpsat_status import cpsat_status, ortools_version
 from opencdmo.engines.planning.result import Result, Sense, SolverInfo, SolveStatus, relative_gap
-from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule
+from opencdmo.engines.planning.schedule_checker import check_schedule_solution
+from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule, suite_sequences
+from opencdmo.engines.planning.schedule_greedy import greedy_schedule
 from opencdmo.engines.planning.schedule_problem import (
     ObjectiveKind,
     ScheduleBatch,
@@ -20,6 +22,8 @@ from opencdmo.engines.planning.schedule_solution import ScheduledBatch, Schedule
 
 COST_SCALE = 1000
 """Weights and costs enter the search multiplied by this and rounded (resolution 0.001)."""
+LARGE_MODEL_VARIABLES = 5000
+"""Above this many CP-SAT variables, presolve skips probing."""
 
 
 @dataclass
@@ -31,6 +35,10 @@ class _Model:
     end: dict[str, cp_model.IntVar] = field(default_factory=dict)
     on_suite: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
     arc_costs: list[tuple[cp_model.IntVar, float]] = field(default_factory=list)
+    arcs: dict[tuple[str, str, str], cp_model.IntVar] = field(default_factory=dict)
+    """Circuit literals by (suite, from batch, to batch); "" is the suite's start/end node."""
+    positions: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
+    """Place of a batch in its campaign, by (batch, suite)."""
 
 
 def solve_schedule(
@@ -58,10 +66,21 @@ def solve_schedule(
     started = time.perf_counter()
     model = _build(problem)
     levels = [_level_expression(problem, model, level) for level in problem.objective]
-    _add_warm_start(problem, model)
+    start = greedy_schedule(problem)
+    if (
+        start is not None
+        and not check_schedule_solution(
+            problem, ScheduleSolution(tuple(start), *evaluate_schedule(problem, start))
+        ).ok
+    ):
+        start = None
+    _add_warm_start(problem, model, start)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = threads
     solver.parameters.random_seed = seed
+    if len(model.cp.proto.variables) > LARGE_MODEL_VARIABLES:
+        # Probing in presolve takes seconds on large circuit models and delays the search.
+        solver.parameters.cp_model_probing_level = 0
     first_bound: float | None = None
     all_optimal = True
     placed: list[ScheduledBatch] | None = None
@@ -84,6 +103,9 @@ def solve_schedule(
         all_optimal = all_optimal and code == cp_model.OPTIMAL
         model.cp.add(expression <= value)
         _hint_everything(model.cp, solver)
+    if placed is None and start is not None and code != cp_model.INFEASIBLE:
+        placed = sorted(start, key=lambda b: (b.suite, b.start_h, b.batch))
+        all_optimal = False
     solution = None
     objective = None
     if placed is not None:
@@ -183,13 +205,18 @@ def _add_sequence(problem: ScheduleProblem, model: _Model, suite: str) -> None:
                 same if data.campaign_max_batches is None else min(same, data.campaign_max_batches)
             )
             position[batch.id] = cp.new_int_var(1, max(1, longest), f"pos[{batch.id},{suite}]")
-    arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, cp.new_bool_var(f"empty[{suite}]"))]
+            model.positions[batch.id, suite] = position[batch.id]
+    empty = cp.new_bool_var(f"empty[{suite}]")
+    model.arcs[suite, "", ""] = empty
+    arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, empty)]
     for node, batch in enumerate(batches, start=1):
         present = model.on_suite[batch.id, suite]
         arcs.append((node, node, present.Not()))
         first = cp.new_bool_var(f"first[{batch.id},{suite}]")
         last = cp.new_bool_var(f"last[{batch.id},{suite}]")
         arcs += [(0, node, first), (node, 0, last)]
+        model.arcs[suite, "", batch.id] = first
+        model.arcs[suite, batch.id, ""] = last
         if batch.id in position:
             cp.add(position[batch.id] == 1).only_enforce_if(first)
             minimum = problem.product_by_name[batch.product].campaign_min_batches
@@ -203,6 +230,7 @@ def _add_sequence(problem: ScheduleProblem, model: _Model, suite: str) -> None:
                 continue
             literal = cp.new_bool_var(f"next[{a.id},{b.id},{suite}]")
             arcs.append((i, j, literal))
+            model.arcs[suite, a.id, b.id] = literal
             cp.add(model.start[b.id] >= model.end[a.id] + duration_h).only_enforce_if(literal)
             if cost > 0:
                 model.arc_costs.append((literal, cost))
@@ -307,15 +335,42 @@ def _change_terms(
     return out
 
 
-def _add_warm_start(problem: ScheduleProblem, model: _Model) -> None:
-    for batch in problem.batches:
-        if batch.previous is None:
-            continue
-        model.cp.add_hint(model.start[batch.id], batch.previous.start_h)
-        for option in batch.options:
-            model.cp.add_hint(
-                model.on_suite[batch.id, option.suite], option.suite == batch.previous.suite
-            )
+def _add_warm_start(
+    problem: ScheduleProblem, model: _Model, start: list[ScheduledBatch] | None
+) -> None:
+    """Hint the greedy schedule when there is one, else the published positions."""
+    if start is None:
+        for batch in problem.batches:
+            if batch.previous is None:
+                continue
+            model.cp.add_hint(model.start[batch.id], batch.previous.start_h)
+            for option in batch.options:
+                model.cp.add_hint(
+                    model.on_suite[batch.id, option.suite], option.suite == batch.previous.suite
+                )
+        return
+    for item in start:
+        model.cp.add_hint(model.start[item.batch], item.start_h)
+        model.cp.add_hint(model.end[item.batch], item.end_h)
+    suite_of = {item.batch: item.suite for item in start}
+    for (batch_id, suite), literal in model.on_suite.items():
+        model.cp.add_hint(literal, suite_of[batch_id] == suite)
+    follows: set[tuple[str, str, str]] = set()
+    for suite, sequence in suite_sequences(start).items():
+        ids = ["", *(item.batch for item in sequence), ""]
+        follows.update((suite, a, b) for a, b in itertools.pairwise(ids))
+        run = 0
+        for index, item in enumerate(sequence):
+            run = run + 1 if index and sequence[index - 1].product == item.product else 1
+            position = model.positions.get((item.batch, suite))
+            if position is not None:
+                model.cp.add_hint(position, run)
+    used = {suite for suite, _, _ in follows}
+    for (suite, a, b), literal in model.arcs.items():
+        if a == b == "":
+            model.cp.add_hint(literal, suite not in used)
+        else:
+            model.cp.add_hint(literal, (suite, a, b) in follows)
 
 
 def _hint_everything(cp: cp_model.CpModel, solver: cp_model.CpSolver) -> None:

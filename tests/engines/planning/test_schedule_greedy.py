@@ -1,0 +1,53 @@
+"""The constructive schedule that starts the CP-SAT search is feasible when it exists."""
+
+from __future__ import annotations
+
+from opencdmo.engines.planning import ScheduleSolution, check_schedule_solution, parse_schedule
+from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule
+from opencdmo.engines.planning.schedule_greedy import greedy_schedule
+from tests.engines.planning.test_schedule_solver import _one_suite
+
+
+def test_hold_time_delays_the_upstream_batch() -> None:
+    """DSP busy until 30 h and a 5 h hold: the USP batch is pushed so DSP starts within 5 h."""
+    doc = _one_suite(["P"], changeover_h=0)
+    doc["suites"].append({"name": "D"})
+    doc["batches"] = [
+        {"id": "busy", "product": "P", "options": [{"suite": "D", "duration_h": 30}], "due_h": 1},
+        {"id": "u", "product": "P", "options": [{"suite": "S", "duration_h": 10}], "due_h": 50},
+        {
+            "id": "d",
+            "product": "P",
+            "options": [{"suite": "D", "duration_h": 10}],
+            "upstream": "u",
+            "max_hold_h": 5,
+        },
+    ]
+    problem = parse_schedule(doc)
+    placed = greedy_schedule(problem)
+    assert placed is not None
+    by_id = {b.batch: b for b in placed}
+    assert by_id["d"].start_h - by_id["u"].end_h <= 5
+    assert by_id["d"].start_h >= 30
+    solution = ScheduleSolution(tuple(placed), *evaluate_schedule(problem, placed))
+    assert check_schedule_solution(problem, solution).ok
+
+
+def test_campaign_maximum_postpones_a_batch() -> None:
+    """With campaigns of at most one P batch, the Q batch is placed between the two P batches."""
+    doc = _one_suite(["P", "P", "Q"], changeover_h=2)
+    doc["products"] = [{"name": "P", "campaign_max_batches": 1}, {"name": "Q"}]
+    problem = parse_schedule(doc)
+    placed = greedy_schedule(problem)
+    assert placed is not None
+    order = [b.product for b in sorted(placed, key=lambda b: b.start_h)]
+    assert order == ["P", "Q", "P"]
+    solution = ScheduleSolution(tuple(placed), *evaluate_schedule(problem, placed))
+    assert check_schedule_solution(problem, solution).ok
+
+
+def test_frozen_batches_are_left_to_the_solver() -> None:
+    """The greedy rules do not handle frozen batches and say so."""
+    doc = _one_suite(["P"], changeover_h=0)
+    doc["batches"][0].update(previous={"suite": "S", "start_h": 3}, frozen=True)
+    assert greedy_schedule(parse_schedule(doc)) is None
