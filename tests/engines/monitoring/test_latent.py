@@ -161,3 +161,17 @@ def test_t2_limits_for_new_and_training_observations(te_train: np.ndarray) -> No
     assert model.t2_limit(0.99, "training") == pytest.approx(3 * 499 / 497 * quantile)
     with pytest.raises(MonitoringInputError, match="strictly between 0 and 1"):
         model.t2_limit(1.5)
+
+
+def test_rows_with_gaps_get_finite_statistics_and_empty_rows_are_refused(
+    te_train: np.ndarray,
+) -> None:
+    """A new row with missing cells is scored on the rest; a row with nothing is an error."""
+    model = PCA(4).fit(te_train)
+    rows = te_train[:3].copy()
+    rows[0, [3, 10, 40]] = np.nan
+    for statistic in (model.t2(rows), model.spe(rows), model.t2_contributions(rows)):
+        assert np.isfinite(statistic).all()
+    rows[1] = np.nan
+    with pytest.raises(MonitoringInputError, match="row 1 has no observed value"):
+        model.t2(rows)
