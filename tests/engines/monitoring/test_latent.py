@@ -175,3 +175,14 @@ def test_rows_with_gaps_get_finite_statistics_and_empty_rows_are_refused(
     rows[1] = np.nan
     with pytest.raises(MonitoringInputError, match="row 1 has no observed value"):
         model.t2(rows)
+
+
+def test_nipals_on_complete_data_converges_to_the_eigen_solution(te_train: np.ndarray) -> None:
+    """NIPALS and the eigendecomposition give the same model on complete data."""
+    direct = PCA(3).fit(te_train)
+    iterative = PCA(3, algorithm="nipals").fit(te_train)
+    np.testing.assert_allclose(iterative.loadings_, direct.loadings_, atol=1e-6)
+    np.testing.assert_allclose(iterative.t2_, direct.t2_, rtol=1e-5)
+    assert iterative.n_iterations_.max() > 1
+    with pytest.raises(MonitoringInputError, match="algorithm must be"):
+        PCA(3, algorithm="svd").fit(te_train)
