@@ -128,3 +128,19 @@ def test_batches_with_reordered_or_missing_variables(nylon: BatchDataset) -> Non
     fewer = align_linear(nylon.with_variables(list(nylon.variables[:9])), 50)
     with pytest.raises(MonitoringInputError, match="lack variable 'Tag10'"):
         model.spe(fewer)
+
+
+def test_mpls_matches_reference_on_dryer(dryer: BatchDataset) -> None:
+    """MPLS of the dryer batches equals process-improve's BatchPLS to 1e-8."""
+    from process_improve.batch import BatchPLS
+
+    aligned = align_linear(dryer, n_samples=60)
+    y = aligned.values[:, -1, 9] + 0.1 * aligned.values[:, 25, 2]
+    ours = MPLS(3).fit(aligned, y)
+    keys = [f"b{i:03d}" for i in range(aligned.n_batches)]
+    ref = BatchPLS(3).fit(
+        _as_reference_dict(aligned.values, aligned.variables), pd.DataFrame({"y": y}, index=keys)
+    )
+    np.testing.assert_allclose(ours.predict(aligned)[:, 0], ref.predictions_.to_numpy()[:, 0])
+    np.testing.assert_allclose(ours.t2_, ref.hotellings_t2_.to_numpy()[:, -1], rtol=1e-8)
+    np.testing.assert_allclose(ours.spe_, ref.spe_.to_numpy()[:, -1] ** 2, rtol=1e-8)
