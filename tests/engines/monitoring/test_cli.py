@@ -219,3 +219,21 @@ def test_monitor_phase_model_of_film_coating(
     report = json.loads(out)
     assert report["flagged"] == ["B1905"]
     assert report["aligned_samples"] == 357
+
+
+def test_monitor_fit_with_cross_validated_spe_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --spe-folds the SPE limit comes from held-out batches, in fit and in score."""
+    model = tmp_path / "cv.json"
+    argv = ["fit", str(BATCH / "nylon.csv"), "--out", str(model), "--samples", "100"]
+    status, out, err = _run(cli.main, [*argv, "--components", "3", "--spe-folds", "5"], capsys)
+    assert status == 0, err
+    fitted = json.loads(out)
+    assert fitted["spe_limit_from"] == "cross-validated SPE"
+    status, out, _ = _run(
+        cli.main, ["score", str(BATCH / "nylon.csv"), "--model", str(model)], capsys
+    )
+    scored = json.loads(out)
+    assert scored["spe_limit"] == pytest.approx(fitted["spe_limit"])
+    assert scored["spe_limit_from"] == "cross-validated SPE"

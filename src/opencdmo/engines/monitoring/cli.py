@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         help="smallest column scale as a fraction of the variable's SD (MPCA; e.g. 0.05)",
     )
+    fit.add_argument(
+        "--spe-folds",
+        type=int,
+        help="take the SPE limit from batches held out in this many folds (MPCA)",
+    )
     _reading_options(fit)
     score = commands.add_parser("score", help="score new data against a model file")
     score.add_argument("data", type=Path)
@@ -160,7 +165,8 @@ def _realign(dataset: BatchDataset, spec: dict[str, Any]) -> AlignedBatches:
 
 
 def _batch_report(model: MPCA, aligned: AlignedBatches, confidence: float) -> dict[str, Any]:
-    result = model.score_batches(aligned, confidence)
+    cross_validated = model.spe_cv_ is not None
+    result = model.score_batches(aligned, confidence, cross_validated=cross_validated)
     batches = []
     for i, batch_id in enumerate(result.batch_ids):
         batches.append(
@@ -178,6 +184,7 @@ def _batch_report(model: MPCA, aligned: AlignedBatches, confidence: float) -> di
         "confidence": confidence,
         "t2_limit": result.t2_limit,
         "spe_limit": result.spe_limit,
+        "spe_limit_from": "cross-validated SPE" if cross_validated else "training SPE",
         "flagged": result.flagged,
         "batches": batches,
     }
@@ -208,7 +215,9 @@ def _fit(args: argparse.Namespace) -> dict[str, Any]:
     dataset = _read_batches(args)
     _note(f"read {len(dataset)} batches of {len(dataset.variables)} variables from {args.data}")
     aligned, alignment = _align(dataset, args.align, args.samples)
-    mpca = MPCA(args.components, scale_floor=args.scale_floor).fit(aligned)
+    mpca = MPCA(args.components, scale_floor=args.scale_floor).fit(
+        aligned, spe_folds=args.spe_folds
+    )
     reading = {
         "layout": args.layout,
         "batch_column": args.batch_column,
