@@ -31,6 +31,7 @@ def test_pca_matches_reference_on_tennessee_eastman(te_train: np.ndarray) -> Non
     np.testing.assert_allclose(ours.r2_per_variable_, ref.r2_per_variable_.to_numpy(), atol=TOL)
     assert ours.t2_limit(0.99) == pytest.approx(ref.hotellings_t2_limit(0.99), rel=TOL)
     assert ours.spe_limit(0.99, "box") == pytest.approx(ref.spe_limit(0.99) ** 2, rel=TOL)
+    np.testing.assert_allclose(ours.score_limits(0.95), np.asarray(ref.score_limit(0.95)), rtol=TOL)
 
 
 def test_pca_with_missing_values_matches_reference_nipals(te_train: np.ndarray) -> None:

@@ -206,6 +206,14 @@ class _LatentModel:
         self._check_fitted()
         return t2_limit(self.scores_.shape[1], self.n_observations_, confidence, kind)
 
+    def score_limits(self, confidence: float = 0.95) -> np.ndarray:
+        """Two-sided limit of each score: ``t_{(1+c)/2, n−1} · s_a`` (the ± bound of a score plot)."""
+        from scipy.stats import t as student
+
+        self._check_fitted()
+        level = check_confidence(confidence)
+        return float(student.ppf(0.5 + level / 2, self.n_observations_ - 1)) * self.score_sd_
+
     def spe_limit(self, confidence: float = 0.95, method: SpeLimitMethod = "box") -> float:
         """SPE limit by ``"box"`` (default), ``"jackson-mudholkar"`` or ``"empirical"``."""
         self._check_fitted()
