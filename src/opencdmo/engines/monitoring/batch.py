@@ -336,9 +336,9 @@ class _BatchModel:
         if len(ids) != X.shape[0]:
             raise MonitoringInputError(f"{len(ids)} batch ids for {X.shape[0]} batches.")
         model = self.model_
-        Xs = model.preprocess(X)
-        scores = model._scores_of(Xs)
-        residuals = np.nan_to_num(Xs - scores @ model.loadings_.T)
+        seen = model.diagnose(X)
+        Xs, scores = seen.preprocessed, seen.scores
+        residuals = np.nan_to_num(seen.residuals)
         spe_cells = residuals * residuals
         factors = (scores / model.score_sd_**2) @ model.direct_weights_.T
         t2_cells = np.nan_to_num(Xs) * factors

@@ -35,7 +35,7 @@ from .limits import (
 from .nipals import EPS_SQRT, nipals_pca, nipals_pls
 from .scaling import Autoscaler, as_matrix, variable_names
 
-__all__ = ["PCA", "PLS", "project_scores"]
+__all__ = ["PCA", "PLS", "Diagnostics", "project_scores"]
 
 _CHUNK_ROWS = 256
 _DIRECT_SPE_CELLS = 4_000_000
@@ -87,7 +87,19 @@ def project_scores(
 
 
 @dataclass(frozen=True)
-class _Diagnostics:
+class Diagnostics:
+    """New rows as the model sees them.
+
+    Attributes
+    ----------
+    preprocessed : numpy.ndarray (n, K)
+        Centred and scaled rows (NaN where missing).
+    scores : numpy.ndarray (n, A)
+    residuals : numpy.ndarray (n, K)
+        Preprocessed rows minus their reconstruction (NaN where missing).
+    """
+
+    preprocessed: np.ndarray
     scores: np.ndarray
     residuals: np.ndarray
 
@@ -181,11 +193,12 @@ class _LatentModel:
             )
         return self.scaler_.transform(array)
 
-    def _diagnose(self, X: object) -> _Diagnostics:
+    def diagnose(self, X: object) -> Diagnostics:
+        """Preprocessed rows, their scores and residuals, in one projection."""
         Xs = self.preprocess(X)
         scores = self._scores_of(Xs)
         residuals = Xs - scores @ self.loadings_.T
-        return _Diagnostics(scores, residuals)
+        return Diagnostics(Xs, scores, residuals)
 
     def transform(self, X: object) -> np.ndarray:
         """Scores ``(n, A)`` of new rows."""
@@ -198,7 +211,7 @@ class _LatentModel:
 
     def spe(self, X: object) -> np.ndarray:
         """Squared prediction error (sum of squared residuals over observed cells) per row."""
-        residuals = self._diagnose(X).residuals
+        residuals = self.diagnose(X).residuals
         return np.nansum(residuals * residuals, axis=1)
 
     def t2_limit(self, confidence: float = 0.95, kind: T2LimitKind = "new") -> float:
@@ -255,7 +268,7 @@ class _LatentModel:
         With ``signed=True`` the residual itself is returned (its square is the
         contribution). Missing cells give zero.
         """
-        residuals = np.nan_to_num(self._diagnose(X).residuals)
+        residuals = np.nan_to_num(self.diagnose(X).residuals)
         return residuals if signed else residuals * residuals
 
     def _theta_from(self, residuals: np.ndarray, n: int) -> None:
