@@ -33,6 +33,7 @@ from opencdmo.engines.planning import (
     solve,
 )
 from opencdmo.engines.planning.json_fields import load_document
+from planning_cdmo import generate_cdmo_instance
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPOSITORY / ".." / "shared" / "benchmarks" / "planning"
@@ -200,8 +201,6 @@ def fjsp_rows(
 
 def cdmo_rows(time_limit: float, threads: int) -> Iterator[Row]:
     """The generated CDMO instance: first feasible time and the result at ``time_limit``."""
-    from bench.planning_cdmo import generate_cdmo_instance
-
     problem = generate_cdmo_instance(seed=7)
     for limit in (5.0, time_limit):
         started = time.perf_counter()
@@ -228,7 +227,7 @@ def _print(rows: list[Row]) -> None:
     table = [header] + [
         (
             r.instance,
-            "-" if r.objective is None else f"{r.objective:.6g}",
+            "-" if r.objective is None else f"{r.objective:.10g}",
             r.status,
             f"{r.wall_s:.3f}",
             r.reference,
@@ -286,5 +285,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(REPOSITORY))
     sys.exit(main())
