@@ -42,17 +42,22 @@ def test_non_staff_cdmo_admins_are_sent_to_the_admin_login(world: Any, client_fo
     assert client.get("/admin/network/site/").status_code == 302
 
 
-def test_platform_admin_browses_all_sites_read_only(world: Any, client_for: Any) -> None:
-    client = client_for(world.user("platform", "platform_admin"))
+def test_platform_admin_curates_every_cdmos_master_data(world: Any, client_for: Any) -> None:
+    """The platform administrator edits any CDMO's suite; the entry lands in that CDMO's chain."""
+    admin = world.user("platform", "platform_admin")
+    client = client_for(admin)
     listing = client.get("/admin/network/site/").content.decode()
     assert "Alpha Bio Boston" in listing
     assert "Beta Pharma Munich" in listing
-    assert client.get("/admin/network/site/add/").status_code == 403
-    suite = world.suites["alpha-bio"]
+    assert client.get("/admin/network/site/add/").status_code == 200
+    suite = world.suites["beta-pharma"]
     page = client.get(f"/admin/network/suite/{suite.pk}/change/").content.decode()
-    assert 'name="reason"' not in page
-    assert client.post(f"/admin/network/suite/{suite.pk}/change/", suite_data()).status_code == 403
-    assert network_entries() == []
+    assert 'name="reason"' in page
+    assert client.post(f"/admin/network/suite/{suite.pk}/change/", suite_data()).status_code == 302
+    [entry] = network_entries()
+    assert entry.actor_id == admin.pk
+    assert entry.organisation_id == world.orgs["beta-pharma"].pk
+    assert entry.after == {"gmp_grade": "B", "modalities": ["adc", "mab"]}
 
 
 def test_cdmo_admin_changes_own_suite_with_reason_and_audit(world: Any, editor: Any) -> None:

@@ -43,6 +43,7 @@ ROLES_BY_KIND: dict[Any, tuple[Any, ...]] = {
 
 VIEW_NETWORK = "network.view"
 EDIT_NETWORK = "network.edit"
+MAINTAIN_NETWORK = "network.maintain"
 IMPORT_NETWORK = "network.import"
 VIEW_PRIVATE_SITE = "network.view_private"
 VIEW_AUDIT = "audit.view"
@@ -69,6 +70,6 @@ PERMISSIONS: dict[Any, frozenset[str]] = {
         }
     ),
     Role.PLATFORM_ADMIN: frozenset(
-        {VIEW_NETWORK, VIEW_AUDIT, MANAGE_TOKENS, MANAGE_USERS, IMPORT_NETWORK}
+        {VIEW_NETWORK, MAINTAIN_NETWORK, VIEW_AUDIT, MANAGE_TOKENS, MANAGE_USERS, IMPORT_NETWORK}
     ),
 }

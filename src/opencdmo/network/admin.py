@@ -2,7 +2,8 @@
 
 Who may do what follows the roles in ``accounts.roles``, not Django's model permissions:
 staff holding VIEW_NETWORK browse every site's public master data; staff holding
-EDIT_NETWORK add records to their own organisation's sites and change those. Each save asks
+EDIT_NETWORK add records to their own organisation's sites and change those; the platform
+administrator (MAINTAIN_NETWORK) curates every CDMO's master data. Each save asks
 for a reason and goes through the services layer, so it is validated and audited exactly like
 a change made on the site pages. Deletion is not offered here. Private profiles are not
 listed: they belong to the owning CDMO's pages alone.
@@ -19,7 +20,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from opencdmo.accounts.models import Organisation
-from opencdmo.accounts.roles import EDIT_NETWORK, VIEW_NETWORK
+from opencdmo.accounts.roles import EDIT_NETWORK, MAINTAIN_NETWORK, VIEW_NETWORK
 from opencdmo.network import services
 from opencdmo.network.choices import Modality
 from opencdmo.network.models import Equipment, Inspection, RegulatoryApproval, Site, Suite
@@ -78,12 +79,16 @@ class NetworkAdmin(admin.ModelAdmin):
         return self.has_module_permission(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return self.has_module_permission(request) and request.user.can(EDIT_NETWORK)
+        user = request.user
+        may_edit = user.can(EDIT_NETWORK) or user.can(MAINTAIN_NETWORK)
+        return self.has_module_permission(request) and may_edit
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if not self.has_add_permission(request):
             return False
-        return obj is None or self._owner_id(obj) == request.user.organisation_id
+        if obj is None or request.user.can(MAINTAIN_NETWORK):
+            return True
+        return self._owner_id(obj) == request.user.organisation_id
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -100,12 +105,15 @@ class NetworkAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> forms.ModelChoiceField | None:
-        """New records can only be attached to the caller's own organisation's sites."""
-        own = request.user.organisation_id
+        """New records attach to the caller's own sites; the platform administrator's to any CDMO's."""
+        if request.user.can(MAINTAIN_NETWORK):
+            owners = Organisation.objects.filter(kind="cdmo")
+        else:
+            owners = Organisation.objects.filter(pk=request.user.organisation_id)
         choices = {
-            "owner": Organisation.objects.filter(pk=own),
-            "site": Site.objects.filter(owner_id=own),
-            "suite": Suite.objects.filter(site__owner_id=own).select_related("site"),
+            "owner": owners,
+            "site": Site.objects.filter(owner__in=owners),
+            "suite": Suite.objects.filter(site__owner__in=owners).select_related("site"),
         }
         if db_field.name in choices:
             kwargs["queryset"] = choices[db_field.name]

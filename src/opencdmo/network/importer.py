@@ -692,20 +692,15 @@ class _Writer:
             for text in texts:
                 self.problems.add(row.line, column, text, sheet.sheet)
 
-    def _actor_and_reason(self, owner: Organisation) -> tuple[User | None, str]:
-        """The audit actor; a platform administrator writes for a CDMO as the system."""
-        if owner.pk == self.actor.organisation_id:
-            return self.actor, self.reason
-        return None, f"{self.reason} by {self.actor.username} (platform administrator)"
-
     def _create(self, kind: str, owner: Organisation, values: dict[str, Any]) -> bool:
-        actor, reason = self._actor_and_reason(owner)
         fields = {k: v for k, v in values.items() if k not in {"owner", "site_code", "suite"}}
         if kind == "sites":
             private = {k: fields.pop(k) for k in PRIVATE_SITE_COLUMNS if k in fields}
-            site = services.create_site(actor=actor, owner=owner, reason=reason, **fields)
+            site = services.create_site(actor=self.actor, owner=owner, reason=self.reason, **fields)
             if private:
-                services.update_private_profile(site, actor=actor, reason=reason, **private)
+                services.update_private_profile(
+                    site, actor=self.actor, reason=self.reason, **private
+                )
             self.sites[(values["owner"], values["code"])] = site
             return True
         if kind == "suites":
@@ -714,14 +709,20 @@ class _Writer:
                 return False
             modalities = fields.pop("modalities", ())
             suite = services.create_suite(
-                actor=actor, site=site_or_none, reason=reason, modalities=modalities, **fields
+                actor=self.actor,
+                site=site_or_none,
+                reason=self.reason,
+                modalities=modalities,
+                **fields,
             )
             self.suites[(values["owner"], values["site_code"], values["name"])] = suite
             return True
         suite_or_none = self._suite(values["owner"], values["site_code"], values["suite"])
         if suite_or_none is None:
             return False
-        services.create_equipment(actor=actor, suite=suite_or_none, reason=reason, **fields)
+        services.create_equipment(
+            actor=self.actor, suite=suite_or_none, reason=self.reason, **fields
+        )
         return True
 
     def _site(self, owner: str, code: str) -> Site | None:
