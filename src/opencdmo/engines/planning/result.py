@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -151,7 +151,6 @@ class Result(Generic[SolutionT]):
     solver: SolverInfo
     solution: SolutionT | None
     sense: Sense = Sense.MAXIMISE
-    notes: tuple[str, ...] = field(default=())
 
     def document(self) -> dict[str, Any]:
         """Return the ``opencdmo-result/1`` document of this result."""
@@ -171,8 +170,6 @@ class Result(Generic[SolutionT]):
             doc["schedule"] = self.solution.schedule_document()
         else:
             doc["schedule"] = None
-        if self.notes:
-            doc["notes"] = list(self.notes)
         return doc
 
     def gantt(self) -> list[GanttBar]:

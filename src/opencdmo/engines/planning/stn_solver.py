@@ -47,14 +47,13 @@ def solve_stn(
         Status, profit (money), upper bound, gap, time and the schedule.
     """
     started = time.perf_counter()
-    model, starts, inventory_cols = _build(problem)
+    model, starts = _build(problem)
     outcome = solve_milp(model, maximise=True, time_limit_s=time_limit, threads=threads, seed=seed)
     solution = None
     objective = None
     if outcome.values is not None:
         solution = _extract(problem, starts, [float(x) for x in outcome.values])
         objective = solution.profit
-    del inventory_cols
     return Result(
         problem="stn",
         instance_id=problem.id,
@@ -76,7 +75,7 @@ def solve_stn(
     )
 
 
-def _build(problem: StnProblem) -> tuple[LinearModel, list[_Start], dict[str, list[int]]]:
+def _build(problem: StnProblem) -> tuple[LinearModel, list[_Start]]:
     n_steps = problem.steps
     model = LinearModel()
     starts: list[_Start] = []
@@ -111,14 +110,12 @@ def _build(problem: StnProblem) -> tuple[LinearModel, list[_Start], dict[str, li
             if len(cols) > 1 and cols != previous:
                 model.add_row(-math.inf, 1.0, cols, [1.0] * len(cols))
             previous = cols
-    inventory_cols: dict[str, list[int]] = {}
     for state in problem.states:
         upper = math.inf if state.capacity_kg is None else state.capacity_kg
         cols = [
             model.add_var(0.0, upper, state.price_per_kg if step == n_steps else 0.0)
             for step in range(n_steps + 1)
         ]
-        inventory_cols[state.name] = cols
         for step in range(n_steps + 1):
             indices = [cols[step]]
             values = [1.0]
@@ -133,7 +130,7 @@ def _build(problem: StnProblem) -> tuple[LinearModel, list[_Start], dict[str, li
                 values.append(fraction)
             rhs = state.initial_kg if step == 0 else 0.0
             model.add_row(rhs, rhs, indices, values)
-    return model, starts, inventory_cols
+    return model, starts
 
 
 def _extract(problem: StnProblem, starts: list[_Start], values: list[float]) -> StnSolution:
