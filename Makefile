@@ -40,7 +40,7 @@ bench: install
 	@for script in $(ENGINE_BENCHES) bench/load.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 bench-quick: install
-	@for script in $(ENGINE_BENCHES); do echo "== $$script --quick"; $(BIN)/python $$script --quick || exit 1; done
+	@for script in bench/planning.py bench/monitoring.py bench/bioprocess.py; do echo "== $$script --quick"; $(BIN)/python $$script --quick || exit 1; done
 
 clean:
 	rm -rf $(VENV) var test-output .pytest_cache .mypy_cache .ruff_cache
