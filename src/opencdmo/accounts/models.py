@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django_scopes import ScopedManager
 
-from opencdmo.accounts.roles import PERMISSIONS, OrganisationKind, Role
+from opencdmo.accounts.roles import PERMISSIONS, ROLES_BY_KIND, OrganisationKind, Role
 
 
 class Organisation(models.Model):
@@ -51,6 +52,20 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def clean(self) -> None:
+        """A role must belong to the organisation's kind (no sponsor planners)."""
+        super().clean()
+        if self.organisation_id is None:
+            return
+        allowed = ROLES_BY_KIND.get(self.organisation.kind, ())
+        if self.role not in allowed:
+            raise ValidationError(
+                {
+                    "role": f"Role '{self.role}' does not exist for a {self.organisation.kind} "
+                    f"organisation; choose one of: {', '.join(allowed)}."
+                }
+            )
 
     @property
     def permissions(self) -> frozenset[str]:

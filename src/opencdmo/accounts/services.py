@@ -54,14 +54,6 @@ def create_user(
     check_password: bool = True,
 ) -> User:
     """Create a user with a role that fits the organisation's kind."""
-    allowed = roles.ROLES_BY_KIND.get(organisation.kind, ())
-    if role not in allowed:
-        raise ValidationError(
-            {
-                "role": f"Role '{role}' does not exist for a {organisation.kind} organisation; "
-                f"choose one of: {', '.join(allowed)}."
-            }
-        )
     user = User(
         organisation=organisation,
         username=username,
@@ -70,11 +62,11 @@ def create_user(
         first_name=first_name,
         last_name=last_name,
     )
+    user.full_clean(exclude=["password"])
     if check_password:
         validate_password(password, user)
     user.set_password(password)
     user.is_staff = user.is_superuser = role == roles.Role.PLATFORM_ADMIN
-    user.full_clean(exclude=["password"])
     with transaction.atomic():
         user.save()
         audit.record(
