@@ -10,7 +10,7 @@ import contextlib
 import math
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import highspy
@@ -115,6 +115,7 @@ def solve_milp(
     threads: int,
     seed: int,
     mip_rel_gap: float = 0.0,
+    options: Mapping[str, bool | int | float | str] | None = None,
 ) -> MilpOutcome:
     """Solve ``model`` with HiGHS.
 
@@ -132,6 +133,8 @@ def solve_milp(
         Random seed of HiGHS.
     mip_rel_gap
         Relative gap at which branch and bound stops.
+    options
+        Further HiGHS options, by name.
 
     Returns
     -------
@@ -146,6 +149,8 @@ def solve_milp(
     highs.setOptionValue("random_seed", int(seed))
     highs.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     highs.setOptionValue("mip_abs_gap", 1e-9)
+    for name, value in (options or {}).items():
+        highs.setOptionValue(name, value)
 
     lp = highspy.HighsLp()
     lp.num_col_ = model.num_cols

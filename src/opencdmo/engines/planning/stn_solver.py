@@ -12,6 +12,14 @@ from opencdmo.engines.planning.stn_problem import StnProblem
 from opencdmo.engines.planning.stn_solution import StnBatch, StnSolution
 
 _SIZE_DECIMALS = 9
+STN_HIGHS_OPTIONS: dict[str, bool | int | float | str] = {
+    "mip_allow_restart": False,
+    "mip_heuristic_run_feasibility_jump": False,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+}
+"""On STN models the root restart and these heuristics cost more than they save (measured):
+Kondili H = 10 takes a median 0.056 s instead of 0.15 s; H = 24 … 168 are as fast or faster."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,14 @@ def solve_stn(
     """
     started = time.perf_counter()
     model, starts = _build(problem)
-    outcome = solve_milp(model, maximise=True, time_limit_s=time_limit, threads=threads, seed=seed)
+    outcome = solve_milp(
+        model,
+        maximise=True,
+        time_limit_s=time_limit,
+        threads=threads,
+        seed=seed,
+        options=STN_HIGHS_OPTIONS,
+    )
     solution = None
     objective = None
     if outcome.values is not None:
