@@ -44,7 +44,8 @@ def test_hand_computed_cleaning_and_costs() -> None:
     """Cleaning blocks the unit and fixed plus variable costs are charged: optimum 110."""
     objective, result = solved(read_stn(DATA / "single_task_cleaning.json"))
     assert objective == pytest.approx(110.0)
-    assert sorted(b.start_h for b in result.solution.batches) == [0.0, 3.0]
+    first, second = sorted(b.start_h for b in result.solution.batches)
+    assert second - first >= 3.0
 
 
 def test_without_cleaning_the_feed_limits_output() -> None:
