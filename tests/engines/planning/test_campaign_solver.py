@@ -15,7 +15,7 @@ from opencdmo.engines.planning import (
     read_campaign,
     solve,
 )
-from tests.engines.planning.conftest import LAKHDAR_EXAMPLE1
+from tests.engines.planning.conftest import DATA, LAKHDAR_EXAMPLE1
 
 
 def solved(problem: CampaignProblem) -> Any:
@@ -46,6 +46,24 @@ def test_example1_reproduces_490() -> None:
         }
     )
     assert len(result.solution.products) == 3 * 6
+
+
+def test_example2_reproduces_539() -> None:
+    """Example 2 (three USP suites with restricted products, λ = 0.5, no (C6)) reaches 539."""
+    problem = read_campaign(DATA / "lakhdar2005_example2.json")
+    assert problem.single_dsp_lead_time_per_suite_and_period is False
+    result = solved(problem)
+    assert result.objective == pytest.approx(539.0, abs=1e-6)
+    assert result.solution.breakdown() == pytest.approx(
+        {
+            "sales_revenue": 1063,
+            "production_cost": 264,
+            "changeover_cost": 20,
+            "storage_cost": 60,
+            "backlog_cost": 180,
+            "waste_cost": 0,
+        }
+    )
 
 
 def test_example1_without_switch_c6_keeps_490(lakhdar_document: dict[str, Any]) -> None:
