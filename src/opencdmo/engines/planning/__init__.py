@@ -19,7 +19,9 @@ A pure package (no Django): validated, frozen problem dataclasses in, :class:`Re
 Every problem class has an independent checker that recomputes the objective and verifies
 every constraint without a solver. :func:`solve` dispatches on the problem's class; results
 serialise to ``opencdmo-result/1`` with :meth:`Result.document` and give Gantt bars with
-:meth:`Result.gantt`. The command line is ``opencdmo plan`` (:mod:`.cli`).
+:meth:`Result.gantt`; :func:`read_result` reads any solver's result document back so the
+checkers can verify it. The command line is ``opencdmo plan`` (:mod:`.cli`), with
+``opencdmo plan check`` for result files.
 """
 
 from opencdmo.engines.planning.campaign_checker import check_campaign_solution
@@ -54,6 +56,7 @@ from opencdmo.engines.planning.fjsp_reader import parse_fjsp, read_fjsp
 from opencdmo.engines.planning.fjsp_solution import FjspAssignment, FjspSolution
 from opencdmo.engines.planning.fjsp_solver import solve_fjsp
 from opencdmo.engines.planning.result import GanttBar, Result, Sense, SolverInfo, SolveStatus
+from opencdmo.engines.planning.result_reader import read_result
 from opencdmo.engines.planning.schedule_checker import check_schedule_solution
 from opencdmo.engines.planning.schedule_problem import (
     Changeover,
@@ -144,6 +147,7 @@ __all__ = [
     "parse_stn",
     "read_campaign",
     "read_fjsp",
+    "read_result",
     "read_schedule",
     "read_stn",
     "solve",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from opencdmo.engines.planning.campaign_problem import CampaignProblem, Stage
 from opencdmo.engines.planning.campaign_solution import CampaignSolution
 from opencdmo.engines.planning.check_report import CheckReport, objective_matches
@@ -179,7 +181,7 @@ def check_campaign_solution(
         ("backlog_cost", solution.backlog_cost, backlog_cost),
         ("waste_cost", solution.waste_cost, waste),
     ):
-        if not objective_matches(reported_part, recomputed):
+        if not math.isnan(reported_part) and not objective_matches(reported_part, recomputed):
             violations.append(
                 f"breakdown {label}: reported {reported_part:g}, recomputed {recomputed:g}"
             )

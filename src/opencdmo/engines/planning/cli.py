@@ -3,6 +3,10 @@
 The result document goes to stdout and nothing else does; progress and the checker's verdict
 go to stderr. Exit status: 0 when a document was printed (whatever its status), 2 when the
 instance was rejected, 1 for any other failure.
+
+``opencdmo plan check KIND INSTANCE RESULT`` verifies a result document of any solver with the
+independent checker and prints ``{"ok", "objective", "violations"}``; it exits 0 when the
+schedule is valid, 3 when it violates a constraint, 2 when a file is rejected.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ from typing import Any
 
 from opencdmo.engines.planning.errors import InstanceError
 from opencdmo.engines.planning.problem_kinds import PROBLEM_KINDS, ProblemKind
+from opencdmo.engines.planning.result_reader import read_result
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_REJECTED = 2
+EXIT_INVALID_SCHEDULE = 3
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
             action="store_false",
             help="skip the independent solution check (reported on stderr)",
         )
+    checker = commands.add_parser(
+        "check",
+        help="verify an opencdmo-result/1 document with the independent checker",
+        description="Verify an opencdmo-result/1 document with the independent checker.",
+    )
+    checker.add_argument("check_kind", choices=sorted(PROBLEM_KINDS), metavar="KIND")
+    checker.add_argument("file", metavar="INSTANCE")
+    checker.add_argument("result", metavar="RESULT")
     return parser
 
 
@@ -123,6 +137,27 @@ def _run(options: _Options, write: Callable[[str], Any]) -> int:
     return EXIT_OK
 
 
+def _check(kind: ProblemKind, instance: str, result: str) -> int:
+    try:
+        problem = kind.read(instance)
+        solution, objective = read_result(result, problem)
+    except InstanceError as error:
+        _log(f"rejected: {error}")
+        return EXIT_REJECTED
+    if solution is None:
+        _log(f"{result}: no schedule to check")
+        print(json.dumps({"ok": True, "objective": None, "violations": []}))
+        return EXIT_OK
+    report = kind.check(problem, solution, objective)
+    verdict = {
+        "ok": report.ok,
+        "objective": report.objective,
+        "violations": list(report.violations),
+    }
+    print(json.dumps(verdict, indent=1))
+    return EXIT_OK if report.ok else EXIT_INVALID_SCHEDULE
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``opencdmo plan KIND FILE [options]``.
 
@@ -137,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         The exit status.
     """
     args = _parser().parse_args(argv)
+    if args.kind == "check":
+        return _check(PROBLEM_KINDS[args.check_kind], args.file, args.result)
     options = _Options(
         kind=PROBLEM_KINDS[args.kind],
         file=args.file,

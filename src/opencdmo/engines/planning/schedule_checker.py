@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 from opencdmo.engines.planning.check_report import CheckReport, objective_matches
 from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule, suite_sequences
@@ -109,12 +110,12 @@ def check_schedule_solution(
             run_product, run_length = product, 1
     terms, levels = evaluate_schedule(problem, solution.batches)
     for kind, value in terms.items():
-        if not objective_matches(solution.terms.get(kind, float("nan")), value):
-            violations.append(
-                f"term {kind}: reported {solution.terms.get(kind)}, recomputed {value:g}"
-            )
+        reported = solution.terms.get(kind, math.nan)
+        if not math.isnan(reported) and not objective_matches(reported, value):
+            violations.append(f"term {kind}: reported {reported:g}, recomputed {value:g}")
     if len(levels) != len(solution.levels) or not all(
-        objective_matches(a, b) for a, b in zip(solution.levels, levels, strict=False)
+        math.isnan(a) or objective_matches(a, b)
+        for a, b in zip(solution.levels, levels, strict=False)
     ):
         violations.append(f"levels: reported {solution.levels}, recomputed {levels}")
     if objective is not None and not objective_matches(objective, levels[0]):
