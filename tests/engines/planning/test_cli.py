@@ -62,3 +62,19 @@ def test_opencdmo_command_keeps_stdout_clean() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["objective"] == pytest.approx(110.0)
+
+
+def test_campaign_lateness_is_explained_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--explain-lateness names capacity for demand beyond what the suites can make."""
+    from tests.engines.planning.test_campaign_solver import _one_period_document
+
+    document = _one_period_document()
+    document["demand"][0]["batches"] = 8
+    file = tmp_path / "late.json"
+    file.write_text(json.dumps(document), encoding="utf-8")
+    assert main(["campaign", str(file), "--explain-lateness", "--time-limit", "20"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["objective_breakdown"]["backlog_cost"] == pytest.approx(40.0)
+    assert "late: mab has 2 batch(es) open at the end of period 1; cause: capacity" in err

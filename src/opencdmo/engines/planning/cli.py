@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from opencdmo.engines.planning.campaign_lateness import explain_lateness
+from opencdmo.engines.planning.campaign_solution import CampaignSolution
 from opencdmo.engines.planning.errors import InstanceError
 from opencdmo.engines.planning.problem_kinds import PROBLEM_KINDS, ProblemKind
 from opencdmo.engines.planning.result_reader import read_result
@@ -40,6 +42,7 @@ class _Options:
     threads: int
     seed: int
     check: bool
+    explain_lateness: bool = False
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
             action="store_false",
             help="skip the independent solution check (reported on stderr)",
         )
+        if kind.name == "campaign":
+            sub.add_argument(
+                "--explain-lateness",
+                action="store_true",
+                help="after solving, name the limits that make each late demand late (stderr)",
+            )
     checker = commands.add_parser(
         "check",
         help="verify an opencdmo-result/1 document with the independent checker",
@@ -133,6 +142,15 @@ def _run(options: _Options, write: Callable[[str], Any]) -> int:
         report = options.kind.check(problem, result.solution, result.objective)
         verdict = "passed" if report.ok else "FAILED: " + "; ".join(report.violations)
         _log(f"independent check {verdict}")
+    if options.explain_lateness and isinstance(result.solution, CampaignSolution):
+        for late in explain_lateness(
+            problem, result.solution, time_limit=options.time_limit, threads=options.threads
+        ):
+            causes = ", ".join(cause.value for cause in late.causes)
+            _log(
+                f"late: {late.product} has {late.backlog_batches:g} batch(es) open at the end "
+                f"of period {late.period}; cause: {causes}"
+            )
     write(json.dumps(result.document(), indent=1) + "\n")
     return EXIT_OK
 
@@ -181,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         threads=args.threads,
         seed=args.seed,
         check=args.check,
+        explain_lateness=getattr(args, "explain_lateness", False),
     )
     try:
         return _run(options, sys.stdout.write)
