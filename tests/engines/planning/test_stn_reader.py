@@ -87,6 +87,7 @@ def test_reads_the_reference_instance() -> None:
             "must be",
         ),
         (lambda d: d.update(format="opencdmo-stn/2"), "format", "must be 'opencdmo-stn/1'"),
+        (lambda d: d.update(id="Kondili H10"), "id", "must match [a-z0-9_.-]+"),
     ],
 )
 def test_rejects_bad_field(

@@ -105,7 +105,7 @@ def _parse(document: dict[str, Any]) -> CampaignProblem:
     return jf.construct(
         CampaignProblem,
         "",
-        id=jf.string(document["id"], "id"),
+        id=jf.identifier(document["id"], "id"),
         period_count=jf.integer(periods["count"], "periods.count"),
         period_length_d=jf.real(periods["length_d"], "periods.length_d"),
         products=tuple(_product(item, f"products[{n}]") for n, item in enumerate(products)),

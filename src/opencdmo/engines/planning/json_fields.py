@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, TypeVar
@@ -119,6 +120,17 @@ def integer(value: Any, path: str) -> int:
     if not result.is_integer():
         raise InstanceError(path, f"must be an integer, got {result:g}")
     return int(result)
+
+
+IDENTIFIER = re.compile(r"[a-z0-9_.-]+")
+
+
+def identifier(value: Any, path: str) -> str:
+    """Require an instance identifier: a string of ``[a-z0-9_.-]+``."""
+    text = string(value, path)
+    if not IDENTIFIER.fullmatch(text):
+        raise InstanceError(path, f"must match [a-z0-9_.-]+, got {text!r}")
+    return text
 
 
 def string(value: Any, path: str) -> str:

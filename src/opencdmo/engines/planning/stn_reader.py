@@ -94,7 +94,7 @@ def _parse(document: dict[str, Any]) -> StnProblem:
     return jf.construct(
         StnProblem,
         "",
-        id=jf.string(document["id"], "id"),
+        id=jf.identifier(document["id"], "id"),
         dt_h=dt_h,
         horizon_h=horizon_h,
         states=states,
