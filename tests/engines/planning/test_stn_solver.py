@@ -154,3 +154,12 @@ def _single_task_document() -> dict[str, Any]:
     from tests.engines.planning.conftest import load
 
     return load(DATA / "single_task_cleaning.json")
+
+
+def test_thread_count_can_change_between_solves() -> None:
+    """HiGHS's process-wide thread pool is reset, so 1, 2 then 1 threads all solve."""
+    problem = read_stn(DATA / "single_task_cleaning.json")
+    for threads in (1, 2, 1):
+        result = solve(problem, time_limit=10, threads=threads)
+        assert result.status is SolveStatus.OPTIMAL
+        assert result.objective == pytest.approx(110.0)

@@ -174,6 +174,9 @@ def solve_milp(
             for flag in model.col_integer
         ]
     highs.passModel(lp)
+    # HiGHS keeps one thread pool per process, sized by the first solve; without a reset a
+    # later solve that asks for another thread count fails with status "Not Set".
+    highspy.Highs.resetGlobalScheduler(True)
     highs.run()
 
     model_status = highs.getModelStatus()
