@@ -15,6 +15,7 @@ from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule, sui
 from opencdmo.engines.planning.schedule_greedy import greedy_schedule
 from opencdmo.engines.planning.schedule_problem import (
     ObjectiveKind,
+    ObjectiveTerm,
     ScheduleBatch,
     ScheduleProblem,
 )
@@ -291,7 +292,7 @@ def _break_symmetry(problem: ScheduleProblem, model: _Model) -> None:
 
 
 def _level_expression(
-    problem: ScheduleProblem, model: _Model, level: tuple
+    problem: ScheduleProblem, model: _Model, level: tuple[ObjectiveTerm, ...]
 ) -> cp_model.LinearExprT:
     cp = model.cp
     terms: list[cp_model.LinearExprT] = []
