@@ -22,6 +22,7 @@ class World:
     sites: dict[str, Any] = field(default_factory=dict)
     suites: dict[str, Any] = field(default_factory=dict)
     equipment: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def user(self, org: str, role: str) -> Any:
         return self.users[f"{org}/{role}"]

@@ -53,6 +53,8 @@ with scopes_disabled():
         "planner": planner.username,
         "planner_name": str(planner),
         "qa": User.objects.get(organisation=planner.organisation, role="cdmo_qa").username,
+        "admin": User.objects.get(organisation=planner.organisation, role="cdmo_admin").username,
+        "owner": planner.organisation.slug,
         "suite": suite.pk,
         "site": suite.site_id,
     }))
@@ -100,7 +102,7 @@ def _server_database() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    """``opencdmo demo --no-serve`` then ``opencdmo serve`` on a free loopback port."""
+    """``opencdmo demo --no-serve``, then ``opencdmo serve`` on a free port and ``opencdmo worker``."""
     data_dir = tmp_path_factory.mktemp("demo-server")
     with _server_database() as database_url:
         env = {**os.environ, "OPENCDMO_DATA_DIR": str(data_dir), "DATABASE_URL": database_url}
@@ -122,6 +124,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        worker = subprocess.Popen(
+            [*run, "worker", "--interval", "0.2"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 30
@@ -135,8 +140,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
                     time.sleep(0.3)
             yield DemoServer(url=url, facts=json.loads(facts))
         finally:
-            server.terminate()
-            server.wait(timeout=20)
+            for process in (server, worker):
+                process.terminate()
+                process.wait(timeout=20)
             log.close()
 
 

@@ -78,3 +78,29 @@ def test_cdmo_suite_change_appears_in_audit_trail(
     assert "gmp_grade: C → B" in text
     assert facts["planner_name"] in text
     screenshot("2-audit")
+
+
+def test_cdmo_admin_imports_a_site_file_through_the_worker(
+    page: Any, demo_server: DemoServer, screenshot: Any, tmp_path: Any
+) -> None:
+    """Upload a CSV; the page polls until the task worker has imported it; the site exists."""
+    facts = demo_server.facts
+    csv = tmp_path / "new-sites.csv"
+    csv.write_text(
+        "owner,code,name,country,region,city,latitude,longitude\n"
+        f"{facts['owner']},lyon-2,Import Test Lyon,FR,europe,Lyon,45.764,4.8357\n"
+    )
+    _log_in(page, demo_server, facts["admin"])
+    page.click("nav >> text=Import")
+    page.set_input_files("#id_file", str(csv))
+    page.click("text=Upload and import")
+    page.wait_for_url(re.compile(r".*/sites/import/$"))
+    jobs = page.locator("[data-testid=import-jobs]")
+    jobs.locator("tr", has_text="new-sites.csv").locator("text=Imported").first.wait_for(
+        timeout=30_000
+    )
+    assert "Imported 1 site from new-sites.csv." in jobs.inner_text()
+    screenshot("1-imported")
+    page.goto(f"{demo_server.url}/sites/?q=Import+Test+Lyon")
+    table = page.locator("[data-testid=site-table]")
+    assert table.get_by_role("link", name="Import Test Lyon").count() == 1

@@ -60,11 +60,42 @@ def _equipment(world: Any) -> dict[str, Any]:
     return dict(world.equipment)
 
 
+def _import_jobs(world: Any) -> dict[str, Any]:
+    """One finished import job per CDMO, made once per test world."""
+    if "import_jobs" not in world.extra:
+        from django_scopes import scopes_disabled
+
+        from opencdmo.network.models import ImportJob
+
+        with scopes_disabled():
+            world.extra["import_jobs"] = {
+                slug: ImportJob.objects.create(
+                    organisation=world.orgs[slug],
+                    user=world.user(slug, "cdmo_admin"),
+                    filename="sites.csv",
+                    stored_path="/nonexistent/sites.csv",
+                    sha256="0" * 64,
+                    status="imported",
+                    summary="Imported 1 site from sites.csv.",
+                )
+                for slug in ("alpha-bio", "beta-pharma")
+            }
+    return dict(world.extra["import_jobs"])
+
+
 def _organisations(world: Any) -> dict[str, Any]:
     return {slug: org for slug, org in world.orgs.items() if slug != "platform"}
 
 
 ROUTES: list[Route] = [
+    Route(
+        "import-job-page",
+        "page",
+        _import_jobs,
+        lambda key: f"/sites/import/{key}/",
+        "owner",
+        permission="network.import",
+    ),
     Route(
         "organisation-page",
         "page",

@@ -168,3 +168,20 @@ class PrivateProfileForm(ChangeForm):
     key_contact = forms.CharField(max_length=200, required=False)
     internal_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     field_order = [*FIELDS, "reason"]
+
+
+class ImportForm(forms.Form):
+    """Upload of a sites, suites or equipment file (docs/import.md lists the columns)."""
+
+    file = forms.FileField(help_text="CSV (UTF-8, with a header row) or Excel .xlsx")
+    kind = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "From the file or sheet names"),
+            ("sites", "Sites"),
+            ("suites", "Suites"),
+            ("equipment", "Equipment"),
+        ],
+        label="What the file holds",
+    )
+    dry_run = forms.BooleanField(required=False, label="Only check the file; import nothing")

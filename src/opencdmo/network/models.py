@@ -160,3 +160,45 @@ class Inspection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency} {self.inspected_on:%Y-%m-%d}: {self.get_outcome_display()}"
+
+
+class ImportJob(models.Model):
+    """An uploaded network file, imported in the background by a task worker.
+
+    The uploaded file is kept (with its SHA-256) beside the outcome, so what was imported
+    can always be traced back to the exact bytes a user sent.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        IMPORTED = "imported", "Imported"
+        VALID = "valid", "Valid (dry run)"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="import_jobs"
+    )
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=255)
+    stored_path = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    kind = models.CharField(max_length=16, blank=True)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    summary = models.TextField(blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.QUEUED

@@ -15,7 +15,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.text import capfirst
 
-from opencdmo.accounts.roles import EDIT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SITE
+from opencdmo.accounts.roles import EDIT_NETWORK, IMPORT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SITE
 from opencdmo.accounts.tenancy import get_owned_or_404
 from opencdmo.network import services
 from opencdmo.network.capabilities import attach_capabilities, capabilities_of
@@ -23,11 +23,13 @@ from opencdmo.network.choices import SuiteKind
 from opencdmo.network.forms import (
     ChangeForm,
     EquipmentForm,
+    ImportForm,
     PrivateProfileForm,
     SiteFilterForm,
     SuiteForm,
 )
-from opencdmo.network.models import Equipment, Site, SitePrivateProfile, Suite
+from opencdmo.network.import_jobs import queue_import
+from opencdmo.network.models import Equipment, ImportJob, Site, SitePrivateProfile, Suite
 from opencdmo.network.search import find_sites, region_counts, site_points
 from opencdmo.network.worldmap import MAP_VIEWBOX, land_paths, markers, project
 
@@ -180,3 +182,36 @@ def private_profile_edit(request: HttpRequest, pk: int) -> HttpResponse:
         site=site,
         title=f"private details of {site.name}",
     )
+
+
+@login_required
+def import_page(request: HttpRequest) -> HttpResponse:
+    """Upload a file to import in the background; the list polls until every job is done."""
+    _require(request, IMPORT_NETWORK)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = queue_import(
+                actor=request.user,
+                upload=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+                dry_run=form.cleaned_data["dry_run"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"{job.filename} is queued for import.")
+            return redirect("network:import")
+    jobs = list(ImportJob.objects.select_related("user")[:20])
+    pending = any(job.is_pending for job in jobs)
+    template = "network/_import_jobs.html" if request.htmx else "network/import.html"
+    return render(request, template, {"form": form, "jobs": jobs, "pending": pending})
+
+
+@login_required
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """One import's outcome with every problem found in the file."""
+    _require(request, IMPORT_NETWORK)
+    job = get_object_or_404(ImportJob.objects.select_related("user"), pk=pk)
+    return render(request, "network/import_job.html", {"job": job})

@@ -1,0 +1,69 @@
+"""Queueing uploaded network files for import by the task worker."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from opencdmo.accounts.models import User
+from opencdmo.accounts.roles import IMPORT_NETWORK
+from opencdmo.network.importer import KINDS
+from opencdmo.network.models import ImportJob
+from opencdmo.network.tasks import run_import_job
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+SUFFIXES = (".csv", ".xlsx")
+
+
+def _store(upload: UploadedFile, folder: Path) -> tuple[Path, str]:
+    """Write the upload atomically (temporary file, fsync, rename); return path and SHA-256."""
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = Path(upload.name or "").suffix.lower()
+    target = folder / f"{uuid.uuid4().hex}{suffix}"
+    partial = target.with_name(target.name + ".part")
+    digest = hashlib.sha256()
+    with partial.open("wb") as out:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    partial.rename(target)
+    return target, digest.hexdigest()
+
+
+def queue_import(
+    *, actor: User, upload: UploadedFile, kind: str = "", dry_run: bool = False
+) -> ImportJob:
+    """Keep the uploaded file and queue its import; the worker runs it as ``actor``."""
+    if not actor.can(IMPORT_NETWORK):
+        raise PermissionDenied("Your role may not import sites, suites or equipment.")
+    name = Path(upload.name or "upload").name
+    if Path(name).suffix.lower() not in SUFFIXES:
+        raise ValidationError({"file": f"{name}: only .csv and .xlsx files can be imported."})
+    if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": f"{name}: larger than {MAX_UPLOAD_BYTES // 2**20} MB."})
+    if kind and kind not in KINDS:
+        raise ValidationError(
+            {"kind": f"Unknown kind '{kind}'; choose one of: {', '.join(KINDS)}."}
+        )
+    path, sha256 = _store(upload, Path(settings.DATA_DIR) / "imports" / str(actor.organisation_id))
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            organisation_id=actor.organisation_id,
+            user=actor,
+            filename=name,
+            stored_path=str(path),
+            sha256=sha256,
+            kind=kind,
+            dry_run=dry_run,
+        )
+        transaction.on_commit(lambda: run_import_job.enqueue(job.pk))
+    return job
