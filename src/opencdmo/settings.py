@@ -102,6 +102,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "network:directory"
 LOGOUT_REDIRECT_URL = "login"
 
+BEHIND_PROXY = os.environ.get("OPENCDMO_BEHIND_PROXY", "0") == "1"
 LOCKOUT_THRESHOLD = int(os.environ.get("OPENCDMO_LOCKOUT_THRESHOLD", "5"))
 LOCKOUT_DURATION_MIN = int(os.environ.get("OPENCDMO_LOCKOUT_MIN", "15"))
 IDLE_TIMEOUT_MIN = int(os.environ.get("OPENCDMO_IDLE_TIMEOUT_MIN", "15"))

@@ -57,3 +57,24 @@ def test_filters_narrow_the_list(world: Any, client_for: Any) -> None:
     bad = client.get("/audit/?since=not-a-date&page=zz")
     assert bad.status_code == 200
     assert b"Enter a valid date" in bad.content
+
+
+def test_entries_carry_request_id_and_client_address(world: Any, client_for: Any) -> None:
+    """A request's id (truncated to fit) and the socket's address go into its entries."""
+    client = client_for(world.user("alpha-bio", "cdmo_admin"))
+    client.post(
+        "/account/tokens/",
+        {"name": "traced"},
+        HTTP_X_REQUEST_ID="r" * 100,
+        HTTP_X_FORWARDED_FOR="203.0.113.9",
+        REMOTE_ADDR="127.0.0.9",
+    )
+    from django_scopes import scopes_disabled
+
+    from opencdmo.audit.models import AuditEntry
+
+    with scopes_disabled():
+        entry = AuditEntry.objects.get(action="opencdmo.api_token.created")
+    assert entry.request_id == "r" * 64
+    assert entry.ip == "127.0.0.9"
+    assert audit.verify_all() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from opencdmo.accounts import tokens
@@ -30,10 +31,11 @@ class TenantScopeMiddleware:
             if user is not None:
                 request.user = user
                 request.authenticated_by_token = True
-        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        ip = forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
-        with request_context(request_id=request_id, ip=ip), caller_scope(request.user):
+        request_id = (request.headers.get("X-Request-ID") or uuid.uuid4().hex)[:64]
+        ip = request.META.get("REMOTE_ADDR", "")
+        if settings.BEHIND_PROXY:
+            ip = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip() or ip
+        with request_context(request_id=request_id, ip=ip[:64]), caller_scope(request.user):
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
