@@ -17,9 +17,13 @@ STN_HIGHS_OPTIONS: dict[str, bool | int | float | str] = {
     "mip_heuristic_run_feasibility_jump": False,
     "mip_heuristic_run_rins": False,
     "mip_heuristic_run_rens": False,
+    "mip_pscost_minreliable": 0,
 }
 """On STN models the root restart and these heuristics cost more than they save (measured):
-Kondili H = 10 takes a median 0.056 s instead of 0.15 s; H = 24 … 168 are as fast or faster."""
+Kondili H = 10 takes a median 0.056 s instead of 0.15 s; H = 24 … 168 are as fast or faster.
+Branching on pseudocosts without strong-branching them reliable first (``minreliable`` 0)
+explores a few more nodes but spends less time per node: H = 10 0.056 → 0.046 s, H = 24 … 168
+unchanged."""
 
 
 @dataclass(frozen=True)
