@@ -15,6 +15,9 @@ from opencdmo.engines.planning import (
     read_campaign,
     solve,
 )
+from opencdmo.engines.planning.campaign_problem import Stage, StageData
+from opencdmo.engines.planning.campaign_solver import _add_valid_inequalities, _Assignment
+from opencdmo.engines.planning.highs_model import LinearModel
 from tests.engines.planning.conftest import DATA, LAKHDAR_EXAMPLE1
 
 
@@ -151,3 +154,30 @@ def _one_period_document() -> dict[str, Any]:
             "backlog": "cumulative_unmet_demand_penalised_each_period",
         },
     }
+
+
+@pytest.mark.parametrize(
+    ("rate", "lead_d", "min_d", "max_d"),
+    [(0.05, 30, 20, 60), (0.045, 32, 21, 60), (0.08, 22.5, 12.5, 60), (0.1, 44.5, 10, 60)],
+)
+def test_batch_bounds_keep_every_integer_point(
+    rate: float, lead_d: float, min_d: float, max_d: float
+) -> None:
+    """The rounded batch bounds hold at every whole batch count that (C1) and (C8) allow."""
+    model = LinearModel()
+    runs, lead, days, batches = (model.add_var() for _ in range(4))
+    item = _Assignment("s", Stage.DSP, "p", 1, runs, lead, lead, days, batches)
+    data = StageData(rate, lead_d, min_d, max_d, 1.0, 0.0, 1)
+    _add_valid_inequalities(model, item, data, max_d, 1.0)
+    points = [(0, 0, 0.0, 0)]
+    for whole in range(20):
+        for with_lead in (0, 1):
+            needed = (whole - with_lead) / rate + with_lead * lead_d
+            if min_d - 1e-9 <= needed <= max_d + 1e-9:
+                points.append((1, with_lead, needed, whole))
+    assert len(points) > 4
+    for point in points:
+        for row in range(model.num_rows):
+            span = range(model.row_start[row], model.row_start[row + 1])
+            level = sum(model.row_value[k] * point[model.row_index[k]] for k in span)
+            assert model.row_lower[row] - 1e-9 <= level <= model.row_upper[row] + 1e-9, point

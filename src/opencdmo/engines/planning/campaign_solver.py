@@ -7,7 +7,12 @@ import math
 import time
 from dataclasses import dataclass
 
-from opencdmo.engines.planning.campaign_problem import CampaignProblem, SiteTransfer, Stage
+from opencdmo.engines.planning.campaign_problem import (
+    CampaignProblem,
+    SiteTransfer,
+    Stage,
+    StageData,
+)
 from opencdmo.engines.planning.campaign_solution import (
     CampaignSolution,
     CrudeShipment,
@@ -121,18 +126,38 @@ def _batch_upper_bound(rate: float, lead_d: float, max_days: float) -> float:
 
 
 def _add_valid_inequalities(
-    model: LinearModel, item: _Assignment, rate_times_lead: float, changeover_cost: float
+    model: LinearModel,
+    item: _Assignment,
+    data: StageData,
+    max_days: float,
+    changeover_cost: float,
 ) -> None:
     """Cuts that remove no optimal plan but tighten the relaxation.
 
     - A lead time on an idle suite would make ``1 − rate·lead`` batches from zero days; when that
       is negative the combination is infeasible, so ``lead ≤ runs``.
+    - With ``lead ≤ runs`` the pair (runs, lead) takes only the values (0, 0), (1, 0) and
+      (1, 1). (C1)/(C2) with (C8) and (C9) fix the batches to ``rate·days`` with days in
+      ``[min, max]`` for (1, 0) and to ``1 + rate·(days − lead_d)`` for (1, 1), and batches
+      are whole and non-negative, so they lie in ``[lo0, hi0]`` and ``[lo1, hi1]`` with the
+      rounded ends of those ranges. The affine bounds ``lo0·runs − (lo0 − lo1)·lead ≤ batches
+      ≤ hi0·runs − (hi0 − hi1)·lead`` take exactly these values at the three points (and 0 at
+      (0, 0)), so every integer plan satisfies them; the relaxation of (C1)/(C2) only knows the
+      unrounded ends.
     - A new DSP campaign on an idle suite only costs its changeover fee (and can only force a
       lead time, which an idle suite cannot take), so with a non-negative fee ``X ≤ U`` keeps
       every optimum.
     """
-    if 1.0 - rate_times_lead < -1e-9:
+    rate = data.rate_batches_per_d
+    if 1.0 - rate * data.lead_time_d < -1e-9:
         model.add_row(-math.inf, 0.0, [item.lead, item.runs], [1.0, -1.0])
+        min_days = max(data.campaign_min_d, 0.0)
+        hi0 = math.floor(rate * max_days + 1e-9)
+        hi1 = math.floor(1.0 + rate * (max_days - data.lead_time_d) + 1e-9)
+        lo0 = math.ceil(rate * min_days - 1e-9)
+        lo1 = max(0, math.ceil(1.0 + rate * (min_days - data.lead_time_d) - 1e-9))
+        model.add_row(-math.inf, 0.0, [item.batches, item.runs, item.lead], [1.0, -hi0, hi0 - hi1])
+        model.add_row(0.0, math.inf, [item.batches, item.runs, item.lead], [1.0, -lo0, lo0 - lo1])
     if item.stage is Stage.DSP and changeover_cost >= 0.0:
         model.add_row(-math.inf, 0.0, [item.start, item.runs], [1.0, -1.0])
 
@@ -177,7 +202,7 @@ def _build(
                     [1.0, -rate, -(1.0 - rate * data.lead_time_d)],
                 )
                 _add_valid_inequalities(
-                    model, item, rate * data.lead_time_d, product.changeover_cost_per_campaign
+                    model, item, data, max(max_days, 0.0), product.changeover_cost_per_campaign
                 )
                 previous = by_key.get((suite.name, product_name, period - 1))
                 if previous is None:
