@@ -9,8 +9,15 @@ from typing import Any
 import pytest
 
 from opencdmo.engines.planning import (
+    Changeover,
+    ObjectiveKind,
+    ObjectiveTerm,
+    ScheduleBatch,
     ScheduleProblem,
+    ScheduleProduct,
+    ScheduleSuite,
     SolveStatus,
+    SuiteOption,
     check_schedule_solution,
     parse_schedule,
     read_schedule,
@@ -159,3 +166,28 @@ def _one_suite(products: list[str], changeover_h: int) -> dict[str, Any]:
         ],
         "objective": {"levels": [[{"kind": "makespan"}]]},
     }
+
+
+def test_changeover_cost_bound_counts_campaigns() -> None:
+    """One suite, a campaign limit of 2 and five batches of two products: exactly 2 switches.
+
+    The switch-count row (3 campaigns on 1 suite) is tight here and keeps the optimum.
+    """
+    batches = tuple(
+        ScheduleBatch(f"{product}{n}", product, (SuiteOption("S", 10),))
+        for product, count in (("A", 3), ("B", 2))
+        for n in range(count)
+    )
+    problem = ScheduleProblem(
+        id="switch_bound",
+        horizon_h=200,
+        suites=(ScheduleSuite("S"),),
+        products=(ScheduleProduct("A", 1, 2), ScheduleProduct("B", 1, 2)),
+        batches=batches,
+        changeovers=(Changeover("A", "B", 0, 20.0, None), Changeover("B", "A", 0, 20.0, None)),
+        objective=((ObjectiveTerm(ObjectiveKind.CHANGEOVER_COST),),),
+    )
+    result = solved(problem)
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.objective == pytest.approx(40.0)
+    assert result.bound == pytest.approx(40.0)

@@ -177,8 +177,64 @@ def _build(problem: ScheduleProblem) -> _Model:
         if len(per_suite[suite.name]) + len(downtimes) > 1:
             cp.add_no_overlap(per_suite[suite.name] + downtimes)
         _add_sequence(problem, model, suite.name)
+    _add_switch_count_bound(problem, model)
     _break_symmetry(problem, model)
     return model
+
+
+def _add_switch_count_bound(problem: ScheduleProblem, model: _Model) -> None:
+    """A valid lower bound on the number of product switches, per group of linked suites.
+
+    Suites that share an eligible batch form a group (connected components); a batch runs
+    in its group. On one suite, consecutive batches of one product form a campaign of at
+    most ``campaign_max_batches`` (a next batch of the same product must take the next
+    position, so two campaigns of a product are never adjacent). A suite holding ``n_p``
+    batches of product ``p`` therefore runs at least ``Σ_p ⌈n_p / max_p⌉`` campaigns and
+    switches product at least that minus one time. Summed over the group, with
+    ``⌈a/m⌉ + ⌈b/m⌉ ≥ ⌈(a + b)/m⌉``, the group switches at least ``Σ_p ⌈N_p / max_p⌉ − k``
+    times, where ``N_p`` counts the group's batches of ``p`` and ``k`` its suites. Every
+    switch is a circuit arc between batches of different products, so the row holds in every
+    schedule and lets CP-SAT's bound see the changeover cost it implies. Groups with a suite
+    that has no circuit are skipped.
+    """
+    group = {s.name: s.name for s in problem.suites}
+
+    def root(suite: str) -> str:
+        while group[suite] != suite:
+            suite = group[suite]
+        return suite
+
+    for batch in problem.batches:
+        first = root(batch.options[0].suite)
+        for option in batch.options[1:]:
+            group[root(option.suite)] = first
+    members: dict[str, list[str]] = {}
+    for suite in problem.suites:
+        members.setdefault(root(suite.name), []).append(suite.name)
+    for suites in members.values():
+        if any((suite, "", "") not in model.arcs for suite in suites):
+            continue
+        counts: dict[str, int] = {}
+        for batch in problem.batches:
+            if root(batch.options[0].suite) == root(suites[0]):
+                counts[batch.product] = counts.get(batch.product, 0) + 1
+        campaigns = 0
+        for product, count in counts.items():
+            longest = problem.product_by_name[product].campaign_max_batches
+            campaigns += 1 if longest is None else -(-count // longest)
+        needed = campaigns - len(suites)
+        if needed <= 0:
+            continue
+        inside = set(suites)
+        switches = [
+            literal
+            for (suite, a, b), literal in model.arcs.items()
+            if suite in inside
+            and a
+            and b
+            and problem.batch_by_id[a].product != problem.batch_by_id[b].product
+        ]
+        model.cp.add(sum(switches) >= needed)
 
 
 def _campaign_limited(problem: ScheduleProblem, product: str) -> bool:
