@@ -1,7 +1,7 @@
 """Load test: gunicorn + PostgreSQL with the demo world, 50 concurrent clients (wrk).
 
 Prints p50/p95/p99 latency, throughput and errors for the directory page, a site page and
-the sites API. Uses ``DATABASE_URL`` when set, otherwise starts a throw-away PostgreSQL
+the sites API, after a 3 s warm-up of each (every gunicorn worker loads templates and code). Uses ``DATABASE_URL`` when set, otherwise starts a throw-away PostgreSQL
 cluster on a loopback port (needs the Debian ``postgresql`` package and root, as CI has).
 
     .venv/bin/python bench/load.py [--connections 50] [--duration 15]
@@ -234,6 +234,8 @@ def main() -> int:
             print(
                 f"{'endpoint':<34}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
             )
+            for _, url, header in targets:
+                _wrk(url, header, args.connections, 3, script)
             for label, url, header in targets:
                 r = _wrk(url, header, args.connections, args.duration, script)
                 print(
