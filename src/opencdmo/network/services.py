@@ -226,18 +226,29 @@ def _suite_state(suite: Suite, modalities: list[str] | None = None) -> dict[str,
 
 
 def _create(
-    instance: M, *, actor: User | None, owner_id: int, reason: str, state: dict[str, Any] | None
+    model: type[M],
+    *,
+    actor: User | None,
+    owner_id: int,
+    reason: str,
+    default_reason: str,
+    fields: dict[str, Any],
+    **parent: Any,
 ) -> M:
-    """Save a validated new object and record its creation."""
+    """Check, validate and save a new ``model`` under ``parent``; record its creation."""
+    _authorise(actor, owner_id)
+    _check_fields(model, fields)
+    instance = model(**parent, **_normalise(model, fields))
+    _full_clean(instance)
     with transaction.atomic():
         instance.save()
         audit.record(
-            _action(type(instance), "created"),
+            _action(model, "created"),
             actor=actor,
             organisation_id=owner_id,
             target=instance,
-            after=state if state is not None else audit.snapshot(instance),
-            reason=reason,
+            after=audit.snapshot(instance),
+            reason=_reason(reason, required=False, default=default_reason),
         )
     return instance
 
@@ -308,15 +319,14 @@ def create_site(*, actor: User | None, owner: Organisation, reason: str, **field
     _authorise(actor, actor.organisation_id if actor is not None else owner.pk)
     if actor is not None and actor.organisation_id != owner.pk and not actor.can(MAINTAIN_NETWORK):
         raise PermissionDenied("You can only add sites to your own organisation.")
-    _check_fields(Site, fields)
-    site = Site(owner=owner, **_normalise(Site, fields))
-    _full_clean(site)
     return _create(
-        site,
+        Site,
         actor=actor,
         owner_id=owner.pk,
-        reason=_reason(reason, required=False, default="Site created"),
-        state=None,
+        reason=reason,
+        default_reason="Site created",
+        fields=fields,
+        owner=owner,
     )
 
 
@@ -334,20 +344,18 @@ def update_private_profile(
     site: Site, *, actor: User | None, reason: str, **changes: Any
 ) -> SitePrivateProfile:
     """Set the owner-only commercial details of a site, creating the profile on first use."""
-    _authorise(actor, site.owner_id)
-    _check_fields(SitePrivateProfile, changes)
     with scopes_disabled():
         profile = SitePrivateProfile.objects.filter(site=site).first()
     if profile is not None:
         return _update(profile, actor=actor, owner_id=site.owner_id, reason=reason, changes=changes)
-    profile = SitePrivateProfile(site=site, **changes)
-    _full_clean(profile)
     return _create(
-        profile,
+        SitePrivateProfile,
         actor=actor,
         owner_id=site.owner_id,
-        reason=_reason(reason, required=False, default="Private profile created"),
-        state=None,
+        reason=reason,
+        default_reason="Private profile created",
+        fields=changes,
+        site=site,
     )
 
 
@@ -438,17 +446,14 @@ def delete_suite(suite: Suite, *, actor: User | None, reason: str) -> None:
 
 def create_equipment(*, actor: User | None, suite: Suite, reason: str, **fields: Any) -> Equipment:
     """Add a piece of major equipment to a suite."""
-    owner_id = suite.site.owner_id
-    _authorise(actor, owner_id)
-    _check_fields(Equipment, fields)
-    equipment = Equipment(suite=suite, **fields)
-    _full_clean(equipment)
     return _create(
-        equipment,
+        Equipment,
         actor=actor,
-        owner_id=owner_id,
-        reason=_reason(reason, required=False, default="Equipment added"),
-        state=None,
+        owner_id=suite.site.owner_id,
+        reason=reason,
+        default_reason="Equipment added",
+        fields=fields,
+        suite=suite,
     )
 
 
@@ -472,16 +477,14 @@ def create_approval(
     *, actor: User | None, site: Site, reason: str, **fields: Any
 ) -> RegulatoryApproval:
     """Record an agency's approval of a site (agency, scope, granted_on)."""
-    _authorise(actor, site.owner_id)
-    _check_fields(RegulatoryApproval, fields)
-    approval = RegulatoryApproval(site=site, **fields)
-    _full_clean(approval)
     return _create(
-        approval,
+        RegulatoryApproval,
         actor=actor,
         owner_id=site.owner_id,
-        reason=_reason(reason, required=False, default="Approval recorded"),
-        state=None,
+        reason=reason,
+        default_reason="Approval recorded",
+        fields=fields,
+        site=site,
     )
 
 
@@ -500,16 +503,14 @@ def delete_approval(approval: RegulatoryApproval, *, actor: User | None, reason:
 
 def create_inspection(*, actor: User | None, site: Site, reason: str, **fields: Any) -> Inspection:
     """Record an inspection (agency, inspected_on, outcome, observations)."""
-    _authorise(actor, site.owner_id)
-    _check_fields(Inspection, fields)
-    inspection = Inspection(site=site, **fields)
-    _full_clean(inspection)
     return _create(
-        inspection,
+        Inspection,
         actor=actor,
         owner_id=site.owner_id,
-        reason=_reason(reason, required=False, default="Inspection recorded"),
-        state=None,
+        reason=reason,
+        default_reason="Inspection recorded",
+        fields=fields,
+        site=site,
     )
 
 
