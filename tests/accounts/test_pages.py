@@ -44,3 +44,13 @@ def test_api_docs_are_served_without_a_cdn(world: Any, client_for: Any) -> None:
     assert b"/static/ninja/swagger-ui-bundle.js" in docs.content
     schema = client.get("/api/v1/openapi.json").json()
     assert {"/api/v1/me", "/api/v1/sites", "/api/v1/sites/{site_id}"} <= set(schema["paths"])
+
+
+def test_organisation_list_counts_sites_in_one_query(
+    world: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    """The list does not query once per organisation."""
+    client = client_for(world.user("sponsor-one", "sponsor_viewer"))
+    with django_assert_max_num_queries(6):
+        response = client.get("/organisations/")
+    assert b"Alpha Bio" in response.content

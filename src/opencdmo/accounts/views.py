@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -23,7 +24,11 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def organisation_list(request: HttpRequest) -> HttpResponse:
-    organisations = Organisation.objects.exclude(kind="platform").order_by("kind", "name")
+    organisations = (
+        Organisation.objects.exclude(kind="platform")
+        .annotate(site_count=Count("sites"))
+        .order_by("kind", "name")
+    )
     return render(request, "accounts/organisation_list.html", {"organisations": organisations})
 
 

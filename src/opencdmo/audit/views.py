@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -27,7 +28,7 @@ def trail(request: HttpRequest) -> HttpResponse:
     if not request.user.can(VIEW_AUDIT):
         raise PermissionDenied
     form = AuditFilter(request.GET or None)
-    entries = AuditEntry.objects.select_related("actor").order_by("-seq")
+    entries = AuditEntry.objects.order_by("-seq")
     if form.is_valid():
         data = form.cleaned_data
         if data["action"]:
@@ -37,8 +38,8 @@ def trail(request: HttpRequest) -> HttpResponse:
         if data["object_type"]:
             entries = entries.filter(object_type__icontains=data["object_type"])
         if data["text"]:
-            entries = entries.filter(object_repr__icontains=data["text"]) | entries.filter(
-                reason__icontains=data["text"]
+            entries = entries.filter(
+                Q(object_repr__icontains=data["text"]) | Q(reason__icontains=data["text"])
             )
         if data["since"]:
             entries = entries.filter(at__date__gte=data["since"])
