@@ -106,7 +106,7 @@ def record(
         actor = None
     chain = chain_key(organisation_id)
     context = current()
-    with transaction.atomic(), scopes_disabled():
+    with transaction.atomic():
         head, _ = ChainHead.objects.select_for_update().get_or_create(
             chain=chain, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
         )
