@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,7 @@ from opencdmo.engines.planning import (
 from opencdmo.engines.planning.campaign_lateness import LatenessCause, explain_lateness
 from opencdmo.engines.planning.campaign_problem import SiteTransfer
 from opencdmo.engines.planning.errors import InstanceError
+from opencdmo.engines.planning.json_fields import load_document
 from tests.engines.planning.conftest import LAKHDAR_EXAMPLE1
 from tests.engines.planning.test_campaign_solver import _one_period_document
 
@@ -120,3 +123,85 @@ def test_on_time_plan_needs_no_explanation() -> None:
 
 def _problem() -> CampaignProblem:
     return parse_campaign(_one_period_document())
+
+
+def _two_site_document(lead_periods: int) -> dict[str, Any]:
+    """Example 1 with USP in Basel, DSP in Singapore and one route, as a file would hold it."""
+    document = load_document(LAKHDAR_EXAMPLE1)
+    for suite in document["suites"]:
+        suite["site"] = "Basel" if suite["stage"] == "usp" else "Singapore"
+    document["transfers"] = [
+        {"from_site": "Basel", "to_site": "Singapore", "lead_periods": lead_periods}
+    ]
+    return document
+
+
+def test_site_extension_is_read_from_the_file() -> None:
+    """Sites, qualification dates and routes in the file reach the problem."""
+    document = _two_site_document(1)
+    document["suites"][3]["qualified_from_period"] = {"p3": 3}
+    problem = parse_campaign(document)
+    assert problem.sites == ("Basel", "Singapore")
+    assert problem.transfers == (SiteTransfer("Basel", "Singapore", 1),)
+    assert problem.suite_by_name["j2"].first_period("p3") == 3
+    assert problem.suite_by_name["j2"].first_period("p1") == 1
+
+
+def test_file_with_instant_route_reproduces_the_paper() -> None:
+    """Two sites joined by a zero-lead route, read from JSON: still 490."""
+    assert checked(parse_campaign(_two_site_document(0))) == pytest.approx(490.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "reason"),
+    [
+        (
+            lambda d: d["transfers"][0].update(to_site="Boston"),
+            r"transfers\[0\]\.to_site",
+            "unknown site 'Boston'",
+        ),
+        (
+            lambda d: d["transfers"][0].update(lead_periods=-1),
+            r"transfers\[0\]\.lead_periods",
+            "",
+        ),
+        (
+            lambda d: d["transfers"][0].update(lead_periods=0.5),
+            r"transfers\[0\]\.lead_periods",
+            "must be an integer",
+        ),
+        (
+            lambda d: d["transfers"].append(dict(d["transfers"][0])),
+            r"transfers\[1\]",
+            "duplicate route",
+        ),
+        (lambda d: d["transfers"][0].pop("lead_periods"), r"transfers\[0\]\.lead_periods", ""),
+        (lambda d: d["suites"][0].pop("site"), r"suites\[0\]\.site", "every suite"),
+        (
+            lambda d: d["suites"][2].update(qualified_from_period={"p9": 2}),
+            r"suites\[2\]\.qualified_from_period\.p9",
+            "not among the suite's products",
+        ),
+        (
+            lambda d: d["suites"][2].update(qualified_from_period={"p1": 0}),
+            r"suites\[2\]\.qualified_from_period\.p1",
+            "",
+        ),
+        (
+            lambda d: d["suites"][2].update(qualified_from_period=[["p1", 2]]),
+            r"suites\[2\]\.qualified_from_period",
+            "must be an object",
+        ),
+        (lambda d: d["suites"][2].update(site=7), r"suites\[2\]\.site", "must be a string"),
+    ],
+)
+def test_bad_extension_fields_are_named(
+    change: Callable[[dict[str, Any]], object], path: str, reason: str
+) -> None:
+    """Each malformed extension field is rejected with its JSON path and the reason."""
+    document = _two_site_document(1)
+    change(document)
+    with pytest.raises(InstanceError, match=path) as error:
+        parse_campaign(document, source="net.json")
+    assert reason in str(error.value)
+    assert "net.json" in str(error.value)

@@ -78,3 +78,24 @@ def test_campaign_lateness_is_explained_on_stderr(
     out, err = capsys.readouterr()
     assert json.loads(out)["objective_breakdown"]["backlog_cost"] == pytest.approx(40.0)
     assert "late: mab has 2 batch(es) open at the end of period 1; cause: capacity" in err
+
+
+def test_campaign_command_plans_a_site_network(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file with sites and a one-period route: shipments and per-site crude in the result,
+    and the plan passes the independent check."""
+    from tests.engines.planning.test_campaign_extensions import _two_site_document
+
+    file = tmp_path / "two_sites.json"
+    file.write_text(json.dumps(_two_site_document(1)), encoding="utf-8")
+    assert main(["campaign", str(file), "--time-limit", "60"]) == 0
+    out, err = capsys.readouterr()
+    document = json.loads(out)
+    assert document["status"] == "optimal"
+    assert document["objective"] < 490.0
+    shipments = document["schedule"]["crude_shipments"]
+    assert shipments
+    assert {(s["from_site"], s["to_site"]) for s in shipments} == {("Basel", "Singapore")}
+    assert {row["site"] for row in document["schedule"]["site_crude"]} == {"Basel", "Singapore"}
+    assert "independent check passed" in err

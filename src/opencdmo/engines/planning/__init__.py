@@ -7,7 +7,7 @@ A pure package (no Django): validated, frozen problem dataclasses in, :class:`Re
 - **Campaign planning** (``opencdmo-campaign/1``, ``lakhdar2005-model.md``): the Lakhdar et al.
   (2005) medium-term MILP on HiGHS (:func:`read_campaign`, :func:`solve_campaign`,
   :func:`check_campaign_solution`). Beyond the paper, and reducing to it exactly: suites at
-  sites, qualification dates, crude shipments with lead times, and
+  sites, qualification dates, crude shipments with lead times (``campaign_format.md``), and
   :func:`explain_lateness` naming the limits that make a demand late.
 - **Suite scheduling** (``opencdmo-schedule/1``, ``schedule_format.md``): batches on suites
   with changeovers, downtimes, USP→DSP coupling, campaign limits and lexicographic objectives

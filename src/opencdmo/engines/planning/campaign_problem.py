@@ -125,8 +125,8 @@ class CampaignSuite:
         v.unique_names(self.products, "products", "")
         if self.site is not None:
             v.name(self.site, "site")
-        for index, (product, period) in enumerate(self.qualified_from_period):
-            path = f"qualified_from_period[{index}]"
+        for product, period in self.qualified_from_period:
+            path = f"qualified_from_period.{product}"
             v.require(
                 product in self.products, path, f"{product!r} is not among the suite's products"
             )

@@ -1,4 +1,4 @@
-"""Reader of the ``opencdmo-campaign/1`` instance format."""
+"""Reader of the ``opencdmo-campaign/1`` instance format and its site extension (``campaign_format.md``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from opencdmo.engines.planning.campaign_problem import (
     CampaignProduct,
     CampaignSuite,
     Demand,
+    SiteTransfer,
     Stage,
     StageData,
 )
@@ -28,6 +29,9 @@ _FIXED_CONVENTIONS: dict[str, Any] = {
 _SWITCH = "dsp_single_lead_time_per_suite_and_period"
 _TOP_KEYS = ("format", "id", "periods", "products", "suites", "demand", "conventions")
 _INFO_KEYS = ("title", "description", "money_unit", "reference", "provenance")
+_EXTENSION_KEYS = ("transfers",)
+"""Optional keys beyond the shared v1 format (``campaign_format.md``); without them a file
+is the paper's single-plant model."""
 _PRODUCT_NUMBERS = (
     "sales_price_per_batch",
     "production_cost_per_batch",
@@ -90,7 +94,7 @@ def parse_campaign(document: dict[str, Any], source: str | None = None) -> Campa
 
 def _parse(document: dict[str, Any]) -> CampaignProblem:
     jf.format_tag(document, CAMPAIGN_FORMAT)
-    jf.keys(document, "", _TOP_KEYS, _INFO_KEYS)
+    jf.keys(document, "", _TOP_KEYS, (*_INFO_KEYS, *_EXTENSION_KEYS))
     conventions = jf.obj(document["conventions"], "conventions")
     jf.keys(conventions, "conventions", (*_FIXED_CONVENTIONS, _SWITCH))
     jf.conventions(
@@ -102,6 +106,7 @@ def _parse(document: dict[str, Any]) -> CampaignProblem:
     products = jf.array(document["products"], "products", 1)
     suites = jf.array(document["suites"], "suites", 1)
     demand = jf.array(document["demand"], "demand")
+    transfers = jf.array(document.get("transfers", []), "transfers")
     return jf.construct(
         CampaignProblem,
         "",
@@ -112,6 +117,7 @@ def _parse(document: dict[str, Any]) -> CampaignProblem:
         suites=tuple(_suite(item, f"suites[{n}]") for n, item in enumerate(suites)),
         demand=tuple(_demand(item, f"demand[{n}]") for n, item in enumerate(demand)),
         single_dsp_lead_time_per_suite_and_period=switch,
+        transfers=tuple(_transfer(item, f"transfers[{n}]") for n, item in enumerate(transfers)),
     )
 
 
@@ -139,17 +145,36 @@ def _product(value: Any, path: str) -> CampaignProduct:
 
 def _suite(value: Any, path: str) -> CampaignSuite:
     item = jf.obj(value, path)
-    jf.keys(item, path, ("name", "stage", "products"))
+    jf.keys(item, path, ("name", "stage", "products"), ("site", "qualified_from_period"))
     stage = jf.string(item["stage"], f"{path}.stage")
     if stage not in ("usp", "dsp"):
         raise InstanceError(f"{path}.stage", f'must be "usp" or "dsp", got {stage!r}')
     products = jf.array(item["products"], f"{path}.products")
+    site = item.get("site")
+    qualified = jf.obj(item.get("qualified_from_period", {}), f"{path}.qualified_from_period")
     return jf.construct(
         CampaignSuite,
         path,
         name=jf.string(item["name"], f"{path}.name"),
         stage=Stage(stage),
         products=tuple(jf.string(p, f"{path}.products[{n}]") for n, p in enumerate(products)),
+        site=None if site is None else jf.string(site, f"{path}.site"),
+        qualified_from_period=tuple(
+            (product, jf.integer(period, f"{path}.qualified_from_period.{product}"))
+            for product, period in qualified.items()
+        ),
+    )
+
+
+def _transfer(value: Any, path: str) -> SiteTransfer:
+    item = jf.obj(value, path)
+    jf.keys(item, path, ("from_site", "to_site", "lead_periods"))
+    return jf.construct(
+        SiteTransfer,
+        path,
+        from_site=jf.string(item["from_site"], f"{path}.from_site"),
+        to_site=jf.string(item["to_site"], f"{path}.to_site"),
+        lead_periods=jf.integer(item["lead_periods"], f"{path}.lead_periods"),
     )
 
 
