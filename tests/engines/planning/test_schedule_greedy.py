@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from opencdmo.engines.planning import ScheduleSolution, check_schedule_solution, parse_schedule
 from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule
 from opencdmo.engines.planning.schedule_greedy import greedy_schedule
@@ -51,3 +53,30 @@ def test_frozen_batches_are_left_to_the_solver() -> None:
     doc = _one_suite(["P"], changeover_h=0)
     doc["batches"][0].update(previous={"suite": "S", "start_h": 3}, frozen=True)
     assert greedy_schedule(parse_schedule(doc)) is None
+
+
+def test_a_later_chain_fills_an_earlier_gap() -> None:
+    """A batch released late is placed first; an early batch then fits in the gap before it."""
+    doc = _one_suite(["P", "P"], changeover_h=0)
+    doc["batches"][0].update(release_h=100, due_h=110)
+    doc["batches"][1].update(due_h=200)
+    problem = parse_schedule(doc)
+    placed = {b.batch: b for b in greedy_schedule(problem) or []}
+    assert placed["b0"].start_h == 100
+    assert placed["b1"].start_h == 0
+
+
+@pytest.mark.parametrize(("second_release_h", "q_start_h"), [(30, 15), (29, 44)])
+def test_insertion_keeps_changeovers_on_both_sides(second_release_h: int, q_start_h: int) -> None:
+    """A Q batch fits between P batches at 0 h and 30 h with 5 h changeovers, not before 29 h."""
+    doc = _one_suite(["P", "P", "Q"], changeover_h=5)
+    doc["batches"][0].update(release_h=0, due_h=10)
+    doc["batches"][1].update(release_h=second_release_h, due_h=second_release_h + 10)
+    doc["batches"][2].update(release_h=0, due_h=200)
+    problem = parse_schedule(doc)
+    placed = greedy_schedule(problem)
+    assert placed is not None
+    solution = ScheduleSolution(tuple(placed), *evaluate_schedule(problem, placed))
+    assert check_schedule_solution(problem, solution).ok
+    by_id = {b.batch: b for b in placed}
+    assert by_id["b2"].start_h == q_start_h

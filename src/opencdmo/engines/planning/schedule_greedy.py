@@ -1,26 +1,162 @@
-"""A fast constructive schedule: the starting point (and fallback) of the CP-SAT search."""
+"""A fast constructive schedule: the starting point (and fallback) of the CP-SAT search.
+
+Chains (an upstream batch and the batches downstream of it) are placed one at a time, in a
+priority order, each into the gaps the chains before it left. A chain takes the placement
+that adds the least weighted tardiness and changeover cost, so campaigns form where they
+cost no lateness.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from opencdmo.engines.planning.schedule_problem import ScheduleBatch, ScheduleProblem
 from opencdmo.engines.planning.schedule_solution import ScheduledBatch
 
 MAX_HOLD_REPAIRS = 20
+EARLINESS_WEIGHT = 1e-3
+"""Score per hour of a chain's end: among equally costly placements, the earliest wins."""
 
 
-@dataclass
-class _SuiteState:
-    """What a suite has been given so far (batches are only appended)."""
+@dataclass(frozen=True)
+class _Slot:
+    """Where a batch would go: its suite, its place in the suite's sequence and its start."""
 
-    free_h: int = 0
-    product: str | None = None
-    run_length: int = 0
-    placed: list[ScheduledBatch] = field(default_factory=list)
+    suite: str
+    index: int
+    start_h: int
+    end_h: int
+    cost: float
 
 
-def _downstream(problem: ScheduleProblem) -> dict[str, list[ScheduleBatch]]:
+class _Plan:
+    """The suites' sequences built so far; batches are inserted into gaps."""
+
+    def __init__(self, problem: ScheduleProblem) -> None:
+        self.problem = problem
+        self.sequences: dict[str, list[ScheduledBatch]] = {s.name: [] for s in problem.suites}
+        self.downtimes = {s.name: s.downtimes for s in problem.suites}
+        self.changeovers: dict[tuple[str, str, str], tuple[int, float]] = {}
+
+    def changeover(self, suite: str, first: str, second: str) -> tuple[int, float]:
+        """The problem's changeover, memoised: the greedy asks for it in its inner loop."""
+        key = (suite, first, second)
+        found = self.changeovers.get(key)
+        if found is None:
+            found = self.changeovers[key] = self.problem.changeover(suite, first, second)
+        return found
+
+    def earliest_fit(self, suite: str, start_h: int, duration_h: int) -> int:
+        """First start ≥ ``start_h`` at which the batch misses every downtime of ``suite``."""
+        moved = True
+        while moved:
+            moved = False
+            for window in self.downtimes[suite]:
+                if start_h < window.end_h and window.start_h < start_h + duration_h:
+                    start_h = window.end_h
+                    moved = True
+        return start_h
+
+    def slot(self, batch: ScheduleBatch, suite: str, not_before_h: int) -> _Slot | None:
+        """Earliest gap of ``suite`` that takes ``batch`` from ``not_before_h`` on."""
+        duration = batch.duration_on(suite)
+        assert duration is not None
+        sequence = self.sequences[suite]
+        latest = (
+            self.problem.horizon_h
+            if batch.deadline_h is None
+            else min(self.problem.horizon_h, batch.deadline_h)
+        )
+        first = max(0, bisect.bisect_left(sequence, not_before_h, key=_end_h) - 1)
+        for index in range(first, len(sequence) + 1):
+            before = sequence[index - 1] if index else None
+            after = sequence[index] if index < len(sequence) else None
+            start = max(not_before_h, batch.release_h)
+            if before is not None:
+                start = max(start, before.end_h + self._change_h(suite, before, batch.product))
+            start = self.earliest_fit(suite, start, duration)
+            end = start + duration
+            if end > latest:
+                return None
+            if after is not None and end + self._change_h(suite, batch, after.product) > (
+                after.start_h
+            ):
+                continue
+            if not self._campaigns_allow(sequence, index, batch.product):
+                continue
+            return _Slot(suite, index, start, end, self._added_cost(batch, suite, before, after))
+        return None
+
+    def insert(self, batch: ScheduleBatch, slot: _Slot) -> ScheduledBatch:
+        """Place ``batch`` as ``slot`` says."""
+        item = ScheduledBatch(batch.id, batch.product, slot.suite, slot.start_h, slot.end_h)
+        self.sequences[slot.suite].insert(slot.index, item)
+        return item
+
+    def remove(self, item: ScheduledBatch) -> None:
+        """Undo an insertion."""
+        sequence = self.sequences[item.suite]
+        del sequence[next(n for n, b in enumerate(sequence) if b is item)]
+
+    def _change_h(self, suite: str, first: ScheduledBatch | ScheduleBatch, product: str) -> int:
+        return self.changeover(suite, first.product, product)[0]
+
+    def _added_cost(
+        self,
+        batch: ScheduleBatch,
+        suite: str,
+        before: ScheduledBatch | None,
+        after: ScheduledBatch | None,
+    ) -> float:
+        """Changeover cost the insertion adds to the suite."""
+        change = self.changeover
+        cost = 0.0
+        if before is not None:
+            cost += change(suite, before.product, batch.product)[1]
+        if after is not None:
+            cost += change(suite, batch.product, after.product)[1]
+        if before is not None and after is not None:
+            cost -= change(suite, before.product, after.product)[1]
+        return cost
+
+    def _campaigns_allow(self, sequence: list[ScheduledBatch], index: int, product: str) -> bool:
+        """Campaign lengths after inserting ``product`` at ``index``: never above the maximum;
+        runs cut off by later batches never below the minimum (open runs may still grow)."""
+        left = _run(sequence, index - 1, -1, product)
+        right = _run(sequence, index, 1, product)
+        data = self.problem.product_by_name[product]
+        if data.campaign_max_batches is not None and left + 1 + right > data.campaign_max_batches:
+            return False
+        closed = index + right < len(sequence)
+        if closed and left + 1 + right < data.campaign_min_batches:
+            return False
+        if 0 < index < len(sequence) and sequence[index - 1].product == sequence[index].product:
+            split = sequence[index].product
+            if split != product:
+                minimum = self.problem.product_by_name[split].campaign_min_batches
+                return min(
+                    _run(sequence, index - 1, -1, split), _run(sequence, index, 1, split)
+                ) >= (minimum)
+        return True
+
+
+def _end_h(item: ScheduledBatch) -> int:
+    return item.end_h
+
+
+def _run(sequence: list[ScheduledBatch], index: int, step: int, product: str) -> int:
+    """Consecutive batches of ``product`` from ``index`` on in direction ``step``."""
+    count = 0
+    while 0 <= index < len(sequence) and sequence[index].product == product:
+        count += 1
+        index += step
+    return count
+
+
+def downstream_of(problem: ScheduleProblem) -> dict[str, list[ScheduleBatch]]:
+    """Batches by the id of their upstream batch."""
     children: dict[str, list[ScheduleBatch]] = {}
     for batch in problem.batches:
         if batch.upstream is not None:
@@ -28,84 +164,36 @@ def _downstream(problem: ScheduleProblem) -> dict[str, list[ScheduleBatch]]:
     return children
 
 
-def _earliest_fit(problem: ScheduleProblem, suite: str, start_h: int, duration_h: int) -> int:
-    """First start ≥ ``start_h`` at which the batch misses every downtime of ``suite``."""
-    windows = next(s.downtimes for s in problem.suites if s.name == suite)
-    moved = True
-    while moved:
-        moved = False
-        for window in windows:
-            if start_h < window.end_h and window.start_h < start_h + duration_h:
-                start_h = window.end_h
-                moved = True
-    return start_h
+def chain_roots(problem: ScheduleProblem) -> list[ScheduleBatch]:
+    """Batches without an upstream batch, in earliest-due-date order of their chains."""
+    children = downstream_of(problem)
+
+    def due(batch: ScheduleBatch) -> float:
+        dues = [b.due_h for b in [batch, *children.get(batch.id, [])] if b.due_h is not None]
+        return min(dues) if dues else float("inf")
+
+    roots = [b for b in problem.batches if b.upstream is None]
+    return sorted(roots, key=lambda b: (due(b), b.release_h, b.id))
 
 
-def _candidate(
-    problem: ScheduleProblem,
-    states: dict[str, _SuiteState],
-    batch: ScheduleBatch,
-    not_before_h: int,
-) -> tuple[int, str] | None:
-    """Earliest (start, suite) appending ``batch`` after ``not_before_h``, or ``None``."""
-    product = problem.product_by_name[batch.product]
-    best: tuple[int, str] | None = None
-    for option in batch.options:
-        state = states[option.suite]
-        if state.product == batch.product:
-            if (
-                product.campaign_max_batches is not None
-                and state.run_length >= product.campaign_max_batches
-            ):
-                continue
-        elif state.product is not None:
-            previous = problem.product_by_name[state.product]
-            if state.run_length < previous.campaign_min_batches:
-                continue
-        changeover_h = (
-            0
-            if state.product is None
-            else problem.changeover(option.suite, state.product, batch.product)[0]
-        )
-        start = max(batch.release_h, not_before_h, state.free_h + changeover_h)
-        start = _earliest_fit(problem, option.suite, start, option.duration_h)
-        end = start + option.duration_h
-        latest = (
-            problem.horizon_h
-            if batch.deadline_h is None
-            else min(problem.horizon_h, batch.deadline_h)
-        )
-        if end <= latest and (best is None or end < best[0] + (batch.duration_on(best[1]) or 0)):
-            best = (start, option.suite)
-    return best
+def greedy_schedule(
+    problem: ScheduleProblem, order: Sequence[ScheduleBatch] | None = None
+) -> list[ScheduledBatch] | None:
+    """Place chains (an upstream batch, then its downstream batches) in priority order.
 
-
-def _place(
-    states: dict[str, _SuiteState], batch: ScheduleBatch, start_h: int, suite: str
-) -> ScheduledBatch:
-    duration = batch.duration_on(suite)
-    assert duration is not None
-    item = ScheduledBatch(batch.id, batch.product, suite, start_h, start_h + duration)
-    state = states[suite]
-    state.run_length = state.run_length + 1 if state.product == batch.product else 1
-    state.product = batch.product
-    state.free_h = item.end_h
-    state.placed.append(item)
-    return item
-
-
-def greedy_schedule(problem: ScheduleProblem) -> list[ScheduledBatch] | None:
-    """Place batches chain by chain (an upstream batch, then its downstream batches).
-
-    Chains are taken by earliest due date; each batch goes to the eligible suite where it
-    ends first, after the suite's last batch and its changeover, outside downtimes, within
+    Each chain takes, over the eligible suites of its first batch, the placement with the
+    least added weighted tardiness and changeover cost (then the earliest end), inserted into
+    the gaps left so far with the changeovers on both sides, outside downtimes, within
     campaign limits. When a downstream batch cannot start within its upstream's maximum hold,
-    the upstream batch is placed later and the chain retried.
+    the upstream batch is tried later.
 
     Parameters
     ----------
     problem
         The instance.
+    order
+        The chain roots (batches without upstream) in priority order; default: earliest due
+        date of the chain first.
 
     Returns
     -------
@@ -116,83 +204,126 @@ def greedy_schedule(problem: ScheduleProblem) -> list[ScheduledBatch] | None:
     """
     if any(b.frozen for b in problem.batches):
         return None
-    children = _downstream(problem)
-    roots = [b for b in problem.batches if b.upstream is None]
-
-    def chain_due(batch: ScheduleBatch) -> float:
-        dues = [b.due_h for b in [batch, *children.get(batch.id, [])] if b.due_h is not None]
-        return min(dues) if dues else float("inf")
-
-    roots.sort(key=lambda b: (chain_due(b), b.release_h, b.id))
-    states = {s.name: _SuiteState() for s in problem.suites}
+    children = downstream_of(problem)
+    plan = _Plan(problem)
+    queue = list(chain_roots(problem) if order is None else order)
     placed: list[ScheduledBatch] = []
-    queue = list(roots)
     postponed = 0
     while queue:
         root = queue.pop(0)
-        chain = _place_chain(problem, states, root, children)
+        chain = _best_chain(plan, root, children)
         if chain is None:
             # Typically a campaign at its maximum length on every eligible suite: try again
             # once other products have been placed in between.
             postponed += 1
-            if postponed > len(roots):
+            if postponed > len(order or problem.batches):
                 return None
             queue.append(root)
             continue
         placed.extend(chain)
-    for state in states.values():
-        if state.product is not None:
-            minimum = problem.product_by_name[state.product].campaign_min_batches
-            if state.run_length < minimum:
-                return None
+    if not all(_closing_campaign_ok(problem, s) for s in plan.sequences.values() if s):
+        return None
     return placed
 
 
-def _place_chain(
-    problem: ScheduleProblem,
-    states: dict[str, _SuiteState],
-    root: ScheduleBatch,
-    children: dict[str, list[ScheduleBatch]],
+def _closing_campaign_ok(problem: ScheduleProblem, sequence: list[ScheduledBatch]) -> bool:
+    last = sequence[-1].product
+    minimum = problem.product_by_name[last].campaign_min_batches
+    return _run(sequence, len(sequence) - 1, -1, last) >= minimum
+
+
+def _best_chain(
+    plan: _Plan, root: ScheduleBatch, children: dict[str, list[ScheduleBatch]]
 ) -> list[ScheduledBatch] | None:
+    """Place the cheapest chain from ``root`` over the suites ``root`` may use."""
+    best: tuple[float, list[ScheduledBatch]] | None = None
+    for option in root.options:
+        found = _chain_on(plan, root, option.suite, children)
+        if found is None:
+            continue
+        chain, changeover_cost = found
+        score = _chain_score(plan.problem, chain) + changeover_cost
+        if best is None or score < best[0]:
+            best = (score, chain)
+        for item in chain:
+            plan.remove(item)
+    if best is None:
+        return None
+    for item in best[1]:
+        batch = plan.problem.batch_by_id[item.batch]
+        index = _index_for(plan.sequences[item.suite], item)
+        plan.insert(batch, _Slot(item.suite, index, item.start_h, item.end_h, 0.0))
+    return best[1]
+
+
+def _index_for(sequence: list[ScheduledBatch], item: ScheduledBatch) -> int:
+    return bisect.bisect_left(sequence, item.start_h, key=_start_h)
+
+
+def _start_h(item: ScheduledBatch) -> int:
+    return item.start_h
+
+
+def _chain_score(problem: ScheduleProblem, chain: list[ScheduledBatch]) -> float:
+    score = 0.0
+    for item in chain:
+        batch = problem.batch_by_id[item.batch]
+        if batch.due_h is not None:
+            score += batch.tardiness_weight * max(0, item.end_h - batch.due_h)
+        score += EARLINESS_WEIGHT * item.end_h
+    return score
+
+
+def _chain_on(
+    plan: _Plan, root: ScheduleBatch, suite: str, children: dict[str, list[ScheduleBatch]]
+) -> tuple[list[ScheduledBatch], float] | None:
+    """Place the chain with ``root`` on ``suite`` (left in ``plan``) and return it with the
+    changeover cost it adds, or ``None``."""
     not_before = 0
     for _ in range(MAX_HOLD_REPAIRS):
-        snapshot = {name: _copy(state) for name, state in states.items()}
-        found = _candidate(problem, snapshot, root, not_before)
-        if found is None:
+        slot = plan.slot(root, suite, not_before)
+        if slot is None:
             return None
-        items = [_place(snapshot, root, *found)]
-        delay = _place_children(problem, snapshot, items[0], children, items)
+        items = [plan.insert(root, slot)]
+        costs = [slot.cost]
+        delay = _place_children(plan, items[0], children, items, costs)
+        if delay == 0:
+            return items, sum(costs)
+        for item in items:
+            plan.remove(item)
         if delay is None:
             return None
-        if delay == 0:
-            states.update(snapshot)
-            return items
-        not_before = found[0] + delay
+        not_before = slot.start_h + delay
     return None
 
 
 def _place_children(
-    problem: ScheduleProblem,
-    states: dict[str, _SuiteState],
+    plan: _Plan,
     parent: ScheduledBatch,
     children: dict[str, list[ScheduleBatch]],
     items: list[ScheduledBatch],
+    costs: list[float],
 ) -> int | None:
-    """Place the downstream batches of ``parent``; return how much later the root must start."""
+    """Place the downstream batches of ``parent`` (appending to ``items`` and their added
+    changeover cost to ``costs``); return how much later ``parent`` must start."""
     for child in children.get(parent.batch, []):
-        found = _candidate(problem, states, child, parent.end_h + child.min_gap_h)
-        if found is None:
+        earliest = parent.end_h + child.min_gap_h
+        slots = [plan.slot(child, o.suite, earliest) for o in child.options]
+        found = [s for s in slots if s is not None]
+        if not found:
             return None
-        start, suite = found
-        if child.max_hold_h is not None and start > parent.end_h + child.max_hold_h:
-            return start - (parent.end_h + child.max_hold_h)
-        item = _place(states, child, start, suite)
+        slot = min(found, key=lambda s: (_slot_score(child, s), s.end_h))
+        if child.max_hold_h is not None and slot.start_h > parent.end_h + child.max_hold_h:
+            return slot.start_h - (parent.end_h + child.max_hold_h)
+        item = plan.insert(child, slot)
         items.append(item)
-        delay = _place_children(problem, states, item, children, items)
+        costs.append(slot.cost)
+        delay = _place_children(plan, item, children, items, costs)
         if delay != 0:
             return delay
     return 0
 
 
-def _copy(state: _SuiteState) -> _SuiteState:
-    return _SuiteState(state.free_h, state.product, state.run_length, list(state.placed))
+def _slot_score(batch: ScheduleBatch, slot: _Slot) -> float:
+    late = 0 if batch.due_h is None else max(0, slot.end_h - batch.due_h)
+    return batch.tardiness_weight * late + slot.cost

@@ -10,21 +10,29 @@ from ortools.sat.python import cp_model
 
 from opencdmo.engines.planning.cpsat_status import cpsat_status, ortools_version
 from opencdmo.engines.planning.result import Result, Sense, SolverInfo, SolveStatus, relative_gap
+from opencdmo.engines.planning.schedule_bound import (
+    first_level_bound,
+    suite_groups,
+    switches_needed,
+)
 from opencdmo.engines.planning.schedule_checker import check_schedule_solution
+from opencdmo.engines.planning.schedule_decomposition import independent_parts
 from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule, suite_sequences
-from opencdmo.engines.planning.schedule_greedy import greedy_schedule
 from opencdmo.engines.planning.schedule_problem import (
     ObjectiveKind,
     ObjectiveTerm,
     ScheduleBatch,
     ScheduleProblem,
 )
+from opencdmo.engines.planning.schedule_search import search_schedule
 from opencdmo.engines.planning.schedule_solution import ScheduledBatch, ScheduleSolution
 
 COST_SCALE = 1000
 """Weights and costs enter the search multiplied by this and rounded (resolution 0.001)."""
 LARGE_MODEL_VARIABLES = 5000
 """Above this many CP-SAT variables, presolve skips probing."""
+SEARCH_SHARE = 0.3
+"""Share of the time limit spent reordering the greedy before CP-SAT starts from its best."""
 
 
 @dataclass
@@ -40,6 +48,8 @@ class _Model:
     """Circuit literals by (suite, from batch, to batch); "" is the suite's start/end node."""
     positions: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
     """Place of a batch in its campaign, by (batch, suite)."""
+    late: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    """Tardiness (h) by batch id, for batches with a due time in the objective."""
 
 
 def solve_schedule(
@@ -65,9 +75,65 @@ def solve_schedule(
         was proved optimal in turn.
     """
     started = time.perf_counter()
-    model = _build(problem)
-    levels = [_level_expression(problem, model, level) for level in problem.objective]
-    start = greedy_schedule(problem)
+    parts = sorted(independent_parts(problem), key=lambda part: len(part.batches))
+    outcomes: list[_Outcome] = []
+    batches_left = len(problem.batches)
+    for part in parts:
+        # Time is shared by batch count; what a small part leaves over goes to the next.
+        remaining = time_limit - (time.perf_counter() - started)
+        share = remaining * len(part.batches) / batches_left
+        batches_left -= len(part.batches)
+        outcome = _solve_part(part, share, threads, seed)
+        outcomes.append(outcome)
+        if outcome.infeasible:
+            break
+    placed = None
+    if all(o.placed is not None for o in outcomes) and not any(o.infeasible for o in outcomes):
+        placed = [item for o in outcomes for item in o.placed or []]
+        placed.sort(key=lambda b: (b.suite, b.start_h, b.batch))
+    solution = None
+    objective = None
+    if placed is not None:
+        terms, values = evaluate_schedule(problem, placed)
+        solution = ScheduleSolution(tuple(placed), terms, values)
+        objective = values[0]
+    bound = sum(o.bound for o in outcomes) if len(outcomes) == len(parts) else None
+    if any(o.infeasible for o in outcomes):
+        status = SolveStatus.INFEASIBLE
+    elif placed is not None and all(o.optimal for o in outcomes):
+        status = cpsat_status(cp_model.OPTIMAL, objective, bound, Sense.MINIMISE, has_solution=True)
+    else:
+        status = SolveStatus.TIME_LIMIT
+    return Result(
+        problem="schedule",
+        instance_id=problem.id,
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=relative_gap(objective, bound, Sense.MINIMISE),
+        wall_s=time.perf_counter() - started,
+        solver=SolverInfo("CP-SAT", ortools_version(), threads, time_limit, seed),
+        solution=solution,
+        sense=Sense.MINIMISE,
+    )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What the search found for one independent part."""
+
+    placed: list[ScheduledBatch] | None
+    bound: float
+    """Proven lower bound on the part's first level."""
+    optimal: bool
+    """Every level proved optimal."""
+    infeasible: bool
+
+
+def _solve_part(problem: ScheduleProblem, time_limit: float, threads: int, seed: int) -> _Outcome:
+    """Reorder the greedy, then let CP-SAT improve its best schedule level by level."""
+    started = time.perf_counter()
+    start = search_schedule(problem, SEARCH_SHARE * time_limit, seed)
     if (
         start is not None
         and not check_schedule_solution(
@@ -75,6 +141,9 @@ def solve_schedule(
         ).ok
     ):
         start = None
+    bound = first_level_bound(problem)
+    model = _build(problem)
+    levels = [_level_expression(problem, model, level) for level in problem.objective]
     _add_warm_start(problem, model, start)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = threads
@@ -82,7 +151,6 @@ def solve_schedule(
     if len(model.cp.proto.variables) > LARGE_MODEL_VARIABLES:
         # Probing in presolve takes seconds on large circuit models and delays the search.
         solver.parameters.cp_model_probing_level = 0
-    first_bound: float | None = None
     all_optimal = True
     placed: list[ScheduledBatch] | None = None
     code = cp_model.UNKNOWN
@@ -100,39 +168,23 @@ def solve_schedule(
         placed = _extract(problem, model, solver)
         value = round(solver.objective_value)
         if index == 0:
-            first_bound = solver.best_objective_bound / COST_SCALE
+            bound = max(bound, solver.best_objective_bound / COST_SCALE)
         all_optimal = all_optimal and code == cp_model.OPTIMAL
         model.cp.add(expression <= value)
         _hint_everything(model.cp, solver)
-    if placed is None and start is not None and code != cp_model.INFEASIBLE:
-        placed = sorted(start, key=lambda b: (b.suite, b.start_h, b.batch))
-        all_optimal = False
-    solution = None
-    objective = None
-    if placed is not None:
-        terms, values = evaluate_schedule(problem, placed)
-        solution = ScheduleSolution(tuple(placed), terms, values)
-        objective = values[0]
-    if code == cp_model.INFEASIBLE and placed is None:
-        status = SolveStatus.INFEASIBLE
-    elif all_optimal and placed is not None:
-        status = cpsat_status(
-            cp_model.OPTIMAL, objective, first_bound, Sense.MINIMISE, has_solution=True
+    if (
+        start is not None
+        and code != cp_model.INFEASIBLE
+        and (
+            placed is None
+            or evaluate_schedule(problem, start)[1] < evaluate_schedule(problem, placed)[1]
         )
-    else:
-        status = SolveStatus.TIME_LIMIT
-    return Result(
-        problem="schedule",
-        instance_id=problem.id,
-        status=status,
-        objective=objective,
-        bound=first_bound,
-        gap=relative_gap(objective, first_bound, Sense.MINIMISE),
-        wall_s=time.perf_counter() - started,
-        solver=SolverInfo("CP-SAT", ortools_version(), threads, time_limit, seed),
-        solution=solution,
-        sense=Sense.MINIMISE,
-    )
+    ):
+        # CP-SAT may stop before it re-finds the hinted schedule.
+        placed = start
+        all_optimal = False
+    infeasible = code == cp_model.INFEASIBLE and placed is None
+    return _Outcome(placed, bound, all_optimal and placed is not None, infeasible)
 
 
 def _build(problem: ScheduleProblem) -> _Model:
@@ -183,46 +235,16 @@ def _build(problem: ScheduleProblem) -> _Model:
 
 
 def _add_switch_count_bound(problem: ScheduleProblem, model: _Model) -> None:
-    """A valid lower bound on the number of product switches, per group of linked suites.
+    """Every group of linked suites makes at least :func:`switches_needed` product switches.
 
-    Suites that share an eligible batch form a group (connected components); a batch runs
-    in its group. On one suite, consecutive batches of one product form a campaign of at
-    most ``campaign_max_batches`` (a next batch of the same product must take the next
-    position, so two campaigns of a product are never adjacent). A suite holding ``n_p``
-    batches of product ``p`` therefore runs at least ``Σ_p ⌈n_p / max_p⌉`` campaigns and
-    switches product at least that minus one time. Summed over the group, with
-    ``⌈a/m⌉ + ⌈b/m⌉ ≥ ⌈(a + b)/m⌉``, the group switches at least ``Σ_p ⌈N_p / max_p⌉ − k``
-    times, where ``N_p`` counts the group's batches of ``p`` and ``k`` its suites. Every
-    switch is a circuit arc between batches of different products, so the row holds in every
-    schedule and lets CP-SAT's bound see the changeover cost it implies. Groups with a suite
-    that has no circuit are skipped.
+    Every switch is a circuit arc between batches of different products, so the row holds in
+    every schedule and lets CP-SAT's bound see the changeover cost it implies. Groups with a
+    suite that has no circuit are skipped.
     """
-    group = {s.name: s.name for s in problem.suites}
-
-    def root(suite: str) -> str:
-        while group[suite] != suite:
-            suite = group[suite]
-        return suite
-
-    for batch in problem.batches:
-        first = root(batch.options[0].suite)
-        for option in batch.options[1:]:
-            group[root(option.suite)] = first
-    members: dict[str, list[str]] = {}
-    for suite in problem.suites:
-        members.setdefault(root(suite.name), []).append(suite.name)
-    for suites in members.values():
+    for suites in suite_groups(problem):
         if any((suite, "", "") not in model.arcs for suite in suites):
             continue
-        counts: dict[str, int] = {}
-        for batch in problem.batches:
-            if root(batch.options[0].suite) == root(suites[0]):
-                counts[batch.product] = counts.get(batch.product, 0) + 1
-        campaigns = 0
-        for product, count in counts.items():
-            longest = problem.product_by_name[product].campaign_max_batches
-            campaigns += 1 if longest is None else -(-count // longest)
-        needed = campaigns - len(suites)
+        needed = switches_needed(problem, suites)
         if needed <= 0:
             continue
         inside = set(suites)
@@ -362,10 +384,13 @@ def _level_expression(
             for batch in problem.batches:
                 if batch.due_h is None or batch.tardiness_weight == 0:
                     continue
-                late = cp.new_int_var(
-                    0, max(0, problem.horizon_h - batch.due_h), f"late[{batch.id}]"
-                )
-                cp.add(late >= model.end[batch.id] - batch.due_h)
+                late = model.late.get(batch.id)
+                if late is None:
+                    late = cp.new_int_var(
+                        0, max(0, problem.horizon_h - batch.due_h), f"late[{batch.id}]"
+                    )
+                    cp.add(late >= model.end[batch.id] - batch.due_h)
+                    model.late[batch.id] = late
                 terms.append(round(scale * batch.tardiness_weight) * late)
         elif term.kind is ObjectiveKind.CHANGEOVER_COST:
             terms.extend(round(scale * cost) * literal for literal, cost in model.arc_costs)
@@ -409,6 +434,10 @@ def _add_warm_start(
     for item in start:
         model.cp.add_hint(model.start[item.batch], item.start_h)
         model.cp.add_hint(model.end[item.batch], item.end_h)
+        late = model.late.get(item.batch)
+        due_h = problem.batch_by_id[item.batch].due_h
+        if late is not None and due_h is not None:
+            model.cp.add_hint(late, max(0, item.end_h - due_h))
     suite_of = {item.batch: item.suite for item in start}
     for (batch_id, suite), literal in model.on_suite.items():
         model.cp.add_hint(literal, suite_of[batch_id] == suite)

@@ -1,0 +1,71 @@
+"""Independent parts of a suite-scheduling instance.
+
+Two sets of suites that share no eligible batch and no upstream link never interact: each
+part can be solved alone, and a smaller CP-SAT model searches much faster than the whole
+(fill-finish lines, for instance, are usually independent of the drug-substance suites).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from opencdmo.engines.planning.schedule_problem import ObjectiveKind, ScheduleProblem
+
+
+def independent_parts(problem: ScheduleProblem) -> list[ScheduleProblem]:
+    """Split ``problem`` into parts linked by no batch; ``[problem]`` when it does not split.
+
+    Every objective kind but makespan is a sum over batches or suites, so the sum of the
+    parts' values is the whole's value level by level, and minimising each part minimises
+    the sum. A makespan (a maximum) keeps the instance whole.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+
+    Returns
+    -------
+    list[ScheduleProblem]
+        The parts, with the suites, batches and suite-specific changeovers of each and the
+        whole's products, objective and rescheduling costs.
+    """
+    if any(term.kind is ObjectiveKind.MAKESPAN for level in problem.objective for term in level):
+        return [problem]
+    parent = {s.name: s.name for s in problem.suites}
+
+    def root(suite: str) -> str:
+        while parent[suite] != suite:
+            suite = parent[suite]
+        return suite
+
+    def link(a: str, b: str) -> None:
+        parent[root(b)] = root(a)
+
+    for batch in problem.batches:
+        for option in batch.options[1:]:
+            link(batch.options[0].suite, option.suite)
+        if batch.upstream is not None:
+            link(batch.options[0].suite, problem.batch_by_id[batch.upstream].options[0].suite)
+    suites_of: dict[str, set[str]] = {}
+    for batch in problem.batches:
+        suites_of.setdefault(root(batch.options[0].suite), set())
+    for suite in problem.suites:
+        if root(suite.name) in suites_of:
+            suites_of[root(suite.name)].add(suite.name)
+    if len(suites_of) <= 1:
+        return [problem]
+    parts = []
+    for number, (key, suites) in enumerate(suites_of.items(), start=1):
+        parts.append(
+            dataclasses.replace(
+                problem,
+                id=f"{problem.id}/part{number}",
+                suites=tuple(s for s in problem.suites if s.name in suites),
+                batches=tuple(b for b in problem.batches if root(b.options[0].suite) == key),
+                changeovers=tuple(
+                    c for c in problem.changeovers if c.suite is None or c.suite in suites
+                ),
+            )
+        )
+    return parts
