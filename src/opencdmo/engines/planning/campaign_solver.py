@@ -20,7 +20,8 @@ from opencdmo.engines.planning.campaign_solution import (
     SiteCrude,
     SuiteCampaign,
 )
-from opencdmo.engines.planning.highs_model import LinearModel, highs_version, solve_milp
+from opencdmo.engines.planning.highs_model import LinearModel, highs_version
+from opencdmo.engines.planning.highs_race import race_milp
 from opencdmo.engines.planning.result import Result, Sense, SolverInfo, SolveStatus, relative_gap
 
 _DECIMALS = 9
@@ -85,9 +86,10 @@ def solve_campaign(
     time_limit
         Wall-clock limit in seconds.
     threads
-        Threads HiGHS may use.
+        Cores to use: that many single-thread HiGHS searches, seeded ``seed, seed + 1, …``,
+        race and the first to prove optimality wins (:func:`race_milp`).
     seed
-        HiGHS random seed.
+        HiGHS random seed of the first search.
 
     Returns
     -------
@@ -96,11 +98,11 @@ def solve_campaign(
     """
     started = time.perf_counter()
     model, assignments, flows, sites = _build(problem)
-    outcome = solve_milp(
+    outcome = race_milp(
         model,
         maximise=True,
         time_limit_s=time_limit,
-        threads=threads,
+        searches=threads,
         seed=seed,
         options=CAMPAIGN_HIGHS_OPTIONS,
     )

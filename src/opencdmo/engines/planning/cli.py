@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
             type=_positive_int,
             default=1,
             metavar="N",
-            help="solver threads (default 1, for reproducible timings)",
+            help="cores to use (default 1): CP-SAT workers, or racing seeded HiGHS searches",
         )
         sub.add_argument("--seed", type=int, default=0, help="solver random seed (default 0)")
         sub.add_argument(

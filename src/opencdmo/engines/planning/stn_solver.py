@@ -6,7 +6,8 @@ import math
 import time
 from dataclasses import dataclass
 
-from opencdmo.engines.planning.highs_model import LinearModel, highs_version, solve_milp
+from opencdmo.engines.planning.highs_model import LinearModel, highs_version
+from opencdmo.engines.planning.highs_race import race_milp
 from opencdmo.engines.planning.result import Result, Sense, SolverInfo, SolveStatus, relative_gap
 from opencdmo.engines.planning.stn_problem import StnProblem
 from opencdmo.engines.planning.stn_solution import StnBatch, StnSolution
@@ -49,9 +50,9 @@ def solve_stn(
     time_limit
         Wall-clock limit in seconds.
     threads
-        Threads HiGHS may use.
+        Cores to use: that many single-thread HiGHS searches race (:func:`race_milp`).
     seed
-        HiGHS random seed.
+        HiGHS random seed of the first search.
 
     Returns
     -------
@@ -60,11 +61,11 @@ def solve_stn(
     """
     started = time.perf_counter()
     model, starts = _build(problem)
-    outcome = solve_milp(
+    outcome = race_milp(
         model,
         maximise=True,
         time_limit_s=time_limit,
-        threads=threads,
+        searches=threads,
         seed=seed,
         options=STN_HIGHS_OPTIONS,
     )

@@ -1,0 +1,170 @@
+"""Use several cores on one MILP: differently seeded HiGHS searches race in forked processes.
+
+HiGHS's branch and bound runs on one thread, and on the campaign models a second HiGHS thread
+buys nothing, while the time to optimality varies several-fold with the random seed. Racing
+``n`` searches seeded ``seed, seed + 1, …`` and keeping the first that finishes turns ``n``
+cores into the fastest of ``n`` draws, the concurrent-MIP idea of the commercial solvers.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import time
+from collections.abc import Mapping
+from multiprocessing.connection import Connection, wait
+from typing import Any, cast
+
+from opencdmo.engines.planning.highs_model import (
+    OPTIMALITY_GAP,
+    LinearModel,
+    MilpOutcome,
+    solve_milp,
+)
+from opencdmo.engines.planning.result import SolveStatus
+
+FINISHED = (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE)
+"""A search that ends in one of these has answered the question; the others can stop."""
+
+GRACE_S = 5.0
+"""Time a search may overrun its own limit before the race gives up on it."""
+
+
+def can_race() -> bool:
+    """Whether searches can be forked here (POSIX, and not inside a daemonic worker process)."""
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon
+    )
+
+
+def race_milp(
+    model: LinearModel,
+    *,
+    maximise: bool,
+    time_limit_s: float,
+    searches: int,
+    seed: int,
+    options: Mapping[str, bool | int | float | str] | None = None,
+) -> MilpOutcome:
+    """Solve ``model`` with ``searches`` single-thread HiGHS runs seeded ``seed, seed + 1, …``.
+
+    The first run that proves optimality or infeasibility wins and the others are stopped.
+    If every run stops at the time limit, the best solution and the tightest bound of all
+    runs are combined (each run's bound is valid, so the tightest is too). With one search,
+    or where processes cannot be forked, this is :func:`solve_milp` in this process.
+
+    Parameters
+    ----------
+    model
+        The programme.
+    maximise
+        Direction of the objective.
+    time_limit_s
+        Wall-clock limit of each search in seconds.
+    searches
+        Number of racing searches (cores to use).
+    seed
+        Seed of the first search.
+    options
+        Further HiGHS options, by name.
+
+    Returns
+    -------
+    MilpOutcome
+        The winning (or combined) outcome; ``nodes`` are those of the run reported.
+    """
+    if searches <= 1 or not can_race():
+        return solve_milp(
+            model,
+            maximise=maximise,
+            time_limit_s=time_limit_s,
+            threads=1,
+            seed=seed,
+            options=options,
+        )
+    context = multiprocessing.get_context("fork")
+    runs: dict[Connection, Any] = {}
+    for offset in range(searches):
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_search,
+            args=(model, maximise, time_limit_s, seed + offset, options, sender),
+            daemon=True,
+        )
+        process.start()
+        sender.close()
+        runs[receiver] = process
+    deadline = time.monotonic() + time_limit_s + GRACE_S
+    outcomes: list[MilpOutcome] = []
+    errors: list[str] = []
+    try:
+        pending = list(runs)
+        while pending:
+            ready = wait(pending, timeout=max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            for connection in cast(list[Connection], ready):
+                pending.remove(connection)
+                try:
+                    message: MilpOutcome | str = connection.recv()
+                except EOFError:
+                    errors.append("a search ended without an answer")
+                    continue
+                if isinstance(message, str):
+                    errors.append(message)
+                    continue
+                if message.status in FINISHED:
+                    return message
+                outcomes.append(message)
+    finally:
+        for process in runs.values():
+            process.kill()
+        for process in runs.values():
+            process.join()
+    if not outcomes:
+        raise RuntimeError("; ".join(errors) or "no search answered within the time limit")
+    return _combine(outcomes, maximise)
+
+
+def _search(
+    model: LinearModel,
+    maximise: bool,
+    time_limit_s: float,
+    seed: int,
+    options: Mapping[str, bool | int | float | str] | None,
+    sender: Connection,
+) -> None:
+    try:
+        outcome: MilpOutcome | str = solve_milp(
+            model,
+            maximise=maximise,
+            time_limit_s=time_limit_s,
+            threads=1,
+            seed=seed,
+            options=options,
+        )
+    except Exception as error:  # reported to the parent, which raises it
+        outcome = f"search with seed {seed} failed: {error}"
+    sender.send(outcome)
+    sender.close()
+
+
+def _combine(outcomes: list[MilpOutcome], maximise: bool) -> MilpOutcome:
+    """The best solution found by any run, with the tightest bound any run proved."""
+    sign = 1.0 if maximise else -1.0
+    with_solution = [o for o in outcomes if o.objective is not None]
+    best = (
+        max(with_solution, key=lambda o: sign * (o.objective or 0.0))
+        if with_solution
+        else outcomes[0]
+    )
+    bounds = [o.bound for o in outcomes if o.bound is not None and math.isfinite(o.bound)]
+    bound = (min(bounds) if maximise else max(bounds)) if bounds else None
+    closed = (
+        best.objective is not None
+        and bound is not None
+        and abs(bound - best.objective) / max(1.0, abs(best.objective)) <= OPTIMALITY_GAP
+    )
+    status = SolveStatus.OPTIMAL if closed else best.status
+    return MilpOutcome(status, best.objective, bound, best.values, best.nodes)
