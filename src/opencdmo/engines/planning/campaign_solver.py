@@ -21,7 +21,7 @@ from opencdmo.engines.planning.campaign_solution import (
     SuiteCampaign,
 )
 from opencdmo.engines.planning.highs_model import LinearModel, highs_version
-from opencdmo.engines.planning.highs_race import race_milp
+from opencdmo.engines.planning.highs_phases import solve_in_phases
 from opencdmo.engines.planning.result import Result, Sense, SolverInfo, SolveStatus, relative_gap
 
 _DECIMALS = 9
@@ -79,6 +79,11 @@ def solve_campaign(
 ) -> Result[CampaignSolution]:
     """Solve a campaign-planning instance to optimality (or until the time limit).
 
+    The suite assignments are decided first, with every other integer relaxed, then the plan is
+    completed with them fixed (:func:`solve_in_phases`). Measured on Example 2-modified:
+    HiGHS proves the relaxed optimum in about a fifth of the time the full model takes, and the
+    completion reaches it, which proves the plan optimal.
+
     Parameters
     ----------
     problem
@@ -98,8 +103,9 @@ def solve_campaign(
     """
     started = time.perf_counter()
     model, assignments, flows, sites = _build(problem)
-    outcome = race_milp(
+    outcome = solve_in_phases(
         model,
+        [a.runs for a in assignments],
         maximise=True,
         time_limit_s=time_limit,
         searches=threads,

@@ -116,6 +116,7 @@ def solve_milp(
     seed: int,
     mip_rel_gap: float = 0.0,
     options: Mapping[str, bool | int | float | str] | None = None,
+    start: NDArray[np.float64] | None = None,
 ) -> MilpOutcome:
     """Solve ``model`` with HiGHS.
 
@@ -135,6 +136,8 @@ def solve_milp(
         Relative gap at which branch and bound stops.
     options
         Further HiGHS options, by name.
+    start
+        Values of every column of a known plan, handed to HiGHS as its first incumbent.
 
     Returns
     -------
@@ -174,6 +177,11 @@ def solve_milp(
             for flag in model.col_integer
         ]
     highs.passModel(lp)
+    if start is not None:
+        incumbent = highspy.HighsSolution()
+        incumbent.col_value = [float(x) for x in start]
+        incumbent.value_valid = True
+        highs.setSolution(incumbent)
     # HiGHS keeps one thread pool per process, sized by the first solve; without a reset a
     # later solve that asks for another thread count fails with status "Not Set".
     highspy.Highs.resetGlobalScheduler(True)

@@ -15,6 +15,9 @@ from collections.abc import Mapping
 from multiprocessing.connection import Connection, wait
 from typing import Any, cast
 
+import numpy as np
+from numpy.typing import NDArray
+
 from opencdmo.engines.planning.highs_model import (
     OPTIMALITY_GAP,
     LinearModel,
@@ -46,6 +49,7 @@ def race_milp(
     searches: int,
     seed: int,
     options: Mapping[str, bool | int | float | str] | None = None,
+    start: NDArray[np.float64] | None = None,
 ) -> MilpOutcome:
     """Solve ``model`` with ``searches`` single-thread HiGHS runs seeded ``seed, seed + 1, …``.
 
@@ -68,6 +72,8 @@ def race_milp(
         Seed of the first search.
     options
         Further HiGHS options, by name.
+    start
+        A known plan (every column) each search starts from.
 
     Returns
     -------
@@ -82,6 +88,7 @@ def race_milp(
             threads=1,
             seed=seed,
             options=options,
+            start=start,
         )
     context = multiprocessing.get_context("fork")
     runs: dict[Connection, Any] = {}
@@ -89,7 +96,7 @@ def race_milp(
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(
             target=_search,
-            args=(model, maximise, time_limit_s, seed + offset, options, sender),
+            args=(model, maximise, time_limit_s, seed + offset, options, start, sender),
             daemon=True,
         )
         process.start()
@@ -133,6 +140,7 @@ def _search(
     time_limit_s: float,
     seed: int,
     options: Mapping[str, bool | int | float | str] | None,
+    start: NDArray[np.float64] | None,
     sender: Connection,
 ) -> None:
     try:
@@ -143,6 +151,7 @@ def _search(
             threads=1,
             seed=seed,
             options=options,
+            start=start,
         )
     except Exception as error:  # reported to the parent, which raises it
         outcome = f"search with seed {seed} failed: {error}"

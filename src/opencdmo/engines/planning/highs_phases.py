@@ -1,0 +1,142 @@
+"""Solve a MILP whose hard part is a few key integer columns: those first, the rest after.
+
+Some models are cheap once their key decisions are known. In the campaign model, with the
+suite assignments (``Y``, ``U``) fixed, the remaining programme is small and its relaxation is
+usually already whole. Branching on the other integers (campaign starts, lead times, batch
+counts) while the assignments are still open costs most of the search. This module solves:
+
+1. the **relaxed** model, with only the key columns integer: its optimum bounds the true one;
+2. the **completion**, the full model with the key columns fixed at that optimum: a plan;
+3. where the two do not meet, the **full** model, started from that plan, with the bound of
+   step 1 kept.
+
+Every answer is exact: ``optimal`` is reported only when a whole plan reaches a proven bound.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Collection, Mapping
+
+from opencdmo.engines.planning.highs_model import (
+    OPTIMALITY_GAP,
+    LinearModel,
+    MilpOutcome,
+    solve_milp,
+)
+from opencdmo.engines.planning.highs_race import race_milp
+from opencdmo.engines.planning.result import SolveStatus
+
+
+def solve_in_phases(
+    model: LinearModel,
+    key_columns: Collection[int],
+    *,
+    maximise: bool,
+    time_limit_s: float,
+    searches: int,
+    seed: int,
+    options: Mapping[str, bool | int | float | str] | None = None,
+) -> MilpOutcome:
+    """Solve ``model`` exactly, deciding the integer ``key_columns`` first.
+
+    Parameters
+    ----------
+    model
+        The full programme.
+    key_columns
+        Integer columns that, once fixed, leave an easy programme.
+    maximise
+        Direction of the objective.
+    time_limit_s
+        Wall-clock limit for all phases together.
+    searches
+        Racing HiGHS searches (cores) for the relaxed and the full model.
+    seed
+        Seed of the first search.
+    options
+        Further HiGHS options, by name.
+
+    Returns
+    -------
+    MilpOutcome
+        The plan, the tightest proven bound, and the nodes of all phases.
+    """
+    deadline = time.monotonic() + time_limit_s
+    keys = set(key_columns)
+    relaxed = dataclasses.replace(
+        model,
+        col_integer=[flag and column in keys for column, flag in enumerate(model.col_integer)],
+    )
+    first = race_milp(
+        relaxed,
+        maximise=maximise,
+        time_limit_s=time_limit_s,
+        searches=searches,
+        seed=seed,
+        options=options,
+    )
+    if first.status is SolveStatus.INFEASIBLE or first.values is None:
+        return first
+    lower = list(model.col_lower)
+    upper = list(model.col_upper)
+    for column in keys:
+        lower[column] = upper[column] = float(round(first.values[column]))
+    completion = solve_milp(
+        dataclasses.replace(model, col_lower=lower, col_upper=upper),
+        maximise=maximise,
+        time_limit_s=max(0.0, deadline - time.monotonic()),
+        threads=1,
+        seed=seed,
+        options=options,
+    )
+    nodes = first.nodes + completion.nodes
+    plan = completion if completion.values is not None else None
+    proven = _proven(plan, first.bound, nodes, maximise)
+    if proven is not None:
+        return proven
+    if first.status is not SolveStatus.OPTIMAL or time.monotonic() >= deadline:
+        status = SolveStatus.TIME_LIMIT
+        if plan is None:
+            return MilpOutcome(status, None, first.bound, None, nodes)
+        return MilpOutcome(status, plan.objective, first.bound, plan.values, nodes)
+    full = race_milp(
+        model,
+        maximise=maximise,
+        time_limit_s=max(0.0, deadline - time.monotonic()),
+        searches=searches,
+        seed=seed,
+        options=options,
+        start=None if plan is None else plan.values,
+    )
+    nodes += full.nodes
+    bound = _tighter(first.bound, full.bound, maximise)
+    return _proven(full, bound, nodes, maximise) or MilpOutcome(
+        full.status, full.objective, bound, full.values, nodes
+    )
+
+
+def _proven(
+    plan: MilpOutcome | None, bound: float | None, nodes: int, maximise: bool
+) -> MilpOutcome | None:
+    """The plan as optimal if its value reaches the bound within the optimality tolerance.
+
+    The reported bound never lies on the wrong side of the plan's value.
+    """
+    if plan is None or plan.values is None or plan.objective is None or bound is None:
+        return None
+    shortfall = (bound - plan.objective) if maximise else (plan.objective - bound)
+    if shortfall > OPTIMALITY_GAP * max(1.0, abs(plan.objective)):
+        return None
+    bound = max(bound, plan.objective) if maximise else min(bound, plan.objective)
+    return MilpOutcome(SolveStatus.OPTIMAL, plan.objective, bound, plan.values, nodes)
+
+
+def _tighter(first: float | None, second: float | None, maximise: bool) -> float | None:
+    """The tighter of two valid bounds."""
+    bounds = [b for b in (first, second) if b is not None and math.isfinite(b)]
+    if not bounds:
+        return None
+    return min(bounds) if maximise else max(bounds)
