@@ -31,7 +31,7 @@ COST_SCALE = 1000
 """Weights and costs enter the search multiplied by this and rounded (resolution 0.001)."""
 LARGE_MODEL_VARIABLES = 5000
 """Above this many CP-SAT variables, presolve skips probing."""
-SEARCH_SHARE = 0.3
+SEARCH_SHARE = 0.8
 """Share of the time limit spent reordering the greedy before CP-SAT starts from its best."""
 
 
