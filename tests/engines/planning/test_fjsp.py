@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
+import random
+import time
 from pathlib import Path
 
 import pytest
+from ortools.sat.python import cp_model
 
 from opencdmo.engines.planning import (
+    FjspSolution,
     InstanceError,
     SolveStatus,
     check_fjsp_solution,
     read_fjsp,
     solve,
 )
-from opencdmo.engines.planning.fjsp_solver import greedy_fjsp_schedule
+from opencdmo.engines.planning.fjsp_dispatch import best_dispatched_schedule, dispatch_fjsp_schedule
+from opencdmo.engines.planning.fjsp_lns import neighbourhood_search
+from opencdmo.engines.planning.fjsp_model import build_fjsp_model
+from opencdmo.engines.planning.fjsp_neighbourhood import (
+    LARGEST_SHARE,
+    SMALLEST_SHARE,
+    Neighbourhoods,
+)
 from tests.engines.planning.conftest import BENCHMARKS
 
 FJSP = BENCHMARKS / "fjsp"
@@ -39,17 +50,78 @@ def test_solves_to_proven_optimum(name: str, optimum: int) -> None:
     assert report.ok, report.violations
 
 
-def test_greedy_start_is_feasible() -> None:
-    """The heuristic starting schedule passes the checker."""
+def test_dispatched_start_is_feasible() -> None:
+    """The deterministic and the randomised dispatched schedules pass the checker."""
     problem = read_fjsp(FJSP / "mk03.fjs")
-    start = greedy_fjsp_schedule(problem)
-    assert check_fjsp_solution(problem, start).ok
+    assert check_fjsp_solution(problem, dispatch_fjsp_schedule(problem)).ok
+    best = best_dispatched_schedule(problem, random.Random(0), 0.2)
+    assert check_fjsp_solution(problem, best).ok
+    assert best.makespan <= dispatch_fjsp_schedule(problem).makespan
+
+
+def test_neighbourhood_keeps_fixed_machines_and_order() -> None:
+    """Operations outside the neighbourhood keep their machine and their order on it."""
+    problem = read_fjsp(FJSP / "mk03.fjs")
+    start = dispatch_fjsp_schedule(problem)
+    _, free = Neighbourhoods(problem, random.Random(1)).draw(start)
+    weights = dict.fromkeys(range(1, len(problem.jobs) + 1), 1)
+    model = build_fjsp_model(problem, start.makespan, start, free, weights)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 2
+    assert solver.solve(model.cp) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    moved = model.solution(solver)
+    assert check_fjsp_solution(problem, moved).ok
+    assert moved.makespan <= start.makespan
+
+    def fixed_order(schedule: FjspSolution) -> dict[int, list[tuple[int, int]]]:
+        order: dict[int, list[tuple[int, int]]] = {}
+        for a in sorted(schedule.operations, key=lambda a: (a.start, a.end)):
+            if (a.job, a.operation) not in free:
+                order.setdefault(a.machine, []).append((a.job, a.operation))
+        return order
+
+    assert 0 < len(free) < len(start.operations)
+    assert fixed_order(moved) == fixed_order(start)
+
+
+def test_neighbourhood_sizes_adapt_within_limits() -> None:
+    """A kind's share grows after closed steps and shrinks after timeouts, within its limits."""
+    neighbourhoods = Neighbourhoods(read_fjsp(FJSP / "mk01.fjs"), random.Random(0))
+    for _ in range(100):
+        neighbourhoods.report("window", closed=True)
+        neighbourhoods.report("jobs", closed=False)
+    assert neighbourhoods.shares["window"] == LARGEST_SHARE
+    assert neighbourhoods.shares["jobs"] == SMALLEST_SHARE
+
+
+def test_neighbourhood_search_shortens_a_dispatched_schedule() -> None:
+    """Two threads of neighbourhood search shorten mk04's dispatched 73 in a second."""
+    problem = read_fjsp(FJSP / "mk04.fjs")
+    start = dispatch_fjsp_schedule(problem)
+    best = neighbourhood_search(
+        problem, start, deadline=time.perf_counter() + 1.0, threads=2, seed=0, bound=0.0
+    )
+    assert check_fjsp_solution(problem, best).ok
+    assert best.makespan < start.makespan
+
+
+def test_short_limit_is_honoured_with_a_valid_bound() -> None:
+    """A 2 s solve of mk03 stops on time with a bound no higher than the proven optimum 204."""
+    problem = read_fjsp(FJSP / "mk03.fjs")
+    result = solve(problem, time_limit=2, threads=2)
+    assert result.wall_s <= 2.5
+    assert result.bound is not None
+    assert result.objective is not None
+    assert result.bound <= 204 <= result.objective
+    assert result.solution is not None
+    assert check_fjsp_solution(problem, result.solution, result.objective).ok
 
 
 def test_checker_catches_overlap_and_wrong_machine() -> None:
     """Two operations on one machine at once, and an ineligible machine, are reported."""
     problem = read_fjsp(FJSP / "mk01.fjs")
-    start = greedy_fjsp_schedule(problem)
+    start = dispatch_fjsp_schedule(problem)
     operations = list(start.operations)
     first = operations[0]
     eligible = {
