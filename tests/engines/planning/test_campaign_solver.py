@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +18,14 @@ from opencdmo.engines.planning import (
     solve,
 )
 from opencdmo.engines.planning.campaign_problem import Stage, StageData
-from opencdmo.engines.planning.campaign_solver import _add_valid_inequalities, _Assignment
+from opencdmo.engines.planning.campaign_solver import (
+    _add_lead_necessity,
+    _add_valid_inequalities,
+    _Assignment,
+    _build,
+)
 from opencdmo.engines.planning.highs_model import LinearModel
+from opencdmo.engines.planning.highs_phases import solve_in_phases
 from tests.engines.planning.conftest import DATA, LAKHDAR_EXAMPLE1
 
 
@@ -181,3 +189,27 @@ def test_batch_bounds_keep_every_integer_point(
             span = range(model.row_start[row], model.row_start[row + 1])
             level = sum(model.row_value[k] * point[model.row_index[k]] for k in span)
             assert model.row_lower[row] - 1e-9 <= level <= model.row_upper[row] + 1e-9, point
+
+
+@pytest.mark.parametrize(
+    ("path", "optimum"),
+    [(LAKHDAR_EXAMPLE1, 490.0), (DATA / "lakhdar2005_example2.json", 539.0)],
+)
+def test_lead_necessity_rows_keep_every_plan(path: Path, optimum: float) -> None:
+    """The tightened formulation has the same optimum, and the base model's optimal plan
+    satisfies every added row (they are valid inequalities, not heuristics)."""
+    problem = read_campaign(path)
+    model, assignments, flows, _ = _build(problem)
+    keys = [a.runs for a in assignments]
+    base = solve_in_phases([model], keys, maximise=True, time_limit_s=60, searches=1, seed=0)
+    assert base.values is not None
+    tightened = copy.deepcopy(model)
+    _add_lead_necessity(problem, tightened, assignments, flows)
+    assert tightened.num_rows > model.num_rows
+    for row in range(model.num_rows, tightened.num_rows):
+        span = range(tightened.row_start[row], tightened.row_start[row + 1])
+        level = sum(tightened.row_value[k] * base.values[tightened.row_index[k]] for k in span)
+        assert level >= tightened.row_lower[row] - 1e-6
+    again = solve_in_phases([tightened], keys, maximise=True, time_limit_s=60, searches=1, seed=0)
+    assert again.status is SolveStatus.OPTIMAL
+    assert again.objective == pytest.approx(optimum)

@@ -29,7 +29,9 @@ def _rounding_trap() -> tuple[LinearModel, int, int]:
 def test_phases_that_do_not_meet_fall_back_to_the_full_model(searches: int) -> None:
     """The completion of the relaxed optimum (1.5) is not optimal: the full solve finds 2.0."""
     model, x, y = _rounding_trap()
-    outcome = solve_in_phases(model, [y], maximise=True, time_limit_s=10, searches=searches, seed=0)
+    outcome = solve_in_phases(
+        [model], [y], maximise=True, time_limit_s=10, searches=searches, seed=0
+    )
     assert outcome.status is SolveStatus.OPTIMAL
     assert outcome.objective == pytest.approx(2.0)
     assert outcome.bound == pytest.approx(2.0)
@@ -45,12 +47,12 @@ def test_phases_that_meet_prove_optimality(monkeypatch: pytest.MonkeyPatch) -> N
     searches: list[LinearModel] = []
     real = highs_phases.race_milp
 
-    def counted(searched: LinearModel, **kwargs: Any) -> MilpOutcome:
-        searches.append(searched)
+    def counted(searched: list[LinearModel], **kwargs: Any) -> MilpOutcome:
+        searches.extend(searched)
         return real(searched, **kwargs)
 
     monkeypatch.setattr(highs_phases, "race_milp", counted)
-    outcome = solve_in_phases(model, [y], maximise=True, time_limit_s=10, searches=1, seed=0)
+    outcome = solve_in_phases([model], [y], maximise=True, time_limit_s=10, searches=1, seed=0)
     assert outcome.status is SolveStatus.OPTIMAL
     assert outcome.objective == pytest.approx(2.5)
     assert outcome.values is not None
@@ -63,6 +65,6 @@ def test_infeasible_relaxation_means_infeasible() -> None:
     """No assignment at all: the relaxed phase already proves infeasibility."""
     model, x, y = _rounding_trap()
     model.add_row(4.0, math.inf, [x], [1.0])
-    outcome = solve_in_phases(model, [y], maximise=True, time_limit_s=10, searches=1, seed=0)
+    outcome = solve_in_phases([model], [y], maximise=True, time_limit_s=10, searches=1, seed=0)
     assert outcome.status is SolveStatus.INFEASIBLE
     assert outcome.values is None

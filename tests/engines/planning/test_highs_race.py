@@ -52,14 +52,14 @@ def _knapsack(capacity: float) -> LinearModel:
 
 def test_race_answers_like_a_single_search() -> None:
     """Optimum and infeasibility come back from the forked searches unchanged."""
-    won = race_milp(_knapsack(6.0), maximise=True, time_limit_s=10, searches=2, seed=0)
+    won = race_milp([_knapsack(6.0)], maximise=True, time_limit_s=10, searches=2, seed=0)
     assert won.status is SolveStatus.OPTIMAL
     assert won.objective == pytest.approx(12.0)
     assert won.values is not None
     assert [round(x) for x in won.values] == [1, 1, 1]
     infeasible = _knapsack(6.0)
     infeasible.add_row(7.0, math.inf, [0, 1, 2], [2.0, 3.0, 1.0])
-    lost = race_milp(infeasible, maximise=True, time_limit_s=10, searches=2, seed=0)
+    lost = race_milp([infeasible], maximise=True, time_limit_s=10, searches=2, seed=0)
     assert lost.status is SolveStatus.INFEASIBLE
 
 
@@ -71,7 +71,7 @@ def test_without_fork_one_search_runs_here(monkeypatch: pytest.MonkeyPatch) -> N
         "get_context",
         lambda *_: pytest.fail("no process may be started"),
     )
-    outcome = race_milp(_knapsack(3.0), maximise=True, time_limit_s=10, searches=4, seed=0)
+    outcome = race_milp([_knapsack(3.0)], maximise=True, time_limit_s=10, searches=4, seed=0)
     assert outcome.objective == pytest.approx(8.0)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import time
@@ -82,7 +83,10 @@ def solve_campaign(
     The suite assignments are decided first, with every other integer relaxed, then the plan is
     completed with them fixed (:func:`solve_in_phases`). Measured on Example 2-modified:
     HiGHS proves the relaxed optimum in about a fifth of the time the full model takes, and the
-    completion reaches it, which proves the plan optimal.
+    completion reaches it, which proves the plan optimal. With two or more cores, every second
+    search runs on the formulation tightened by :func:`_add_lead_necessity`, which is much
+    faster on Example 1 (0.65 -> 0.35 s) and slower on Example 2-modified, so the race takes
+    the better of both.
 
     Parameters
     ----------
@@ -103,8 +107,13 @@ def solve_campaign(
     """
     started = time.perf_counter()
     model, assignments, flows, sites = _build(problem)
+    formulations = [model]
+    if threads > 1:
+        tightened = copy.deepcopy(model)
+        _add_lead_necessity(problem, tightened, assignments, flows)
+        formulations.append(tightened)
     outcome = solve_in_phases(
-        model,
+        formulations,
         [a.runs for a in assignments],
         maximise=True,
         time_limit_s=time_limit,
@@ -340,6 +349,44 @@ def _build(
             )
     sites = _add_site_crude(problem, model, assignments, flows) if problem.sites else None
     return model, assignments, flows, sites
+
+
+def _add_lead_necessity(
+    problem: CampaignProblem,
+    model: LinearModel,
+    assignments: list[_Assignment],
+    flows: dict[tuple[str, int], _Flows],
+) -> None:
+    """Valid inequalities: a DSP campaign started without lead time needs crude that no new
+    USP campaign made.
+
+    A DSP suite that starts ``p`` in ``t`` without lead time (``X = 1``, ``W = 0``) runs at
+    least ``min`` days and so makes ``m = ⌈f·min⌉ ≥ 1`` batches, which need crude. By (C5) no
+    USP suite starts ``p`` in ``t``, so crude made in ``t`` comes only from USP suites that
+    already ran ``p`` in ``t − 1`` (a suite that did not would be starting), and otherwise
+    from the stock ``CI`` at the end of ``t − 1``, which must then hold ``m/λ`` batches. Hence
+    ``W ≥ X − Σ_i Y_i,p,t−1 − λ·CI_p,t−1/m``; in period 1 this is ``W ≥ X``. An idle suite
+    with ``X = 1`` is excluded by ``X ≤ U``, which keeps an optimum whenever the changeover
+    fee is not negative (the only case where that row is added).
+    """
+    by_key = {(a.suite, a.product, a.period): a for a in assignments}
+    for item in assignments:
+        product = problem.product_by_name[item.product]
+        least = math.ceil(product.dsp.rate_batches_per_d * product.dsp.campaign_min_d - 1e-9)
+        if item.stage is not Stage.DSP or least < 1 or product.changeover_cost_per_campaign < 0:
+            continue
+        cols = [item.lead, item.start]
+        vals = [1.0, -1.0]
+        for suite in problem.usp_suites:
+            before = by_key.get((suite.name, item.product, item.period - 1))
+            if before is not None:
+                cols.append(before.runs)
+                vals.append(1.0)
+        stock = flows.get((item.product, item.period - 1))
+        if stock is not None:
+            cols.append(stock.usp_inventory)
+            vals.append(product.dsp_batches_per_usp_batch / least)
+        model.add_row(0.0, math.inf, cols, vals)
 
 
 def _add_site_crude(

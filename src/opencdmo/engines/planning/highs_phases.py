@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 from opencdmo.engines.planning.highs_model import (
     OPTIMALITY_GAP,
@@ -31,7 +31,7 @@ from opencdmo.engines.planning.result import SolveStatus
 
 
 def solve_in_phases(
-    model: LinearModel,
+    models: Sequence[LinearModel],
     key_columns: Collection[int],
     *,
     maximise: bool,
@@ -40,12 +40,13 @@ def solve_in_phases(
     seed: int,
     options: Mapping[str, bool | int | float | str] | None = None,
 ) -> MilpOutcome:
-    """Solve ``model`` exactly, deciding the integer ``key_columns`` first.
+    """Solve a MILP exactly, deciding the integer ``key_columns`` first.
 
     Parameters
     ----------
-    model
-        The full programme.
+    models
+        The full programme in one or more formulations over the same columns; racing
+        searches take turns over them (:func:`race_milp`), the completion uses the first.
     key_columns
         Integer columns that, once fixed, leave an easy programme.
     maximise
@@ -66,10 +67,16 @@ def solve_in_phases(
     """
     deadline = time.monotonic() + time_limit_s
     keys = set(key_columns)
-    relaxed = dataclasses.replace(
-        model,
-        col_integer=[flag and column in keys for column, flag in enumerate(model.col_integer)],
-    )
+    model = models[0]
+    relaxed = [
+        dataclasses.replace(
+            formulation,
+            col_integer=[
+                flag and column in keys for column, flag in enumerate(formulation.col_integer)
+            ],
+        )
+        for formulation in models
+    ]
     first = race_milp(
         relaxed,
         maximise=maximise,
@@ -103,7 +110,7 @@ def solve_in_phases(
             return MilpOutcome(status, None, first.bound, None, nodes)
         return MilpOutcome(status, plan.objective, first.bound, plan.values, nodes)
     full = race_milp(
-        model,
+        models,
         maximise=maximise,
         time_limit_s=max(0.0, deadline - time.monotonic()),
         searches=searches,

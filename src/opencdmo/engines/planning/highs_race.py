@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, cast
 
@@ -42,7 +42,7 @@ def can_race() -> bool:
 
 
 def race_milp(
-    model: LinearModel,
+    models: Sequence[LinearModel],
     *,
     maximise: bool,
     time_limit_s: float,
@@ -51,17 +51,19 @@ def race_milp(
     options: Mapping[str, bool | int | float | str] | None = None,
     start: NDArray[np.float64] | None = None,
 ) -> MilpOutcome:
-    """Solve ``model`` with ``searches`` single-thread HiGHS runs seeded ``seed, seed + 1, …``.
+    """Solve a MILP with ``searches`` single-thread HiGHS runs seeded ``seed, seed + 1, …``.
 
-    The first run that proves optimality or infeasibility wins and the others are stopped.
+    ``models`` are formulations of the same programme over the same columns (for example
+    with and without some valid inequalities); run ``k`` solves ``models[k mod len]``, so
+    the race diversifies over formulations as well as seeds. The first run that proves optimality or infeasibility wins and the others are stopped.
     If every run stops at the time limit, the best solution and the tightest bound of all
     runs are combined (each run's bound is valid, so the tightest is too). With one search,
     or where processes cannot be forked, this is :func:`solve_milp` in this process.
 
     Parameters
     ----------
-    model
-        The programme.
+    models
+        The programme, in one or more equivalent formulations; the first is used alone.
     maximise
         Direction of the objective.
     time_limit_s
@@ -82,7 +84,7 @@ def race_milp(
     """
     if searches <= 1 or not can_race():
         return solve_milp(
-            model,
+            models[0],
             maximise=maximise,
             time_limit_s=time_limit_s,
             threads=1,
@@ -96,7 +98,15 @@ def race_milp(
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(
             target=_search,
-            args=(model, maximise, time_limit_s, seed + offset, options, start, sender),
+            args=(
+                models[offset % len(models)],
+                maximise,
+                time_limit_s,
+                seed + offset,
+                options,
+                start,
+                sender,
+            ),
             daemon=True,
         )
         process.start()

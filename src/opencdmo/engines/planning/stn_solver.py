@@ -62,7 +62,7 @@ def solve_stn(
     started = time.perf_counter()
     model, starts = _build(problem)
     outcome = race_milp(
-        model,
+        [model],
         maximise=True,
         time_limit_s=time_limit,
         searches=threads,
