@@ -8,10 +8,11 @@ cores into the fastest of ``n`` draws, the concurrent-MIP idea of the commercial
 
 from __future__ import annotations
 
+import functools
 import math
 import multiprocessing
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, cast
 
@@ -82,31 +83,23 @@ def race_milp(
     MilpOutcome
         The winning (or combined) outcome; ``nodes`` are those of the run reported.
     """
+    run = functools.partial(
+        solve_milp,
+        maximise=maximise,
+        time_limit_s=time_limit_s,
+        threads=1,
+        options=options,
+        start=start,
+    )
     if searches <= 1 or not can_race():
-        return solve_milp(
-            models[0],
-            maximise=maximise,
-            time_limit_s=time_limit_s,
-            threads=1,
-            seed=seed,
-            options=options,
-            start=start,
-        )
+        return run(models[0], seed=seed)
     context = multiprocessing.get_context("fork")
     runs: dict[Connection, Any] = {}
     for offset in range(searches):
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(
             target=_search,
-            args=(
-                models[offset % len(models)],
-                maximise,
-                time_limit_s,
-                seed + offset,
-                options,
-                start,
-                sender,
-            ),
+            args=(run, models[offset % len(models)], seed + offset, sender),
             daemon=True,
         )
         process.start()
@@ -145,24 +138,11 @@ def race_milp(
 
 
 def _search(
-    model: LinearModel,
-    maximise: bool,
-    time_limit_s: float,
-    seed: int,
-    options: Mapping[str, bool | int | float | str] | None,
-    start: NDArray[np.float64] | None,
-    sender: Connection,
+    run: Callable[..., MilpOutcome], model: LinearModel, seed: int, sender: Connection
 ) -> None:
+    """One racing search, in its own process: send its outcome, or why it failed."""
     try:
-        outcome: MilpOutcome | str = solve_milp(
-            model,
-            maximise=maximise,
-            time_limit_s=time_limit_s,
-            threads=1,
-            seed=seed,
-            options=options,
-            start=start,
-        )
+        outcome: MilpOutcome | str = run(model, seed=seed)
     except Exception as error:  # reported to the parent, which raises it
         outcome = f"search with seed {seed} failed: {error}"
     sender.send(outcome)
