@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from ortools.sat.python import cp_model
 
@@ -13,14 +14,14 @@ from opencdmo.engines.planning.fjsp_neighbourhood import Neighbourhoods
 from opencdmo.engines.planning.fjsp_problem import FjspProblem
 from opencdmo.engines.planning.fjsp_solution import FjspSolution
 
-STEP_S = 0.5
+STEP_S = 0.25
 """Time limit of one neighbourhood re-optimisation (s)."""
 WEIGHTS = 4
 """Job weights of the tie-break are drawn from ``0 … WEIGHTS - 1`` at every step."""
 
 
 class _Search:
-    """The incumbent shared by the threads; each replaces it by any schedule no longer."""
+    """The incumbent shared by the threads, which replace it by any schedule no longer."""
 
     def __init__(self, incumbent: FjspSolution) -> None:
         self.incumbent = incumbent
@@ -72,17 +73,16 @@ def neighbourhood_search(
     """
     search = _Search(incumbent)
     seeds = random.Random(seed)
-    workers = [
-        threading.Thread(
-            target=_worker,
-            args=(problem, search, deadline, bound, random.Random(seeds.randrange(1 << 30))),
-        )
-        for _ in range(max(1, threads))
-    ]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    count = max(1, threads)
+    with ThreadPoolExecutor(count) as pool:
+        workers = [
+            pool.submit(
+                _worker, problem, search, deadline, bound, random.Random(seeds.randrange(1 << 30))
+            )
+            for _ in range(count)
+        ]
+        for worker in workers:
+            worker.result()
     return search.incumbent
 
 
