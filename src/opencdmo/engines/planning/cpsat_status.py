@@ -1,12 +1,20 @@
-"""Translation of CP-SAT outcomes into :class:`SolveStatus`."""
+"""Translation of CP-SAT outcomes into :class:`SolveStatus` and :class:`Result`."""
 
 from __future__ import annotations
 
+import time
 from importlib.metadata import version
 
 from ortools.sat.python import cp_model
 
-from opencdmo.engines.planning.result import Sense, SolveStatus, relative_gap
+from opencdmo.engines.planning.result import (
+    Result,
+    Sense,
+    SolutionT,
+    SolverInfo,
+    SolveStatus,
+    relative_gap,
+)
 
 OPTIMALITY_GAP = 1e-6
 
@@ -51,3 +59,32 @@ def cpsat_status(
     if code == cp_model.MODEL_INVALID:
         raise RuntimeError("CP-SAT rejected the model as invalid")
     return SolveStatus.TIME_LIMIT
+
+
+def minimising_result(
+    problem: str,
+    instance_id: str,
+    status: SolveStatus,
+    objective: float | None,
+    bound: float | None,
+    solution: SolutionT | None,
+    *,
+    started: float,
+    threads: int,
+    time_limit: float,
+    seed: int,
+) -> Result[SolutionT]:
+    """The result of a CP-SAT minimisation, with gap, wall time since ``started``
+    (``time.perf_counter()``) and the solver's settings filled in."""
+    return Result(
+        problem=problem,
+        instance_id=instance_id,
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=relative_gap(objective, bound, Sense.MINIMISE),
+        wall_s=time.perf_counter() - started,
+        solver=SolverInfo("CP-SAT", ortools_version(), threads, time_limit, seed),
+        solution=solution,
+        sense=Sense.MINIMISE,
+    )

@@ -7,13 +7,13 @@ import time
 
 from ortools.sat.python import cp_model
 
-from opencdmo.engines.planning.cpsat_status import cpsat_status, ortools_version
+from opencdmo.engines.planning.cpsat_status import cpsat_status, minimising_result
 from opencdmo.engines.planning.fjsp_dispatch import best_dispatched_schedule
 from opencdmo.engines.planning.fjsp_lns import neighbourhood_search
 from opencdmo.engines.planning.fjsp_model import build_fjsp_model
 from opencdmo.engines.planning.fjsp_problem import FjspProblem
 from opencdmo.engines.planning.fjsp_solution import FjspSolution
-from opencdmo.engines.planning.result import Result, Sense, SolverInfo, relative_gap
+from opencdmo.engines.planning.result import Result, Sense
 
 DISPATCH_SHARE = 0.02
 """Share of the time limit for randomised dispatching of the starting schedule."""
@@ -89,15 +89,15 @@ def solve_fjsp(
     bound = min(bound, objective)
     final_code = cp_model.OPTIMAL if objective <= bound else cp_model.FEASIBLE
     status = cpsat_status(final_code, objective, bound, Sense.MINIMISE, has_solution=True)
-    return Result(
-        problem="fjsp",
-        instance_id=problem.id,
-        status=status,
-        objective=objective,
-        bound=bound,
-        gap=relative_gap(objective, bound, Sense.MINIMISE),
-        wall_s=time.perf_counter() - started,
-        solver=SolverInfo("CP-SAT", ortools_version(), threads, time_limit, seed),
-        solution=incumbent,
-        sense=Sense.MINIMISE,
+    return minimising_result(
+        "fjsp",
+        problem.id,
+        status,
+        objective,
+        bound,
+        incumbent,
+        started=started,
+        threads=threads,
+        time_limit=time_limit,
+        seed=seed,
     )

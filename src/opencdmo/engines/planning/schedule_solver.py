@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from opencdmo.engines.planning.cpsat_status import cpsat_status, ortools_version
-from opencdmo.engines.planning.result import Result, Sense, SolverInfo, SolveStatus, relative_gap
+from opencdmo.engines.planning.cpsat_status import cpsat_status, minimising_result
+from opencdmo.engines.planning.result import Result, Sense, SolveStatus
 from opencdmo.engines.planning.schedule_bound import (
     first_level_bound,
     suite_groups,
@@ -104,17 +104,17 @@ def solve_schedule(
         status = cpsat_status(cp_model.OPTIMAL, objective, bound, Sense.MINIMISE, has_solution=True)
     else:
         status = SolveStatus.TIME_LIMIT
-    return Result(
-        problem="schedule",
-        instance_id=problem.id,
-        status=status,
-        objective=objective,
-        bound=bound,
-        gap=relative_gap(objective, bound, Sense.MINIMISE),
-        wall_s=time.perf_counter() - started,
-        solver=SolverInfo("CP-SAT", ortools_version(), threads, time_limit, seed),
-        solution=solution,
-        sense=Sense.MINIMISE,
+    return minimising_result(
+        "schedule",
+        problem.id,
+        status,
+        objective,
+        bound,
+        solution,
+        started=started,
+        threads=threads,
+        time_limit=time_limit,
+        seed=seed,
     )
 
 
