@@ -172,6 +172,24 @@ def _chart(
     return ControlChart(name, values, _full(center, n), _full(lcl, n), _full(ucl, n), violations)
 
 
+def _dispersion_chart(name: str, values: np.ndarray, center: float, spread: float) -> ControlChart:
+    """A range, moving-range or standard-deviation chart: limits ``center·(1 ± spread)``,
+    the lower one never below zero, and no run rules (they assume symmetric points)."""
+    n = values.shape[0]
+    lower = max(0.0, center * (1 - spread))
+    return ControlChart(
+        name, values, _full(center, n), _full(lower, n), _full(center * (1 + spread), n)
+    )
+
+
+def _require_subgroup_size(limits: ChartLimits, size: int) -> None:
+    """Frozen limits apply only to subgroups of the size they were computed for."""
+    if limits.subgroup_size != size:
+        raise MonitoringInputError(
+            f"frozen limits are for subgroups of {limits.subgroup_size}, not {size}."
+        )
+
+
 def individuals_chart(
     values: object,
     limits: ChartLimits | None = None,
@@ -193,14 +211,7 @@ def individuals_chart(
     lim = individuals_limits(x) if limits is None else limits
     mr = np.concatenate([[np.nan], np.abs(np.diff(x))])
     i_chart = _chart("individuals", x, lim.center, lim.sigma, rules)
-    d3_over_d2 = _D3[2] / _D2[2]
-    mr_chart = ControlChart(
-        "moving range",
-        mr,
-        _full(lim.dispersion_center, x.size),
-        _full(max(0.0, lim.dispersion_center * (1 - 3 * d3_over_d2)), x.size),
-        _full(lim.dispersion_center * (1 + 3 * d3_over_d2), x.size),
-    )
+    mr_chart = _dispersion_chart("moving range", mr, lim.dispersion_center, 3 * _D3[2] / _D2[2])
     return i_chart, mr_chart
 
 
@@ -221,21 +232,11 @@ def xbar_r_chart(
     data = _subgroups(subgroups)
     n = data.shape[1]
     lim = xbar_r_limits(data) if limits is None else limits
-    if lim.subgroup_size != n:
-        raise MonitoringInputError(
-            f"frozen limits are for subgroups of {lim.subgroup_size}, not {n}."
-        )
+    _require_subgroup_size(lim, n)
     means = data.mean(axis=1)
-    ranges = np.ptp(data, axis=1)
     xbar = _chart("xbar", means, lim.center, lim.sigma / math.sqrt(n), rules)
-    ratio = _D3[n] / _D2[n]
-    r_chart = ControlChart(
-        "range",
-        ranges,
-        _full(lim.dispersion_center, means.size),
-        _full(max(0.0, lim.dispersion_center * (1 - 3 * ratio)), means.size),
-        _full(lim.dispersion_center * (1 + 3 * ratio), means.size),
-    )
+    ranges = np.ptp(data, axis=1)
+    r_chart = _dispersion_chart("range", ranges, lim.dispersion_center, 3 * _D3[n] / _D2[n])
     return xbar, r_chart
 
 
@@ -256,21 +257,13 @@ def xbar_s_chart(
     data = _subgroups(subgroups)
     n = data.shape[1]
     lim = xbar_s_limits(data) if limits is None else limits
-    if lim.subgroup_size != n:
-        raise MonitoringInputError(
-            f"frozen limits are for subgroups of {lim.subgroup_size}, not {n}."
-        )
+    _require_subgroup_size(lim, n)
     means = data.mean(axis=1)
-    sds = data.std(axis=1, ddof=1)
     xbar = _chart("xbar", means, lim.center, lim.sigma / math.sqrt(n), rules)
     c = c4(n)
-    spread = 3 * math.sqrt(1 - c * c) / c
-    s_chart = ControlChart(
-        "standard deviation",
-        sds,
-        _full(lim.dispersion_center, means.size),
-        _full(max(0.0, lim.dispersion_center * (1 - spread)), means.size),
-        _full(lim.dispersion_center * (1 + spread), means.size),
+    sds = data.std(axis=1, ddof=1)
+    s_chart = _dispersion_chart(
+        "standard deviation", sds, lim.dispersion_center, 3 * math.sqrt(1 - c * c) / c
     )
     return xbar, s_chart
 
