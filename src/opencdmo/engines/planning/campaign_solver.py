@@ -21,9 +21,9 @@ from opencdmo.engines.planning.campaign_solution import (
     SiteCrude,
     SuiteCampaign,
 )
-from opencdmo.engines.planning.highs_model import LinearModel, highs_version
+from opencdmo.engines.planning.highs_model import LinearModel, maximising_result
 from opencdmo.engines.planning.highs_phases import solve_in_phases
-from opencdmo.engines.planning.result import Result, Sense, SolverInfo, SolveStatus, relative_gap
+from opencdmo.engines.planning.result import Result
 
 _DECIMALS = 9
 
@@ -129,24 +129,16 @@ def solve_campaign(
         if sites is not None:
             solution = _with_site_crude(problem, solution, sites, values)
         objective = solution.profit
-    return Result(
-        problem="campaign",
-        instance_id=problem.id,
-        status=outcome.status,
-        objective=objective,
-        bound=None if outcome.status is SolveStatus.INFEASIBLE else outcome.bound,
-        gap=relative_gap(objective, outcome.bound, Sense.MAXIMISE),
-        wall_s=time.perf_counter() - started,
-        solver=SolverInfo(
-            name="HiGHS",
-            version=highs_version(),
-            threads=threads,
-            time_limit_s=time_limit,
-            seed=seed,
-            mip_rel_gap=0.0,
-            nodes=outcome.nodes,
-        ),
-        solution=solution,
+    return maximising_result(
+        "campaign",
+        problem.id,
+        outcome,
+        solution,
+        objective,
+        started=started,
+        threads=threads,
+        time_limit=time_limit,
+        seed=seed,
     )
 
 

@@ -10,6 +10,7 @@ import contextlib
 import math
 import os
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -17,7 +18,14 @@ import highspy
 import numpy as np
 from numpy.typing import NDArray
 
-from opencdmo.engines.planning.result import SolveStatus
+from opencdmo.engines.planning.result import (
+    Result,
+    Sense,
+    SolutionT,
+    SolverInfo,
+    SolveStatus,
+    relative_gap,
+)
 
 INFINITY = math.inf
 OPTIMALITY_GAP = 1e-6
@@ -213,3 +221,40 @@ def solve_milp(
     if objective is not None:
         return MilpOutcome(SolveStatus.FEASIBLE, objective, bound, values, nodes)
     raise RuntimeError(f"HiGHS stopped with status {highs.modelStatusToString(model_status)}")
+
+
+def maximising_result(
+    problem: str,
+    instance_id: str,
+    outcome: MilpOutcome,
+    solution: SolutionT | None,
+    objective: float | None,
+    *,
+    started: float,
+    threads: int,
+    time_limit: float,
+    seed: int,
+) -> Result[SolutionT]:
+    """The result of a HiGHS maximisation: ``objective`` as recomputed from the plan, the
+    outcome's bound (none when infeasible), the gap, wall time since ``started``
+    (``time.perf_counter()``) and the solver's settings."""
+    bound = None if outcome.status is SolveStatus.INFEASIBLE else outcome.bound
+    return Result(
+        problem=problem,
+        instance_id=instance_id,
+        status=outcome.status,
+        objective=objective,
+        bound=bound,
+        gap=relative_gap(objective, outcome.bound, Sense.MAXIMISE),
+        wall_s=time.perf_counter() - started,
+        solver=SolverInfo(
+            name="HiGHS",
+            version=highs_version(),
+            threads=threads,
+            time_limit_s=time_limit,
+            seed=seed,
+            mip_rel_gap=0.0,
+            nodes=outcome.nodes,
+        ),
+        solution=solution,
+    )

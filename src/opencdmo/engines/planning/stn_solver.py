@@ -6,9 +6,9 @@ import math
 import time
 from dataclasses import dataclass
 
-from opencdmo.engines.planning.highs_model import LinearModel, highs_version
+from opencdmo.engines.planning.highs_model import LinearModel, maximising_result
 from opencdmo.engines.planning.highs_race import race_milp
-from opencdmo.engines.planning.result import Result, Sense, SolverInfo, SolveStatus, relative_gap
+from opencdmo.engines.planning.result import Result
 from opencdmo.engines.planning.stn_problem import StnProblem
 from opencdmo.engines.planning.stn_solution import StnBatch, StnSolution
 
@@ -74,24 +74,16 @@ def solve_stn(
     if outcome.values is not None:
         solution = _extract(problem, starts, [float(x) for x in outcome.values])
         objective = solution.profit
-    return Result(
-        problem="stn",
-        instance_id=problem.id,
-        status=outcome.status,
-        objective=objective,
-        bound=None if outcome.status is SolveStatus.INFEASIBLE else outcome.bound,
-        gap=relative_gap(objective, outcome.bound, Sense.MAXIMISE),
-        wall_s=time.perf_counter() - started,
-        solver=SolverInfo(
-            name="HiGHS",
-            version=highs_version(),
-            threads=threads,
-            time_limit_s=time_limit,
-            seed=seed,
-            mip_rel_gap=0.0,
-            nodes=outcome.nodes,
-        ),
-        solution=solution,
+    return maximising_result(
+        "stn",
+        problem.id,
+        outcome,
+        solution,
+        objective,
+        started=started,
+        threads=threads,
+        time_limit=time_limit,
+        seed=seed,
     )
 
 
