@@ -11,7 +11,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import highspy
@@ -106,6 +106,33 @@ def _stdout_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def tightest_bound(bounds: Iterable[float | None], maximise: bool) -> float | None:
+    """The tightest of several valid bounds on one objective (``None`` if none is finite)."""
+    finite = [b for b in bounds if b is not None and math.isfinite(b)]
+    if not finite:
+        return None
+    return min(finite) if maximise else max(finite)
+
+
+def with_bound(
+    outcome: MilpOutcome, bound: float | None, nodes: int, maximise: bool
+) -> MilpOutcome:
+    """``outcome``'s plan judged against a bound proved elsewhere.
+
+    Optimal when the plan reaches the bound within :data:`OPTIMALITY_GAP` (the bound then
+    never lies on the wrong side of the plan's value); otherwise a plan that was optimal only
+    for its own, restricted model is reported as stopped at the time limit.
+    """
+    objective = outcome.objective
+    if objective is not None and bound is not None:
+        shortfall = (bound - objective) if maximise else (objective - bound)
+        if shortfall <= OPTIMALITY_GAP * max(1.0, abs(objective)):
+            bound = max(bound, objective) if maximise else min(bound, objective)
+            return MilpOutcome(SolveStatus.OPTIMAL, objective, bound, outcome.values, nodes)
+    status = SolveStatus.TIME_LIMIT if outcome.status is SolveStatus.OPTIMAL else outcome.status
+    return MilpOutcome(status, objective, bound, outcome.values, nodes)
 
 
 def highs_version() -> str:

@@ -16,15 +16,15 @@ Every answer is exact: ``optimal`` is reported only when a whole plan reaches a 
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Collection, Mapping, Sequence
 
 from opencdmo.engines.planning.highs_model import (
-    OPTIMALITY_GAP,
     LinearModel,
     MilpOutcome,
     solve_milp,
+    tightest_bound,
+    with_bound,
 )
 from opencdmo.engines.planning.highs_race import race_milp
 from opencdmo.engines.planning.result import SolveStatus
@@ -101,14 +101,14 @@ def solve_in_phases(
     )
     nodes = first.nodes + completion.nodes
     plan = completion if completion.values is not None else None
-    proven = _proven(plan, first.bound, nodes, maximise)
-    if proven is not None:
-        return proven
+    if plan is not None:
+        completed = with_bound(plan, first.bound, nodes, maximise)
+        if completed.status is SolveStatus.OPTIMAL:
+            return completed
     if first.status is not SolveStatus.OPTIMAL or time.monotonic() >= deadline:
-        status = SolveStatus.TIME_LIMIT
         if plan is None:
-            return MilpOutcome(status, None, first.bound, None, nodes)
-        return MilpOutcome(status, plan.objective, first.bound, plan.values, nodes)
+            return MilpOutcome(SolveStatus.TIME_LIMIT, None, first.bound, None, nodes)
+        return MilpOutcome(SolveStatus.TIME_LIMIT, plan.objective, first.bound, plan.values, nodes)
     full = race_milp(
         models,
         maximise=maximise,
@@ -118,32 +118,5 @@ def solve_in_phases(
         options=options,
         start=None if plan is None else plan.values,
     )
-    nodes += full.nodes
-    bound = _tighter(first.bound, full.bound, maximise)
-    return _proven(full, bound, nodes, maximise) or MilpOutcome(
-        full.status, full.objective, bound, full.values, nodes
-    )
-
-
-def _proven(
-    plan: MilpOutcome | None, bound: float | None, nodes: int, maximise: bool
-) -> MilpOutcome | None:
-    """The plan as optimal if its value reaches the bound within the optimality tolerance.
-
-    The reported bound never lies on the wrong side of the plan's value.
-    """
-    if plan is None or plan.values is None or plan.objective is None or bound is None:
-        return None
-    shortfall = (bound - plan.objective) if maximise else (plan.objective - bound)
-    if shortfall > OPTIMALITY_GAP * max(1.0, abs(plan.objective)):
-        return None
-    bound = max(bound, plan.objective) if maximise else min(bound, plan.objective)
-    return MilpOutcome(SolveStatus.OPTIMAL, plan.objective, bound, plan.values, nodes)
-
-
-def _tighter(first: float | None, second: float | None, maximise: bool) -> float | None:
-    """The tighter of two valid bounds."""
-    bounds = [b for b in (first, second) if b is not None and math.isfinite(b)]
-    if not bounds:
-        return None
-    return min(bounds) if maximise else max(bounds)
+    bound = tightest_bound((first.bound, full.bound), maximise)
+    return with_bound(full, bound, nodes + full.nodes, maximise)

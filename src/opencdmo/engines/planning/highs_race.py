@@ -9,7 +9,6 @@ cores into the fastest of ``n`` draws, the concurrent-MIP idea of the commercial
 from __future__ import annotations
 
 import functools
-import math
 import multiprocessing
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -20,10 +19,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from opencdmo.engines.planning.highs_model import (
-    OPTIMALITY_GAP,
     LinearModel,
     MilpOutcome,
     solve_milp,
+    tightest_bound,
+    with_bound,
 )
 from opencdmo.engines.planning.result import SolveStatus
 
@@ -158,12 +158,5 @@ def _combine(outcomes: list[MilpOutcome], maximise: bool) -> MilpOutcome:
         if with_solution
         else outcomes[0]
     )
-    bounds = [o.bound for o in outcomes if o.bound is not None and math.isfinite(o.bound)]
-    bound = (min(bounds) if maximise else max(bounds)) if bounds else None
-    closed = (
-        best.objective is not None
-        and bound is not None
-        and abs(bound - best.objective) / max(1.0, abs(best.objective)) <= OPTIMALITY_GAP
-    )
-    status = SolveStatus.OPTIMAL if closed else best.status
-    return MilpOutcome(status, best.objective, bound, best.values, best.nodes)
+    bound = tightest_bound((o.bound for o in outcomes), maximise)
+    return with_bound(best, bound, best.nodes, maximise)
