@@ -173,12 +173,12 @@ def campaign_rows(repeat: int, threads: tuple[int, ...] = (1, 2)) -> Iterator[Ro
     on one core and on two (two seeded HiGHS searches racing)."""
     extra = sorted(TEST_DATA.glob("lakhdar2005_*.json"))
     for path in [*sorted((BENCHMARKS / "campaign").glob("*.json")), *extra]:
+        block = load_document(path).get("reference") or {}
+        reference = block.get("objective")
         for cores in threads:
             problem, result, timing = _timed(
                 lambda path=path: read_campaign(path), 600, cores, repeat
             )
-            block = load_document(path).get("reference") or {}
-            reference = block.get("objective")
             report = (
                 None
                 if result.solution is None
