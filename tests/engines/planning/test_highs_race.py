@@ -65,11 +65,9 @@ def test_race_answers_like_a_single_search() -> None:
 
 def test_without_fork_one_search_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
     """Where processes cannot be forked the race is a plain solve in this process."""
-    monkeypatch.setattr(highs_race, "can_race", lambda: False)
+    monkeypatch.setattr(highs_race, "can_fork", lambda: False)
     monkeypatch.setattr(
-        highs_race.multiprocessing,
-        "get_context",
-        lambda *_: pytest.fail("no process may be started"),
+        highs_race, "run_forked", lambda *_, **__: pytest.fail("no process may be started")
     )
     outcome = race_milp([_knapsack(3.0)], maximise=True, time_limit_s=10, searches=4, seed=0)
     assert outcome.objective == pytest.approx(8.0)

@@ -21,8 +21,12 @@ from opencdmo.engines.planning import (
     check_schedule_solution,
     parse_schedule,
     read_schedule,
+    schedule_solver,
     solve,
 )
+from opencdmo.engines.planning.schedule_bound import first_level_bound
+from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule
+from opencdmo.engines.planning.schedule_search import search_schedule
 from tests.engines.planning.conftest import DATA
 
 TWO_SITES = DATA / "two_site_suites.json"
@@ -191,3 +195,31 @@ def test_changeover_cost_bound_counts_campaigns() -> None:
     assert result.status is SolveStatus.OPTIMAL
     assert result.objective == pytest.approx(40.0)
     assert result.bound == pytest.approx(40.0)
+
+
+def test_large_models_improve_by_neighbourhoods_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the size threshold every CP-SAT worker runs neighbourhood search from the start.
+
+    With the threshold at 0 the two-site instance takes that path: the schedule is still
+    checked, on time, and no worse than the order search it starts from; the bound stays the
+    solver-free one, since no worker proves anything.
+    """
+    monkeypatch.setattr(schedule_solver, "LNS_ONLY_VARIABLES", 0)
+    problem = read_schedule(TWO_SITES)
+    start = search_schedule(problem, 0.5, seed=1)
+    assert start is not None
+    result = solve(problem, time_limit=5, threads=2, seed=1)
+    assert result.solution is not None
+    assert check_schedule_solution(problem, result.solution, result.objective).ok
+    assert result.objective == pytest.approx(0.0)
+    assert result.solution.levels <= evaluate_schedule(problem, start)[1]
+    assert result.bound == pytest.approx(first_level_bound(problem))
+
+
+def test_each_core_runs_its_own_order_search() -> None:
+    """With two threads the order search runs seeded 3 and 4 and the better schedule is kept."""
+    problem = read_schedule(TWO_SITES)
+    levels = [evaluate_schedule(problem, search_schedule(problem, 5.0, seed)) for seed in (3, 4)]
+    best = schedule_solver._best_search(problem, 5.0, threads=2, seed=3)
+    assert best is not None
+    assert evaluate_schedule(problem, best)[1] == min(value[1] for value in levels)

@@ -9,15 +9,12 @@ cores into the fastest of ``n`` draws, the concurrent-MIP idea of the commercial
 from __future__ import annotations
 
 import functools
-import multiprocessing
-import time
-from collections.abc import Callable, Mapping, Sequence
-from multiprocessing.connection import Connection, wait
-from typing import Any, cast
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
+from opencdmo.engines.planning.forked_runs import can_fork, run_forked
 from opencdmo.engines.planning.highs_model import (
     LinearModel,
     MilpOutcome,
@@ -34,14 +31,6 @@ GRACE_S = 5.0
 """Time a search may overrun its own limit before the race gives up on it."""
 
 
-def can_race() -> bool:
-    """Whether searches can be forked here (POSIX, and not inside a daemonic worker process)."""
-    return (
-        "fork" in multiprocessing.get_all_start_methods()
-        and not multiprocessing.current_process().daemon
-    )
-
-
 def race_milp(
     models: Sequence[LinearModel],
     *,
@@ -56,10 +45,11 @@ def race_milp(
 
     ``models`` are formulations of the same programme over the same columns (for example
     with and without some valid inequalities); run ``k`` solves ``models[k mod len]``, so
-    the race diversifies over formulations as well as seeds. The first run that proves optimality or infeasibility wins and the others are stopped.
-    If every run stops at the time limit, the best solution and the tightest bound of all
-    runs are combined (each run's bound is valid, so the tightest is too). With one search,
-    or where processes cannot be forked, this is :func:`solve_milp` in this process.
+    the race diversifies over formulations as well as seeds. The first run that proves
+    optimality or infeasibility wins and the others are stopped. If every run stops at the
+    time limit, the best solution and the tightest bound of all runs are combined (each run's
+    bound is valid, so the tightest is too). With one search, or where processes cannot be
+    forked, this is :func:`solve_milp` in this process.
 
     Parameters
     ----------
@@ -91,62 +81,19 @@ def race_milp(
         options=options,
         start=start,
     )
-    if searches <= 1 or not can_race():
+    if searches <= 1 or not can_fork():
         return run(models[0], seed=seed)
-    context = multiprocessing.get_context("fork")
-    runs: dict[Connection, Any] = {}
-    for offset in range(searches):
-        receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(
-            target=_search,
-            args=(run, models[offset % len(models)], seed + offset, sender),
-            daemon=True,
-        )
-        process.start()
-        sender.close()
-        runs[receiver] = process
-    deadline = time.monotonic() + time_limit_s + GRACE_S
-    outcomes: list[MilpOutcome] = []
-    errors: list[str] = []
-    try:
-        pending = list(runs)
-        while pending:
-            ready = wait(pending, timeout=max(0.0, deadline - time.monotonic()))
-            if not ready:
-                break
-            for connection in cast(list[Connection], ready):
-                pending.remove(connection)
-                try:
-                    message: MilpOutcome | str = connection.recv()
-                except EOFError:
-                    errors.append("a search ended without an answer")
-                    continue
-                if isinstance(message, str):
-                    errors.append(message)
-                    continue
-                if message.status in FINISHED:
-                    return message
-                outcomes.append(message)
-    finally:
-        for process in runs.values():
-            process.kill()
-        for process in runs.values():
-            process.join()
-    if not outcomes:
-        raise RuntimeError("; ".join(errors) or "no search answered within the time limit")
+    outcomes = run_forked(
+        [
+            functools.partial(run, models[offset % len(models)], seed=seed + offset)
+            for offset in range(searches)
+        ],
+        timeout_s=time_limit_s + GRACE_S,
+        decisive=lambda outcome: outcome.status in FINISHED,
+    )
+    if len(outcomes) == 1 and outcomes[0].status in FINISHED:
+        return outcomes[0]
     return _combine(outcomes, maximise)
-
-
-def _search(
-    run: Callable[..., MilpOutcome], model: LinearModel, seed: int, sender: Connection
-) -> None:
-    """One racing search, in its own process: send its outcome, or why it failed."""
-    try:
-        outcome: MilpOutcome | str = run(model, seed=seed)
-    except Exception as error:  # reported to the parent, which raises it
-        outcome = f"search with seed {seed} failed: {error}"
-    sender.send(outcome)
-    sender.close()
 
 
 def _combine(outcomes: list[MilpOutcome], maximise: bool) -> MilpOutcome:
