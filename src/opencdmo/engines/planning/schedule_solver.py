@@ -165,6 +165,9 @@ def _solve_part(problem: ScheduleProblem, time_limit: float, threads: int, seed:
         solver.parameters.cp_model_probing_level = 0
     if start is not None and len(model.cp.proto.variables) > LNS_ONLY_VARIABLES:
         solver.parameters.use_lns_only = True
+    else:
+        # The circuits' own relaxation moves the bound where the precedence rows do not.
+        solver.parameters.linearization_level = 2
     all_optimal = True
     placed: list[ScheduledBatch] | None = None
     code = cp_model.UNKNOWN
