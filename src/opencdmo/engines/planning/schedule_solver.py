@@ -76,9 +76,10 @@ def solve_schedule(
     time_limit
         Wall-clock limit in seconds, shared by all levels.
     threads
-        CP-SAT workers.
+        Cores: that many order searches (seeded ``seed, seed + 1, …``, in forked processes)
+        start the search, then that many CP-SAT workers.
     seed
-        CP-SAT random seed.
+        Seed of the first order search and of CP-SAT.
 
     Returns
     -------
