@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from opencdmo.engines.planning import ScheduleSolution, check_schedule_solution, parse_schedule
+from opencdmo.engines.planning import (
+    Changeover,
+    Downtime,
+    ObjectiveKind,
+    ObjectiveTerm,
+    ScheduleBatch,
+    ScheduleProblem,
+    ScheduleProduct,
+    ScheduleSolution,
+    ScheduleSuite,
+    SuiteOption,
+    check_schedule_solution,
+    parse_schedule,
+)
 from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule
-from opencdmo.engines.planning.schedule_greedy import greedy_schedule
+from opencdmo.engines.planning.schedule_greedy import PrefixGreedy, chain_roots, greedy_schedule
 from tests.engines.planning.test_schedule_solver import _one_suite
 
 
@@ -80,3 +95,76 @@ def test_insertion_keeps_changeovers_on_both_sides(second_release_h: int, q_star
     assert check_schedule_solution(problem, solution).ok
     by_id = {b.batch: b for b in placed}
     assert by_id["b2"].start_h == q_start_h
+
+
+def _chained_instance(rng: random.Random) -> ScheduleProblem:
+    """Thirty chains of three products on four suites, hold times, campaigns of at most 3."""
+    products = ("A", "B", "C")
+    batches = []
+    for n in range(30):
+        product = rng.choice(products)
+        release = rng.randrange(0, 300, 10)
+        batches.append(
+            ScheduleBatch(
+                f"u{n}",
+                product,
+                (SuiteOption("U1", rng.choice((20, 30))), SuiteOption("U2", 25)),
+                release_h=release,
+            )
+        )
+        batches.append(
+            ScheduleBatch(
+                f"d{n}",
+                product,
+                (SuiteOption("D1", 10), SuiteOption("D2", rng.choice((10, 15)))),
+                due_h=release + rng.randrange(40, 200, 10),
+                tardiness_weight=rng.choice((1.0, 3.0)),
+                upstream=f"u{n}",
+                max_hold_h=30,
+            )
+        )
+    return ScheduleProblem(
+        id="chained",
+        horizon_h=3000,
+        suites=(
+            ScheduleSuite("U1", downtimes=(Downtime(200, 260),)),
+            ScheduleSuite("U2"),
+            ScheduleSuite("D1"),
+            ScheduleSuite("D2"),
+        ),
+        products=tuple(ScheduleProduct(p, 1, 3) for p in products),
+        batches=tuple(batches),
+        changeovers=tuple(
+            Changeover(a, b, 8, 10.0, None) for a in products for b in products if a != b
+        ),
+        objective=(
+            (
+                ObjectiveTerm(ObjectiveKind.WEIGHTED_TARDINESS),
+                ObjectiveTerm(ObjectiveKind.CHANGEOVER_COST),
+            ),
+        ),
+    )
+
+
+def test_prefix_greedy_matches_the_full_greedy_after_every_move() -> None:
+    """Resuming from the kept order's prefix places exactly what a fresh greedy places."""
+    rng = random.Random(5)
+    problem = _chained_instance(rng)
+    order = chain_roots(problem)
+    greedy = PrefixGreedy(problem)
+    first = greedy.schedule(order)
+    assert first is not None
+    assert first == greedy_schedule(problem, order)
+    greedy.keep()
+    resumed = 0
+    for _ in range(40):
+        source, target = rng.randrange(len(order)), rng.randrange(len(order))
+        candidate = list(order)
+        candidate.insert(target, candidate.pop(source))
+        placed = greedy.schedule(candidate, unchanged=min(source, target))
+        assert placed == greedy_schedule(problem, candidate)
+        resumed += min(source, target) > 0
+        if rng.random() < 0.5:
+            order = candidate
+            greedy.keep()
+    assert resumed > 20

@@ -12,7 +12,7 @@ import random
 import time
 
 from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule
-from opencdmo.engines.planning.schedule_greedy import chain_roots, downstream_of, greedy_schedule
+from opencdmo.engines.planning.schedule_greedy import PrefixGreedy, chain_roots, downstream_of
 from opencdmo.engines.planning.schedule_problem import ScheduleBatch, ScheduleProblem
 from opencdmo.engines.planning.schedule_solution import ScheduledBatch
 
@@ -47,9 +47,11 @@ def search_schedule(
     """
     started = time.perf_counter()
     order = chain_roots(problem)
-    best = greedy_schedule(problem, order)
+    greedy = PrefixGreedy(problem)
+    best = greedy.schedule(order)
     if best is None:
         return None
+    greedy.keep()
     best_levels = evaluate_schedule(problem, best)[1]
     rng = random.Random(seed)
     chain_of = _chain_members(problem, order)
@@ -69,7 +71,7 @@ def search_schedule(
             continue
         candidate = list(order)
         candidate.insert(target, candidate.pop(source))
-        placed = greedy_schedule(problem, candidate)
+        placed = greedy.schedule(candidate, unchanged=min(source, target))
         if placed is None:
             continue
         levels = evaluate_schedule(problem, placed)[1]
@@ -77,6 +79,7 @@ def search_schedule(
             stalled = 0
         if levels <= best_levels:
             order, best, best_levels = candidate, placed, levels
+            greedy.keep()
     return best
 
 
