@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from opencdmo.engines.planning import SolveStatus, parse_schedule, solve
+from opencdmo.engines.planning import SolveStatus, parse_schedule, schedule_solver, solve
 from opencdmo.engines.planning.schedule_bound import (
     crowded_windows_bound,
     earliest_ends,
@@ -177,3 +177,15 @@ def test_bound_never_exceeds_a_proven_optimum() -> None:
         )
         lifted += bound > campaigns_only + 1e-6
     assert lifted >= 3
+
+
+def test_meeting_the_bound_is_optimal_without_a_cp_sat_proof() -> None:
+    """One level: a schedule at the proven bound is optimal even if no part proved it; with
+    two levels the later one still needs its proof."""
+    unproved = [schedule_solver._Outcome([], 40.0, optimal=False, infeasible=False)]
+    assert schedule_solver._status(1, unproved, 40.0, 40.0) is SolveStatus.OPTIMAL
+    assert schedule_solver._status(1, unproved, 41.0, 40.0) is SolveStatus.TIME_LIMIT
+    assert schedule_solver._status(2, unproved, 40.0, 40.0) is SolveStatus.TIME_LIMIT
+    proved = [schedule_solver._Outcome([], 40.0, optimal=True, infeasible=False)]
+    assert schedule_solver._status(2, proved, 40.0, 40.0) is SolveStatus.OPTIMAL
+    assert schedule_solver._status(1, unproved, None, 40.0) is SolveStatus.TIME_LIMIT

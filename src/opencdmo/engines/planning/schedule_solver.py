@@ -111,12 +111,7 @@ def solve_schedule(
         solution = ScheduleSolution(tuple(placed), terms, values)
         objective = values[0]
     bound = sum(o.bound for o in outcomes) if len(outcomes) == len(parts) else None
-    if any(o.infeasible for o in outcomes):
-        status = SolveStatus.INFEASIBLE
-    elif placed is not None and all(o.optimal for o in outcomes):
-        status = cpsat_status(cp_model.OPTIMAL, objective, bound, Sense.MINIMISE, has_solution=True)
-    else:
-        status = SolveStatus.TIME_LIMIT
+    status = _status(len(problem.objective), outcomes, objective, bound)
     return minimising_result(
         "schedule",
         problem.id,
@@ -141,6 +136,18 @@ class _Outcome:
     optimal: bool
     """Every level proved optimal."""
     infeasible: bool
+
+
+def _status(
+    levels: int, outcomes: list[_Outcome], objective: float | None, bound: float | None
+) -> SolveStatus:
+    """Optimal when every part proved every level, or, with one level, when the schedule
+    meets the proven bound, whoever proved it (CP-SAT or :func:`first_level_bound`)."""
+    if any(o.infeasible for o in outcomes):
+        return SolveStatus.INFEASIBLE
+    if objective is None or not (levels == 1 or all(o.optimal for o in outcomes)):
+        return SolveStatus.TIME_LIMIT
+    return cpsat_status(cp_model.FEASIBLE, objective, bound, Sense.MINIMISE, has_solution=True)
 
 
 def _solve_part(problem: ScheduleProblem, time_limit: float, threads: int, seed: int) -> _Outcome:
