@@ -12,9 +12,9 @@ from opencdmo.engines.planning.schedule_bound import (
     crowded_windows_bound,
     earliest_ends,
     first_level_bound,
-    suite_groups,
     switches_needed,
 )
+from opencdmo.engines.planning.schedule_decomposition import suite_groups
 from tests.engines.planning.test_schedule_solver import _one_suite
 
 

@@ -10,6 +10,7 @@ import bisect
 import math
 from dataclasses import dataclass
 
+from opencdmo.engines.planning.schedule_decomposition import suite_groups
 from opencdmo.engines.planning.schedule_problem import (
     ObjectiveKind,
     ScheduleBatch,
@@ -20,28 +21,6 @@ WINDOW_READY_TIMES = 20
 """A crowded window spans at most this many distinct ready times: the bound stays near-linear,
 and on the generated CDMO instance longer windows add nothing (20: 1100 in 0.05 s; 60: 1100
 in 0.2 s)."""
-
-
-def suite_groups(problem: ScheduleProblem) -> list[list[str]]:
-    """Suites linked by batches eligible on several of them (connected components).
-
-    Every batch runs within one group, so what a group's batches need, its suites provide.
-    """
-    parent = {s.name: s.name for s in problem.suites}
-
-    def root(suite: str) -> str:
-        while parent[suite] != suite:
-            suite = parent[suite]
-        return suite
-
-    for batch in problem.batches:
-        first = root(batch.options[0].suite)
-        for option in batch.options[1:]:
-            parent[root(option.suite)] = first
-    members: dict[str, list[str]] = {}
-    for suite in problem.suites:
-        members.setdefault(root(suite.name), []).append(suite.name)
-    return list(members.values())
 
 
 def switches_needed(problem: ScheduleProblem, suites: list[str]) -> int:
@@ -69,29 +48,18 @@ def switches_needed(problem: ScheduleProblem, suites: list[str]) -> int:
 def earliest_ends(problem: ScheduleProblem) -> dict[str, int]:
     """Earliest end (h) of each batch: release, upstream chain and downtimes, no capacity."""
     ends: dict[str, int] = {}
-    downtimes = {s.name: s.downtimes for s in problem.suites}
 
     def end_of(batch: ScheduleBatch) -> int:
         if batch.id in ends:
             return ends[batch.id]
-        ready = batch.release_h
         if batch.upstream is not None:
-            ready = max(ready, end_of(problem.batch_by_id[batch.upstream]) + batch.min_gap_h)
-        best = None
-        for option in batch.options:
-            start = ready
-            moved = True
-            while moved:
-                moved = False
-                for window in downtimes[option.suite]:
-                    if start < window.end_h and window.start_h < start + option.duration_h:
-                        start = window.end_h
-                        moved = True
-            end = start + option.duration_h
-            best = end if best is None else min(best, end)
-        assert best is not None
-        ends[batch.id] = best
-        return best
+            end_of(problem.batch_by_id[batch.upstream])
+        ready = _ready_h(batch, ends)
+        ends[batch.id] = min(
+            problem.suite_by_name[o.suite].earliest_start(ready, o.duration_h) + o.duration_h
+            for o in batch.options
+        )
+        return ends[batch.id]
 
     for batch in problem.batches:
         end_of(batch)
@@ -180,10 +148,9 @@ def crowded_windows_bound(
     inside = set(suites)
     ready = sorted(
         (
-            _Ready(batch, _ready_h(problem, batch, ends), shortest, ends[batch.id])
+            _Ready(batch, _ready_h(batch, ends), batch.shortest_h, ends[batch.id])
             for batch in problem.batches
             if batch.options[0].suite in inside
-            for shortest in [min(o.duration_h for o in batch.options)]
         ),
         key=lambda item: item.ready_h,
     )
@@ -191,7 +158,6 @@ def crowded_windows_bound(
     # Batches ready in [cuts[i], cuts[j]) are ready[member_from[i]:member_from[j]].
     member_from = [bisect.bisect_left(ready, cut, key=lambda item: item.ready_h) for cut in cuts]
     member_from[-1] = len(ready)
-    downtimes = {s.name: s.downtimes for s in problem.suites if s.name in inside}
 
     def window(first: int, last: int) -> float:
         start_h, end_h = cuts[first], cuts[last]
@@ -205,7 +171,10 @@ def crowded_windows_bound(
         free = sum(
             1
             for suite in able
-            if not any(w.start_h <= start_h and end_h <= w.end_h for w in downtimes[suite])
+            if not any(
+                w.start_h <= start_h and end_h <= w.end_h
+                for w in problem.suite_by_name[suite].downtimes
+            )
         )
         best = math.inf
         kept_out = 0.0
@@ -224,8 +193,9 @@ def crowded_windows_bound(
     return best_until[-1]
 
 
-def _ready_h(problem: ScheduleProblem, batch: ScheduleBatch, ends: dict[str, int]) -> int:
-    """Earliest start of ``batch`` on any option: its release, and its upstream chain."""
+def _ready_h(batch: ScheduleBatch, ends: dict[str, int]) -> int:
+    """Earliest start of ``batch`` on any option: its release, and the earliest end of its
+    upstream batch (in ``ends``) plus the minimum gap."""
     if batch.upstream is None:
         return batch.release_h
     return max(batch.release_h, ends[batch.upstream] + batch.min_gap_h)
@@ -235,8 +205,7 @@ def _wait_cost(problem: ScheduleProblem, item: _Ready, start_h: int, weight: flo
     """Weighted lateness that starting no earlier than ``start_h`` adds to the least possible."""
     batch = item.batch
     end_h = start_h + item.shortest_h
-    latest_h = problem.horizon_h if batch.deadline_h is None else batch.deadline_h
-    if end_h > min(latest_h, problem.horizon_h):
+    if end_h > problem.latest_end_h(batch):
         return math.inf
     if batch.due_h is None or weight == 0 or batch.tardiness_weight == 0:
         return 0.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from opencdmo.engines.planning.schedule_problem import ObjectiveKind, ScheduleProblem
+from opencdmo.engines.planning.schedule_problem import ObjectiveKind, ScheduleBatch, ScheduleProblem
 
 
 def independent_parts(problem: ScheduleProblem) -> list[ScheduleProblem]:
@@ -32,6 +32,36 @@ def independent_parts(problem: ScheduleProblem) -> list[ScheduleProblem]:
     """
     if any(term.kind is ObjectiveKind.MAKESPAN for level in problem.objective for term in level):
         return [problem]
+    groups = suite_groups(problem, through_upstream=True)
+    group_of = {suite: number for number, group in enumerate(groups) for suite in group}
+    batches_of: dict[int, list[ScheduleBatch]] = {}
+    for batch in problem.batches:
+        batches_of.setdefault(group_of[batch.options[0].suite], []).append(batch)
+    if len(batches_of) <= 1:
+        return [problem]
+    parts = []
+    for number, (group, batches) in enumerate(batches_of.items(), start=1):
+        suites = set(groups[group])
+        parts.append(
+            dataclasses.replace(
+                problem,
+                id=f"{problem.id}/part{number}",
+                suites=tuple(s for s in problem.suites if s.name in suites),
+                batches=tuple(batches),
+                changeovers=tuple(
+                    c for c in problem.changeovers if c.suite is None or c.suite in suites
+                ),
+            )
+        )
+    return parts
+
+
+def suite_groups(problem: ScheduleProblem, *, through_upstream: bool = False) -> list[list[str]]:
+    """Suites linked by batches eligible on several of them (connected components), and with
+    ``through_upstream`` also by a batch's link to its upstream batch.
+
+    Every batch runs within one group, so what a group's batches need, its suites provide.
+    """
     parent = {s.name: s.name for s in problem.suites}
 
     def root(suite: str) -> str:
@@ -45,27 +75,9 @@ def independent_parts(problem: ScheduleProblem) -> list[ScheduleProblem]:
     for batch in problem.batches:
         for option in batch.options[1:]:
             link(batch.options[0].suite, option.suite)
-        if batch.upstream is not None:
+        if through_upstream and batch.upstream is not None:
             link(batch.options[0].suite, problem.batch_by_id[batch.upstream].options[0].suite)
-    suites_of: dict[str, set[str]] = {}
-    for batch in problem.batches:
-        suites_of.setdefault(root(batch.options[0].suite), set())
+    members: dict[str, list[str]] = {}
     for suite in problem.suites:
-        if root(suite.name) in suites_of:
-            suites_of[root(suite.name)].add(suite.name)
-    if len(suites_of) <= 1:
-        return [problem]
-    parts = []
-    for number, (key, suites) in enumerate(suites_of.items(), start=1):
-        parts.append(
-            dataclasses.replace(
-                problem,
-                id=f"{problem.id}/part{number}",
-                suites=tuple(s for s in problem.suites if s.name in suites),
-                batches=tuple(b for b in problem.batches if root(b.options[0].suite) == key),
-                changeovers=tuple(
-                    c for c in problem.changeovers if c.suite is None or c.suite in suites
-                ),
-            )
-        )
-    return parts
+        members.setdefault(root(suite.name), []).append(suite.name)
+    return list(members.values())

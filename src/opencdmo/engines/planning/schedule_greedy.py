@@ -37,7 +37,6 @@ class _Plan:
     def __init__(self, problem: ScheduleProblem) -> None:
         self.problem = problem
         self.sequences: dict[str, list[ScheduledBatch]] = {s.name: [] for s in problem.suites}
-        self.downtimes = {s.name: s.downtimes for s in problem.suites}
         self.changeovers: dict[tuple[str, str, str], tuple[int, float]] = {}
 
     def changeover(self, suite: str, first: str, second: str) -> tuple[int, float]:
@@ -48,27 +47,13 @@ class _Plan:
             found = self.changeovers[key] = self.problem.changeover(suite, first, second)
         return found
 
-    def earliest_fit(self, suite: str, start_h: int, duration_h: int) -> int:
-        """First start ≥ ``start_h`` at which the batch misses every downtime of ``suite``."""
-        moved = True
-        while moved:
-            moved = False
-            for window in self.downtimes[suite]:
-                if start_h < window.end_h and window.start_h < start_h + duration_h:
-                    start_h = window.end_h
-                    moved = True
-        return start_h
-
     def slot(self, batch: ScheduleBatch, suite: str, not_before_h: int) -> _Slot | None:
         """Earliest gap of ``suite`` that takes ``batch`` from ``not_before_h`` on."""
         duration = batch.duration_on(suite)
         assert duration is not None
         sequence = self.sequences[suite]
-        latest = (
-            self.problem.horizon_h
-            if batch.deadline_h is None
-            else min(self.problem.horizon_h, batch.deadline_h)
-        )
+        latest = self.problem.latest_end_h(batch)
+        fit = self.problem.suite_by_name[suite].earliest_start
         first = max(0, bisect.bisect_left(sequence, not_before_h, key=_end_h) - 1)
         for index in range(first, len(sequence) + 1):
             before = sequence[index - 1] if index else None
@@ -76,7 +61,7 @@ class _Plan:
             start = max(not_before_h, batch.release_h)
             if before is not None:
                 start = max(start, before.end_h + self._change_h(suite, before, batch.product))
-            start = self.earliest_fit(suite, start, duration)
+            start = fit(start, duration)
             end = start + duration
             if end > latest:
                 return None

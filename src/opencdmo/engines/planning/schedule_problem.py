@@ -48,6 +48,17 @@ class ScheduleSuite:
     def __post_init__(self) -> None:
         v.name(self.name, "name")
 
+    def earliest_start(self, start_h: int, duration_h: int) -> int:
+        """First start ≥ ``start_h`` at which a run of ``duration_h`` misses every downtime."""
+        moved = True
+        while moved:
+            moved = False
+            for window in self.downtimes:
+                if start_h < window.end_h and window.start_h < start_h + duration_h:
+                    start_h = window.end_h
+                    moved = True
+        return start_h
+
 
 @dataclass(frozen=True)
 class ScheduleProduct:
@@ -171,11 +182,11 @@ class ScheduleBatch:
             v.whole(self.due_h, "due_h")
         if self.deadline_h is not None:
             v.whole(self.deadline_h, "deadline_h")
-            shortest = min(o.duration_h for o in self.options)
             v.require(
-                self.deadline_h >= self.release_h + shortest,
+                self.deadline_h >= self.release_h + self.shortest_h,
                 "deadline_h",
-                f"release_h {self.release_h} + shortest duration {shortest} h exceeds the deadline",
+                f"release_h {self.release_h} + shortest duration {self.shortest_h} h exceeds the"
+                " deadline",
             )
         v.at_least(self.tardiness_weight, 0.0, "tardiness_weight")
         v.whole(self.min_gap_h, "min_gap_h")
@@ -196,6 +207,11 @@ class ScheduleBatch:
     def duration_on(self, suite: str) -> int | None:
         """Duration on ``suite`` (h), ``None`` when not eligible."""
         return next((o.duration_h for o in self.options if o.suite == suite), None)
+
+    @property
+    def shortest_h(self) -> int:
+        """Duration on the fastest eligible suite (h)."""
+        return min(o.duration_h for o in self.options)
 
 
 @dataclass(frozen=True)
@@ -335,6 +351,17 @@ class ScheduleProblem:
     def batch_by_id(self) -> dict[str, ScheduleBatch]:
         """Batches by id."""
         return {b.id: b for b in self.batches}
+
+    @cached_property
+    def suite_by_name(self) -> dict[str, ScheduleSuite]:
+        """Suites by name."""
+        return {s.name: s for s in self.suites}
+
+    def latest_end_h(self, batch: ScheduleBatch) -> int:
+        """Latest end of ``batch`` (h): its deadline, within the horizon."""
+        if batch.deadline_h is None:
+            return self.horizon_h
+        return min(self.horizon_h, batch.deadline_h)
 
     @cached_property
     def _changeover_table(self) -> dict[tuple[str | None, str, str], Changeover]:

@@ -12,13 +12,9 @@ from ortools.sat.python import cp_model
 from opencdmo.engines.planning.cpsat_status import cpsat_status, minimising_result
 from opencdmo.engines.planning.forked_runs import can_fork, run_forked
 from opencdmo.engines.planning.result import Result, Sense, SolveStatus
-from opencdmo.engines.planning.schedule_bound import (
-    first_level_bound,
-    suite_groups,
-    switches_needed,
-)
+from opencdmo.engines.planning.schedule_bound import first_level_bound, switches_needed
 from opencdmo.engines.planning.schedule_checker import check_schedule_solution
-from opencdmo.engines.planning.schedule_decomposition import independent_parts
+from opencdmo.engines.planning.schedule_decomposition import independent_parts, suite_groups
 from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule, suite_sequences
 from opencdmo.engines.planning.schedule_problem import (
     ObjectiveKind,
@@ -238,11 +234,10 @@ def _best_search(
 def _build(problem: ScheduleProblem) -> _Model:
     cp = cp_model.CpModel()
     model = _Model(cp)
-    horizon = problem.horizon_h
     per_suite: dict[str, list[cp_model.IntervalVar]] = {s.name: [] for s in problem.suites}
     for batch in problem.batches:
-        shortest = min(o.duration_h for o in batch.options)
-        latest_end = horizon if batch.deadline_h is None else min(horizon, batch.deadline_h)
+        shortest = batch.shortest_h
+        latest_end = problem.latest_end_h(batch)
         start = cp.new_int_var(batch.release_h, latest_end - shortest, f"start[{batch.id}]")
         end = cp.new_int_var(batch.release_h + shortest, latest_end, f"end[{batch.id}]")
         literals = []
@@ -378,10 +373,7 @@ def _can_precede(
     """Whether ``b`` can directly follow ``a`` on ``suite`` within release dates and deadlines."""
     duration_a = a.duration_on(suite) or 0
     duration_b = b.duration_on(suite) or 0
-    latest_end_b = (
-        problem.horizon_h if b.deadline_h is None else min(problem.horizon_h, b.deadline_h)
-    )
-    return a.release_h + duration_a + changeover_h + duration_b <= latest_end_b
+    return a.release_h + duration_a + changeover_h + duration_b <= problem.latest_end_h(b)
 
 
 def _interchangeable(a: ScheduleBatch, b: ScheduleBatch) -> bool:
