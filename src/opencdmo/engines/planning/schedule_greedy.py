@@ -212,35 +212,31 @@ class PrefixGreedy:
         self.problem = problem
         self.children = downstream_of(problem)
         self.plan = _Plan(problem)
-        self.kept: list[_Progress] = []
+        self.stuck = any(b.frozen for b in problem.batches)
+        """Frozen batches are left to the solver: the greedy places nothing."""
+        empty = _Progress({s.name: [] for s in problem.suites}, 0)
+        self.kept: list[_Progress] = [empty]
         """Progress before each position of the order kept, up to its first postponement."""
         self.kept_placed: list[ScheduledBatch] = []
-        self.tried: list[_Progress] = []
+        self.tried: list[_Progress] = [empty]
         self.tried_placed: list[ScheduledBatch] = []
 
     def schedule(
         self, order: Sequence[ScheduleBatch], unchanged: int = 0
     ) -> list[ScheduledBatch] | None:
         """The greedy schedule of ``order``, whose first ``unchanged`` chains are the kept's."""
-        if any(b.frozen for b in self.problem.batches):
+        if self.stuck:
             return None
         resume = min(unchanged, len(self.kept) - 1)
-        if resume > 0:
-            progress = self.kept[resume]
-            self.plan.sequences = {s: list(seq) for s, seq in progress.sequences.items()}
-            placed = self.kept_placed[: progress.placed]
-            self.tried = self.kept[: resume + 1]
-        else:
-            resume = 0
-            self.plan.sequences = {s.name: [] for s in self.problem.suites}
-            placed = []
-            self.tried = []
+        progress = self.kept[resume]
+        self.plan.sequences = {s: list(q) for s, q in progress.sequences.items()}
+        placed = self.kept_placed[: progress.placed]
+        self.tried = self.kept[:resume]
         self.tried_placed = placed
         queue = list(order[resume:])
         postponed = 0
-        position = resume
         while queue:
-            if postponed == 0 and position > len(self.tried) - 1:
+            if postponed == 0:
                 self.tried.append(
                     _Progress({s: list(q) for s, q in self.plan.sequences.items()}, len(placed))
                 )
@@ -255,7 +251,6 @@ class PrefixGreedy:
                 queue.append(root)
                 continue
             placed.extend(chain)
-            position += 1
         sequences = self.plan.sequences.values()
         if not all(_closing_campaign_ok(self.problem, s) for s in sequences if s):
             return None
