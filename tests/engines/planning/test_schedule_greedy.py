@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from typing import Any
 
 import pytest
 
@@ -11,6 +13,7 @@ from opencdmo.engines.planning import (
     Downtime,
     ObjectiveKind,
     ObjectiveTerm,
+    PreviousAssignment,
     ScheduleBatch,
     ScheduleProblem,
     ScheduleProduct,
@@ -22,6 +25,7 @@ from opencdmo.engines.planning import (
 )
 from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule
 from opencdmo.engines.planning.schedule_greedy import PrefixGreedy, chain_roots, greedy_schedule
+from opencdmo.engines.planning.schedule_solution import ScheduledBatch
 from tests.engines.planning.test_schedule_solver import _one_suite
 
 
@@ -63,11 +67,65 @@ def test_campaign_maximum_postpones_a_batch() -> None:
     assert check_schedule_solution(problem, solution).ok
 
 
-def test_frozen_batches_are_left_to_the_solver() -> None:
-    """The greedy rules do not handle frozen batches and say so."""
+def _checked(problem: ScheduleProblem, placed: list[ScheduledBatch] | None) -> dict[str, Any]:
+    assert placed is not None
+    solution = ScheduleSolution(tuple(placed), *evaluate_schedule(problem, placed))
+    report = check_schedule_solution(problem, solution)
+    assert report.ok, report.violations
+    return {b.batch: b for b in placed}
+
+
+def test_frozen_batches_stay_and_the_rest_goes_around_them() -> None:
+    """b1 is frozen at 12 h on a 10 h suite: b0 fits before it, b2 after it."""
+    doc = _one_suite(["P", "P", "P"], changeover_h=0)
+    doc["batches"][1].update(previous={"suite": "S", "start_h": 12}, frozen=True)
+    problem = parse_schedule(doc)
+    placed = _checked(problem, greedy_schedule(problem))
+    assert placed["b1"].start_h == 12
+    assert (placed["b0"].start_h, placed["b2"].start_h) == (0, 22)
+
+
+def _frozen_chain(frozen: str, start_h: int) -> ScheduleProblem:
+    """USP ``u`` (10 h on S) feeds DSP ``d`` (10 h on D) within 5 h; one of them is frozen."""
     doc = _one_suite(["P"], changeover_h=0)
-    doc["batches"][0].update(previous={"suite": "S", "start_h": 3}, frozen=True)
-    assert greedy_schedule(parse_schedule(doc)) is None
+    doc["suites"].append({"name": "D"})
+    doc["batches"] = [
+        {"id": "u", "product": "P", "options": [{"suite": "S", "duration_h": 10}]},
+        {
+            "id": "d",
+            "product": "P",
+            "options": [{"suite": "D", "duration_h": 10}],
+            "upstream": "u",
+            "max_hold_h": 5,
+            "due_h": 100,
+        },
+    ]
+    suite = {"u": "S", "d": "D"}[frozen]
+    doc["batches"][0 if frozen == "u" else 1].update(
+        previous={"suite": suite, "start_h": start_h}, frozen=True
+    )
+    return parse_schedule(doc)
+
+
+def test_a_frozen_upstream_batch_places_its_downstream_within_the_hold() -> None:
+    """u frozen at 40 h: d starts as soon as u ends, at 50 h."""
+    problem = _frozen_chain("u", 40)
+    placed = _checked(problem, greedy_schedule(problem))
+    assert (placed["u"].start_h, placed["d"].start_h) == (40, 50)
+
+
+def test_a_frozen_downstream_batch_pulls_its_upstream_batch_late() -> None:
+    """d frozen at 60 h with a 5 h hold: u must end between 55 h and 60 h."""
+    problem = _frozen_chain("d", 60)
+    placed = _checked(problem, greedy_schedule(problem))
+    assert 55 <= placed["u"].end_h <= 60
+    assert placed["d"].start_h == 60
+
+
+def test_a_frozen_downstream_batch_too_early_leaves_no_greedy_schedule() -> None:
+    """d frozen at 5 h cannot follow a 10 h u: the greedy says so, it does not guess."""
+    problem = _frozen_chain("d", 5)
+    assert greedy_schedule(problem) is None
 
 
 def test_a_later_chain_fills_an_earlier_gap() -> None:
@@ -146,10 +204,31 @@ def _chained_instance(rng: random.Random) -> ScheduleProblem:
     )
 
 
-def test_prefix_greedy_matches_the_full_greedy_after_every_move() -> None:
-    """Resuming from the kept order's prefix places exactly what a fresh greedy places."""
+def _frozen_before(problem: ScheduleProblem, start_h: int) -> ScheduleProblem:
+    """A reschedule: the greedy schedule is published and what starts before ``start_h`` frozen."""
+    placed = {item.batch: item for item in greedy_schedule(problem) or []}
+    batches = tuple(
+        dataclasses.replace(
+            batch,
+            previous=PreviousAssignment(placed[batch.id].suite, placed[batch.id].start_h),
+            frozen=placed[batch.id].start_h < start_h,
+        )
+        for batch in problem.batches
+    )
+    return dataclasses.replace(problem, batches=batches)
+
+
+@pytest.mark.parametrize("frozen_before_h", [None, 150])
+def test_prefix_greedy_matches_the_full_greedy_after_every_move(
+    frozen_before_h: int | None,
+) -> None:
+    """Resuming from the kept order's prefix places exactly what a fresh greedy places, also
+    around frozen batches, and every schedule passes the checker."""
     rng = random.Random(5)
     problem = _chained_instance(rng)
+    if frozen_before_h is not None:
+        problem = _frozen_before(problem, frozen_before_h)
+        assert sum(b.frozen for b in problem.batches) > 10
     order = chain_roots(problem)
     greedy = PrefixGreedy(problem)
     first = greedy.schedule(order)
@@ -163,6 +242,8 @@ def test_prefix_greedy_matches_the_full_greedy_after_every_move() -> None:
         candidate.insert(target, candidate.pop(source))
         placed = greedy.schedule(candidate, unchanged=min(source, target))
         assert placed == greedy_schedule(problem, candidate)
+        if placed is not None:
+            _checked(problem, placed)
         resumed += min(source, target) > 0
         if rng.random() < 0.5:
             order = candidate

@@ -12,6 +12,7 @@ from opencdmo.engines.planning import (
     Changeover,
     ObjectiveKind,
     ObjectiveTerm,
+    PreviousAssignment,
     ScheduleBatch,
     ScheduleProblem,
     ScheduleProduct,
@@ -26,6 +27,7 @@ from opencdmo.engines.planning import (
 )
 from opencdmo.engines.planning.schedule_bound import first_level_bound
 from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule
+from opencdmo.engines.planning.schedule_greedy import greedy_schedule
 from opencdmo.engines.planning.schedule_search import search_schedule
 from tests.engines.planning.conftest import DATA
 
@@ -223,3 +225,32 @@ def test_each_core_runs_its_own_order_search() -> None:
     best = schedule_solver._best_search(problem, 5.0, threads=2, seed=3)
     assert best is not None
     assert evaluate_schedule(problem, best)[1] == min(value[1] for value in levels)
+
+
+def test_a_reschedule_starts_from_the_published_schedule_when_it_still_fits() -> None:
+    """Publish a schedule of the two-site instance and freeze its first half: the published
+    schedule is a valid start, so the reschedule is never worse than it, even though the
+    greedy gets stuck on the campaign minimum here."""
+    problem = read_schedule(TWO_SITES)
+    first = solved(problem)
+    cut = sorted(b.start_h for b in first.solution.batches)[len(problem.batches) // 2]
+    at = by_id(first)
+    batches = tuple(
+        dataclasses.replace(
+            batch,
+            previous=PreviousAssignment(at[batch.id].suite, at[batch.id].start_h),
+            frozen=at[batch.id].start_h < cut,
+        )
+        for batch in problem.batches
+    )
+    reschedule = dataclasses.replace(problem, batches=batches)
+    published = schedule_solver._published(reschedule)
+    assert published is not None
+    assert schedule_solver._feasible(reschedule, published)
+    assert greedy_schedule(reschedule) is None
+    result = solved(reschedule, time_limit=10)
+    moved = by_id(result)
+    assert all(moved[b.id].start_h == at[b.id].start_h for b in batches if b.frozen)
+    assert result.solution.levels <= first.solution.levels
+    partly = dataclasses.replace(reschedule, batches=(*batches[:-1], problem.batches[-1]))
+    assert schedule_solver._published(partly) is None

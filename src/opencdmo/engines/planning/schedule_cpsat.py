@@ -18,6 +18,7 @@ from opencdmo.engines.planning.schedule_problem import (
     ObjectiveTerm,
     ScheduleBatch,
     ScheduleProblem,
+    SuiteOption,
 )
 from opencdmo.engines.planning.schedule_solution import ScheduledBatch
 
@@ -54,7 +55,7 @@ def build_model(problem: ScheduleProblem) -> ScheduleModel:
         start = cp.new_int_var(batch.release_h, latest_end - shortest, f"start[{batch.id}]")
         end = cp.new_int_var(batch.release_h + shortest, latest_end, f"end[{batch.id}]")
         literals = []
-        for option in batch.options:
+        for option in _open_options(batch):
             literal = cp.new_bool_var(f"on[{batch.id},{option.suite}]")
             interval = cp.new_optional_interval_var(
                 start, option.duration_h, end, literal, f"run[{batch.id},{option.suite}]"
@@ -67,7 +68,6 @@ def build_model(problem: ScheduleProblem) -> ScheduleModel:
         model.end[batch.id] = end
         if batch.frozen and batch.previous is not None:
             cp.add(start == batch.previous.start_h)
-            cp.add(model.on_suite[batch.id, batch.previous.suite] == 1)
     for batch in problem.batches:
         if batch.upstream is None:
             continue
@@ -89,6 +89,13 @@ def build_model(problem: ScheduleProblem) -> ScheduleModel:
     _break_symmetry(problem, model)
     model.levels = [_level_expression(problem, model, level) for level in problem.objective]
     return model
+
+
+def _open_options(batch: ScheduleBatch) -> tuple[SuiteOption, ...]:
+    """The suites the model may put ``batch`` on: a frozen batch only its published one."""
+    if batch.frozen and batch.previous is not None:
+        return tuple(o for o in batch.options if o.suite == batch.previous.suite)
+    return batch.options
 
 
 def _add_switch_count_bound(problem: ScheduleProblem, model: ScheduleModel) -> None:
@@ -200,24 +207,34 @@ class _FixedRuns:
     def __init__(self, problem: ScheduleProblem, batches: list[ScheduleBatch], suite: str):
         self._problem = problem
         self._suite = suite
-        runs = []
+        self._fixed: dict[str, tuple[int, int]] = {}
         for batch in batches:
             duration = batch.duration_on(suite) or 0
             if batch.frozen and batch.previous is not None and batch.previous.suite == suite:
-                runs.append((batch.previous.start_h, batch.previous.start_h + duration, batch.id))
+                start = batch.previous.start_h
             elif (
                 len(batch.options) == 1
                 and problem.latest_end_h(batch) - batch.release_h == duration
             ):
-                runs.append((batch.release_h, batch.release_h + duration, batch.id))
-        runs.sort()
-        self._runs = runs
-        self._starts = [run[0] for run in runs]
+                start = batch.release_h
+            else:
+                continue
+            self._fixed[batch.id] = (start, start + duration)
+        self._runs = sorted(
+            (start, end, batch_id) for batch_id, (start, end) in self._fixed.items()
+        )
+        self._starts = [run[0] for run in self._runs]
 
     def latest_start(self, batch: ScheduleBatch) -> int:
+        """Latest start of ``batch`` on the suite."""
+        if batch.id in self._fixed:
+            return self._fixed[batch.id][0]
         return self._problem.latest_end_h(batch) - (batch.duration_on(self._suite) or 0)
 
     def earliest_end(self, batch: ScheduleBatch) -> int:
+        """Earliest end of ``batch`` on the suite."""
+        if batch.id in self._fixed:
+            return self._fixed[batch.id][1]
         return batch.release_h + (batch.duration_on(self._suite) or 0)
 
     def between(self, after_h: int, before_h: int, *exclude: str) -> bool:
@@ -328,7 +345,7 @@ def add_warm_start(
             if batch.previous is None:
                 continue
             model.cp.add_hint(model.start[batch.id], batch.previous.start_h)
-            for option in batch.options:
+            for option in _open_options(batch):
                 model.cp.add_hint(
                     model.on_suite[batch.id, option.suite], option.suite == batch.previous.suite
                 )
@@ -374,7 +391,7 @@ def extract_schedule(
     placed = []
     for batch in problem.batches:
         suite = next(
-            o.suite for o in batch.options if solver.value(model.on_suite[batch.id, o.suite])
+            o.suite for o in _open_options(batch) if solver.value(model.on_suite[batch.id, o.suite])
         )
         placed.append(
             ScheduledBatch(

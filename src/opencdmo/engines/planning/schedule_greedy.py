@@ -184,7 +184,8 @@ def greedy_schedule(
     -------
     list[ScheduledBatch] or None
         A schedule meeting every constraint the greedy rules cover, or ``None`` when the rules
-        get stuck (frozen batches, deadlines or campaign minimums they cannot meet). The
+        get stuck (deadlines, campaign minimums or frozen batches they cannot meet). Frozen
+        batches stay where they were published and the rest is placed around them. The
         caller verifies the schedule with the checker before using it.
     """
     return PrefixGreedy(problem).schedule(chain_roots(problem) if order is None else order)
@@ -212,14 +213,36 @@ class PrefixGreedy:
         self.problem = problem
         self.children = downstream_of(problem)
         self.plan = _Plan(problem)
-        self.stuck = any(b.frozen for b in problem.batches)
-        """Frozen batches are left to the solver: the greedy places nothing."""
-        empty = _Progress({s.name: [] for s in problem.suites}, 0)
+        self.frozen = frozen_items(problem)
+        first = self._place_frozen()
+        self.stuck = first is None
+        """Frozen batches that leave what follows them no room: the greedy places nothing."""
+        first = first or []
+        empty = _Progress({s: list(q) for s, q in self.plan.sequences.items()}, len(first))
         self.kept: list[_Progress] = [empty]
         """Progress before each position of the order kept, up to its first postponement."""
-        self.kept_placed: list[ScheduledBatch] = []
+        self.kept_placed: list[ScheduledBatch] = first
         self.tried: list[_Progress] = [empty]
         self.tried_placed: list[ScheduledBatch] = []
+
+    def _place_frozen(self) -> list[ScheduledBatch] | None:
+        """Put the frozen batches where they were published, then place the batches that
+        follow a frozen batch without one of their own, before any other chain: they have to
+        start within a hold of a fixed end."""
+        placed = sorted(self.frozen.values(), key=_start_h)
+        for item in placed:
+            self.plan.sequences[item.suite].append(item)
+        for item in list(placed):
+            if self.problem.batch_by_id[item.batch].upstream is not None:
+                continue
+            chain: list[ScheduledBatch] = []
+            delay = _place_children(
+                self.plan, item, self.children, chain, [], self.frozen, published_first=True
+            )
+            if delay != 0:
+                return None
+            placed.extend(chain)
+        return placed
 
     def schedule(
         self, order: Sequence[ScheduleBatch], unchanged: int = 0
@@ -241,7 +264,9 @@ class PrefixGreedy:
                     _Progress({s: list(q) for s, q in self.plan.sequences.items()}, len(placed))
                 )
             root = queue.pop(0)
-            chain = _best_chain(self.plan, root, self.children)
+            if root.id in self.frozen:
+                continue
+            chain = _best_chain(self.plan, root, self.children, self.frozen)
             if chain is None:
                 # Typically a campaign at its maximum length on every eligible suite: try again
                 # once other products have been placed in between.
@@ -269,12 +294,15 @@ def _closing_campaign_ok(problem: ScheduleProblem, sequence: list[ScheduledBatch
 
 
 def _best_chain(
-    plan: _Plan, root: ScheduleBatch, children: dict[str, list[ScheduleBatch]]
+    plan: _Plan,
+    root: ScheduleBatch,
+    children: dict[str, list[ScheduleBatch]],
+    frozen: dict[str, ScheduledBatch],
 ) -> list[ScheduledBatch] | None:
     """Place the cheapest chain from ``root`` over the suites ``root`` may use."""
     best: tuple[float, list[ScheduledBatch]] | None = None
     for option in root.options:
-        found = _chain_on(plan, root, option.suite, children)
+        found = _chain_on(plan, root, option.suite, children, frozen)
         if found is None:
             continue
         chain, changeover_cost = found
@@ -290,6 +318,19 @@ def _best_chain(
         index = _index_for(plan.sequences[item.suite], item)
         plan.insert(batch, _Slot(item.suite, index, item.start_h, item.end_h, 0.0))
     return best[1]
+
+
+def frozen_items(problem: ScheduleProblem) -> dict[str, ScheduledBatch]:
+    """The frozen batches where they were published, by batch id."""
+    items = {}
+    for batch in problem.batches:
+        if batch.frozen and batch.previous is not None:
+            suite, start = batch.previous.suite, batch.previous.start_h
+            duration = batch.duration_on(suite) or 0
+            items[batch.id] = ScheduledBatch(
+                batch.id, batch.product, suite, start, start + duration
+            )
+    return items
 
 
 def _index_for(sequence: list[ScheduledBatch], item: ScheduledBatch) -> int:
@@ -311,7 +352,11 @@ def _chain_score(problem: ScheduleProblem, chain: list[ScheduledBatch]) -> float
 
 
 def _chain_on(
-    plan: _Plan, root: ScheduleBatch, suite: str, children: dict[str, list[ScheduleBatch]]
+    plan: _Plan,
+    root: ScheduleBatch,
+    suite: str,
+    children: dict[str, list[ScheduleBatch]],
+    frozen: dict[str, ScheduledBatch],
 ) -> tuple[list[ScheduledBatch], float] | None:
     """Place the chain with ``root`` on ``suite`` (left in ``plan``) and return it with the
     changeover cost it adds, or ``None``."""
@@ -322,7 +367,7 @@ def _chain_on(
             return None
         items = [plan.insert(root, slot)]
         costs = [slot.cost]
-        delay = _place_children(plan, items[0], children, items, costs)
+        delay = _place_children(plan, items[0], children, items, costs, frozen)
         if delay == 0:
             return items, sum(costs)
         for item in items:
@@ -339,25 +384,57 @@ def _place_children(
     children: dict[str, list[ScheduleBatch]],
     items: list[ScheduledBatch],
     costs: list[float],
+    frozen: dict[str, ScheduledBatch],
+    *,
+    published_first: bool = False,
 ) -> int | None:
     """Place the downstream batches of ``parent`` (appending to ``items`` and their added
-    changeover cost to ``costs``); return how much later ``parent`` must start."""
+    changeover cost to ``costs``); return how much later ``parent`` must start, or ``None``
+    when no later start helps. With ``published_first``, a batch goes back to its published
+    place when that still fits."""
     for child in children.get(parent.batch, []):
         earliest = parent.end_h + child.min_gap_h
-        slots = [plan.slot(child, o.suite, earliest) for o in child.options]
-        found = [s for s in slots if s is not None]
-        if not found:
-            return None
-        slot = min(found, key=lambda s: (_slot_score(child, s), s.end_h))
+        if child.id in frozen:
+            item = frozen[child.id]
+            if item.start_h < earliest:
+                return None
+            if child.max_hold_h is not None and item.start_h > parent.end_h + child.max_hold_h:
+                return item.start_h - (parent.end_h + child.max_hold_h)
+            delay = _place_children(
+                plan, item, children, items, costs, frozen, published_first=published_first
+            )
+            if delay != 0:
+                return None
+            continue
+        slot = _published_slot(plan, child, earliest) if published_first else None
+        if slot is None:
+            slots = [plan.slot(child, o.suite, earliest) for o in child.options]
+            found = [s for s in slots if s is not None]
+            if not found:
+                return None
+            slot = min(found, key=lambda s: (_slot_score(child, s), s.end_h))
         if child.max_hold_h is not None and slot.start_h > parent.end_h + child.max_hold_h:
             return slot.start_h - (parent.end_h + child.max_hold_h)
         item = plan.insert(child, slot)
         items.append(item)
         costs.append(slot.cost)
-        delay = _place_children(plan, item, children, items, costs)
+        delay = _place_children(
+            plan, item, children, items, costs, frozen, published_first=published_first
+        )
         if delay != 0:
             return delay
     return 0
+
+
+def _published_slot(plan: _Plan, batch: ScheduleBatch, earliest_h: int) -> _Slot | None:
+    """The slot of ``batch`` at its published suite and start, if it is free and not early."""
+    if batch.previous is None or batch.duration_on(batch.previous.suite) is None:
+        return None
+    start = batch.previous.start_h
+    if start < earliest_h:
+        return None
+    slot = plan.slot(batch, batch.previous.suite, start)
+    return slot if slot is not None and slot.start_h == start else None
 
 
 def _slot_score(batch: ScheduleBatch, slot: _Slot) -> float:
