@@ -22,6 +22,8 @@ from typing import Any
 from opencdmo.engines.planning import (
     CheckReport,
     Result,
+    ScheduledBatch,
+    ScheduleProblem,
     check_campaign_solution,
     check_fjsp_solution,
     check_schedule_solution,
@@ -33,7 +35,7 @@ from opencdmo.engines.planning import (
     solve,
 )
 from opencdmo.engines.planning.json_fields import load_document
-from planning_cdmo import generate_cdmo_instance
+from planning_cdmo import BREAKDOWN_SUITE, breakdown_reschedule, generate_cdmo_instance
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPOSITORY / ".." / "shared" / "benchmarks" / "planning"
@@ -54,6 +56,7 @@ FJSP_BEST_KNOWN = {
 FJSP_PEERS = {"mk01": 40, "mk02": 26, "mk03": 204, "mk04": 60, "mk05": 173}
 STN_PEER = "Pyomo+GLPK/CBC 0.10-0.2 s; goal < 0.05 s"
 LONG_HORIZONS_H = (48, 96, 168)
+RESCHEDULE_S = 20.0
 TIMING_BUDGET_S = 30.0
 """Runs of one instance stop once they have taken this long together."""
 
@@ -238,8 +241,10 @@ def fjsp_rows(
 
 def cdmo_rows(time_limit: float, threads: int) -> Iterator[Row]:
     """The generated CDMO instance stopped at 0.5 s, at 5 s and at ``time_limit``: how soon a
-    checked schedule exists, and how close it gets to the bound."""
+    checked schedule exists, and how close it gets to the bound; then a reschedule of the last
+    plan after a breakdown."""
     problem = generate_cdmo_instance(seed=7)
+    published = None
     for limit in (0.5, 5.0, time_limit):
         started = time.perf_counter()
         result = solve(problem, time_limit=limit, threads=threads, seed=0)
@@ -258,6 +263,41 @@ def cdmo_rows(time_limit: float, threads: int) -> Iterator[Row]:
             f"goal: feasible < 5 s, gap < 2 % at 60 s; gap {gap}, bound {result.bound}",
             _verdict(report),
         )
+        if result.solution is not None:
+            published = (result.objective, result.solution.batches)
+    if published is not None:
+        yield _reschedule_row(problem, *published, threads)
+
+
+def _reschedule_row(
+    problem: ScheduleProblem,
+    cost: float | None,
+    published: tuple[ScheduledBatch, ...],
+    threads: int,
+) -> Row:
+    """Reschedule ``published`` after the breakdown of :func:`breakdown_reschedule`."""
+    disrupted = breakdown_reschedule(problem, published)
+    started = time.perf_counter()
+    result = solve(disrupted, time_limit=RESCHEDULE_S, threads=threads, seed=0)
+    wall_s = time.perf_counter() - started
+    report = None
+    moved = "-"
+    if result.solution is not None:
+        report = check_schedule_solution(disrupted, result.solution, result.objective)
+        before = {(item.batch, item.suite, item.start_h) for item in published}
+        moved = str(
+            sum((b.batch, b.suite, b.start_h) not in before for b in result.solution.batches)
+        )
+    frozen = sum(b.frozen for b in disrupted.batches)
+    return Row(
+        f"schedule/cdmo_200 breakdown ({RESCHEDULE_S:g} s)",
+        result.objective,
+        result.status.value,
+        wall_s,
+        f"{BREAKDOWN_SUITE} down 2 weeks from week 5, {frozen} batches frozen; plan in force"
+        f" cost {cost}, {moved} batches moved",
+        _verdict(report),
+    )
 
 
 def _print(rows: list[Row]) -> None:

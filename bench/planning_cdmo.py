@@ -9,6 +9,7 @@ campaigns hold at most six batches. The objective is weighted tardiness plus cha
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 from opencdmo.engines.planning import (
@@ -16,7 +17,9 @@ from opencdmo.engines.planning import (
     Downtime,
     ObjectiveKind,
     ObjectiveTerm,
+    PreviousAssignment,
     ScheduleBatch,
+    ScheduledBatch,
     ScheduleProblem,
     ScheduleProduct,
     ScheduleSuite,
@@ -131,4 +134,47 @@ def generate_cdmo_instance(seed: int = 7) -> ScheduleProblem:
                 ObjectiveTerm(ObjectiveKind.CHANGEOVER_COST),
             ),
         ),
+    )
+
+
+BREAKDOWN_SUITE = "Basel/USP-1"
+BREAKDOWN_WEEKS = 2
+FROZEN_BEFORE_H = 4 * 168
+
+
+def breakdown_reschedule(
+    problem: ScheduleProblem, published: tuple[ScheduledBatch, ...]
+) -> ScheduleProblem:
+    """The instance after a breakdown: ``published`` is the plan in force, batches that start
+    in the first four weeks are frozen, and bioreactor train Basel/USP-1 goes down for two
+    weeks once its frozen batches are done. Cost first, then the fewest and smallest moves
+    from the published plan.
+    """
+    at = {item.batch: item for item in published}
+    frozen = {item.batch for item in published if item.start_h < FROZEN_BEFORE_H}
+    batches = tuple(
+        dataclasses.replace(
+            batch,
+            previous=PreviousAssignment(at[batch.id].suite, at[batch.id].start_h),
+            frozen=batch.id in frozen,
+        )
+        for batch in problem.batches
+    )
+    down_h = max(
+        [FROZEN_BEFORE_H] + [at[b].end_h for b in frozen if at[b].suite == BREAKDOWN_SUITE]
+    )
+    breakdown = Downtime(down_h, down_h + BREAKDOWN_WEEKS * 168, "breakdown")
+    suites = tuple(
+        dataclasses.replace(suite, downtimes=(*suite.downtimes, breakdown))
+        if suite.name == BREAKDOWN_SUITE
+        else suite
+        for suite in problem.suites
+    )
+    return dataclasses.replace(
+        problem,
+        id=f"{problem.id}_breakdown",
+        suites=suites,
+        batches=batches,
+        objective=(*problem.objective, (ObjectiveTerm(ObjectiveKind.SCHEDULE_CHANGES),)),
+        suite_change_cost=100.0,
     )
