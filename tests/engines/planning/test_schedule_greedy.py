@@ -22,9 +22,15 @@ from opencdmo.engines.planning import (
     SuiteOption,
     check_schedule_solution,
     parse_schedule,
+    schedule_solver,
 )
 from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule
-from opencdmo.engines.planning.schedule_greedy import PrefixGreedy, chain_roots, greedy_schedule
+from opencdmo.engines.planning.schedule_greedy import (
+    PrefixGreedy,
+    chain_roots,
+    greedy_schedule,
+    repair_schedule,
+)
 from opencdmo.engines.planning.schedule_solution import ScheduledBatch
 from tests.engines.planning.test_schedule_solver import _one_suite
 
@@ -249,3 +255,22 @@ def test_prefix_greedy_matches_the_full_greedy_after_every_move(
             order = candidate
             greedy.keep()
     assert resumed > 20
+
+
+def test_repair_keeps_what_still_fits_and_moves_only_the_displaced_batch() -> None:
+    """Four published 10 h batches at 0, 20, 40 and 60 h; the suite goes down at [15, 35):
+    only b1 moves, into the first gap left between the others (50 h), and nothing overlaps."""
+    doc = _one_suite(["P", "P", "P", "P"], changeover_h=0)
+    for n, batch in enumerate(doc["batches"]):
+        batch.update(previous={"suite": "S", "start_h": 20 * n}, due_h=200)
+    doc["suites"][0]["downtimes"] = [{"start_h": 15, "end_h": 35}]
+    problem = parse_schedule(doc)
+    placed = _checked(problem, repair_schedule(problem))
+    assert {b: item.start_h for b, item in placed.items()} == {
+        "b0": 0,
+        "b1": 50,
+        "b2": 40,
+        "b3": 60,
+    }
+    assert schedule_solver._published(problem) is not None
+    assert not schedule_solver._feasible(problem, schedule_solver._published(problem) or [])

@@ -17,6 +17,7 @@ from opencdmo.engines.planning.schedule_checker import check_schedule_solution
 from opencdmo.engines.planning.schedule_cpsat import add_warm_start, build_model, minimise_levels
 from opencdmo.engines.planning.schedule_decomposition import independent_parts
 from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule
+from opencdmo.engines.planning.schedule_greedy import repair_schedule
 from opencdmo.engines.planning.schedule_problem import ScheduleProblem
 from opencdmo.engines.planning.schedule_search import search_schedule
 from opencdmo.engines.planning.schedule_solution import ScheduledBatch, ScheduleSolution
@@ -36,8 +37,10 @@ SEARCH_GRACE_S = 5.0
 SEARCH_SHARE = 0.8
 """Share of the time limit spent reordering the greedy before CP-SAT starts from its best."""
 PUBLISHED_SEARCH_SHARE = 0.25
-"""The same share when the published schedule is complete and still feasible: CP-SAT then
-usually improves the published schedule, which the order search rarely beats."""
+"""The same share in a reschedule whose published schedule is still feasible: CP-SAT then
+usually improves that start, which the order search rarely beats. When it is not, its
+repair (:func:`repair_schedule`) competes with the order search's schedule, which keeps the
+usual share: after a breakdown the repair may place a displaced chain far too late."""
 
 
 def solve_schedule(
@@ -130,9 +133,11 @@ def _solve_part(problem: ScheduleProblem, time_limit: float, threads: int, seed:
     """Reorder the greedy, then let CP-SAT improve its best schedule level by level."""
     started = time.perf_counter()
     published = _published(problem)
-    if published is not None and not _feasible(problem, published):
-        published = None
-    share = SEARCH_SHARE if published is None else PUBLISHED_SEARCH_SHARE
+    share = PUBLISHED_SEARCH_SHARE
+    if published is None or not _feasible(problem, published):
+        has_published = any(b.previous is not None for b in problem.batches)
+        published = repair_schedule(problem) if has_published else None
+        share = SEARCH_SHARE
     searched = _best_search(problem, share * time_limit, threads, seed)
     starts = [
         schedule
