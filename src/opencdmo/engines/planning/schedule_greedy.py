@@ -215,7 +215,7 @@ class PrefixGreedy:
         """Every batch goes back to its published place when that still fits."""
         self.children = downstream_of(problem)
         self.plan = _Plan(problem)
-        self.frozen = frozen_items(problem)
+        self.frozen = _frozen_items(problem)
         first = self._place_frozen()
         self.stuck = first is None
         """Frozen batches that leave what follows them no room: the greedy places nothing."""
@@ -365,7 +365,7 @@ def _best_chain(
     return best[1]
 
 
-def frozen_items(problem: ScheduleProblem) -> dict[str, ScheduledBatch]:
+def _frozen_items(problem: ScheduleProblem) -> dict[str, ScheduledBatch]:
     """The frozen batches where they were published, by batch id."""
     items = {}
     for batch in problem.batches:
