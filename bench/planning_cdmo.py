@@ -17,7 +17,6 @@ from opencdmo.engines.planning import (
     Downtime,
     ObjectiveKind,
     ObjectiveTerm,
-    PreviousAssignment,
     ScheduleBatch,
     ScheduledBatch,
     ScheduleProblem,
@@ -150,18 +149,13 @@ def breakdown_reschedule(
     weeks once its frozen batches are done. Cost first, then the fewest and smallest moves
     from the published plan.
     """
-    at = {item.batch: item for item in published}
-    frozen = {item.batch for item in published if item.start_h < FROZEN_BEFORE_H}
-    batches = tuple(
-        dataclasses.replace(
-            batch,
-            previous=PreviousAssignment(at[batch.id].suite, at[batch.id].start_h),
-            frozen=batch.id in frozen,
-        )
-        for batch in problem.batches
-    )
     down_h = max(
-        [FROZEN_BEFORE_H] + [at[b].end_h for b in frozen if at[b].suite == BREAKDOWN_SUITE]
+        [FROZEN_BEFORE_H]
+        + [
+            item.end_h
+            for item in published
+            if item.start_h < FROZEN_BEFORE_H and item.suite == BREAKDOWN_SUITE
+        ]
     )
     breakdown = Downtime(down_h, down_h + BREAKDOWN_WEEKS * 168, "breakdown")
     suites = tuple(
@@ -171,10 +165,9 @@ def breakdown_reschedule(
         for suite in problem.suites
     )
     return dataclasses.replace(
-        problem,
+        problem.with_plan_in_force(published, FROZEN_BEFORE_H),
         id=f"{problem.id}_breakdown",
         suites=suites,
-        batches=batches,
         objective=(*problem.objective, (ObjectiveTerm(ObjectiveKind.SCHEDULE_CHANGES),)),
         suite_change_cost=100.0,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from typing import Any
 
@@ -13,7 +12,6 @@ from opencdmo.engines.planning import (
     Downtime,
     ObjectiveKind,
     ObjectiveTerm,
-    PreviousAssignment,
     ScheduleBatch,
     ScheduleProblem,
     ScheduleProduct,
@@ -210,20 +208,6 @@ def _chained_instance(rng: random.Random) -> ScheduleProblem:
     )
 
 
-def _frozen_before(problem: ScheduleProblem, start_h: int) -> ScheduleProblem:
-    """A reschedule: the greedy schedule is published and what starts before ``start_h`` frozen."""
-    placed = {item.batch: item for item in greedy_schedule(problem) or []}
-    batches = tuple(
-        dataclasses.replace(
-            batch,
-            previous=PreviousAssignment(placed[batch.id].suite, placed[batch.id].start_h),
-            frozen=placed[batch.id].start_h < start_h,
-        )
-        for batch in problem.batches
-    )
-    return dataclasses.replace(problem, batches=batches)
-
-
 @pytest.mark.parametrize("frozen_before_h", [None, 150])
 def test_prefix_greedy_matches_the_full_greedy_after_every_move(
     frozen_before_h: int | None,
@@ -233,7 +217,7 @@ def test_prefix_greedy_matches_the_full_greedy_after_every_move(
     rng = random.Random(5)
     problem = _chained_instance(rng)
     if frozen_before_h is not None:
-        problem = _frozen_before(problem, frozen_before_h)
+        problem = problem.with_plan_in_force(greedy_schedule(problem) or [], frozen_before_h)
         assert sum(b.frozen for b in problem.batches) > 10
     order = chain_roots(problem)
     greedy = PrefixGreedy(problem)

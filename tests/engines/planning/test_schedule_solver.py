@@ -235,15 +235,10 @@ def test_a_reschedule_starts_from_the_published_schedule_when_it_still_fits() ->
     first = solved(problem)
     cut = sorted(b.start_h for b in first.solution.batches)[len(problem.batches) // 2]
     at = by_id(first)
-    batches = tuple(
-        dataclasses.replace(
-            batch,
-            previous=PreviousAssignment(at[batch.id].suite, at[batch.id].start_h),
-            frozen=at[batch.id].start_h < cut,
-        )
-        for batch in problem.batches
-    )
-    reschedule = dataclasses.replace(problem, batches=batches)
+    reschedule = problem.with_plan_in_force(first.solution.batches, cut)
+    batches = reschedule.batches
+    assert all(b.previous == PreviousAssignment(at[b.id].suite, at[b.id].start_h) for b in batches)
+    assert sum(b.frozen for b in batches) == len(batches) // 2
     published = schedule_solver._published(reschedule)
     assert published is not None
     assert schedule_solver._feasible(reschedule, published)

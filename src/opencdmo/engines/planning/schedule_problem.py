@@ -7,11 +7,17 @@ path is the JSON path of the offending field.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from opencdmo.engines.planning import validation as v
+
+if TYPE_CHECKING:
+    from opencdmo.engines.planning.schedule_solution import ScheduledBatch
 
 
 class ObjectiveKind(StrEnum):
@@ -356,6 +362,25 @@ class ScheduleProblem:
     def suite_by_name(self) -> dict[str, ScheduleSuite]:
         """Suites by name."""
         return {s.name: s for s in self.suites}
+
+    def with_plan_in_force(
+        self, placed: Iterable[ScheduledBatch], frozen_before_h: int | None = None
+    ) -> ScheduleProblem:
+        """This instance for a reschedule of ``placed``: each batch ``placed`` holds gets its
+        place there as ``previous``, and is frozen when it starts before ``frozen_before_h``.
+        Batches ``placed`` does not hold (new ones) stay as they are."""
+        at = {item.batch: item for item in placed}
+        batches = tuple(
+            batch
+            if batch.id not in at
+            else dataclasses.replace(
+                batch,
+                previous=PreviousAssignment(at[batch.id].suite, at[batch.id].start_h),
+                frozen=frozen_before_h is not None and at[batch.id].start_h < frozen_before_h,
+            )
+            for batch in self.batches
+        )
+        return dataclasses.replace(self, batches=batches)
 
     def latest_end_h(self, batch: ScheduleBatch) -> int:
         """Latest end of ``batch`` (h): its deadline, within the horizon."""
