@@ -32,6 +32,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/mypy bench
 	$(BIN)/lint-imports
 
 ENGINE_BENCHES := bench/planning.py bench/monitoring.py bench/monitoring_quality.py bench/bioprocess.py

@@ -17,7 +17,7 @@ import sys
 import time
 import tracemalloc
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     # 1. Large MPCA fit.
     n_batches, N, J = (200, 500, 20) if quick else (1000, 500, 20)
     values = synthetic_batches(n_batches, N, J)
-    frames = {
+    frames: dict[Hashable, pd.DataFrame] = {
         f"b{i:04d}": pd.DataFrame(values[i], columns=[f"v{j:02d}" for j in range(J)])
         for i in range(n_batches)
     }

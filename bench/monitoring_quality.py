@@ -88,7 +88,7 @@ def main() -> int:
     for response in ("dissolution_av", "dissolution_min", "impurities_total"):
         for kind in ("pls", "gradient-boosting"):
             report = cross_validate_prediction(
-                tablets.features, tablets.quality[response], tablets.product_code, kind,
+                tablets.features, tablets.quality[response], list(tablets.product_code), kind,
                 n_components=4, n_folds=5,
             )  # fmt: skip
             print(f"| {response} | {kind} | {report.rmse:.3f} | {report.r2:.3f} | "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import statistics
 import sys
@@ -129,7 +130,7 @@ def _matches(objective: float | None, reference: float) -> str:
 def stn_rows(repeat: int) -> Iterator[Row]:
     """Every STN reference instance, then Kondili at long horizons."""
     for path in sorted((BENCHMARKS / "stn").glob("*.json")):
-        problem, result, timing = _timed(lambda path=path: read_stn(path), 600, 1, repeat)
+        problem, result, timing = _timed(functools.partial(read_stn, path), 600, 1, repeat)
         reference = (load_document(path).get("reference") or {}).get("objective")
         report = (
             None
@@ -155,7 +156,7 @@ def stn_rows(repeat: int) -> Iterator[Row]:
         document = load_document(kondili)
         document["time"]["horizon_h"] = horizon_h
         document["id"] = f"kondili_h{horizon_h}"
-        problem, result, timing = _timed(lambda d=document: parse_stn(d), 600, 1, 1)
+        problem, result, timing = _timed(functools.partial(parse_stn, document), 600, 1, 1)
         report = (
             None
             if result.solution is None
@@ -180,7 +181,7 @@ def campaign_rows(repeat: int, threads: tuple[int, ...] = (1, 2)) -> Iterator[Ro
         reference = block.get("objective")
         for cores in threads:
             problem, result, timing = _timed(
-                lambda path=path: read_campaign(path), 600, cores, repeat
+                functools.partial(read_campaign, path), 600, cores, repeat
             )
             report = (
                 None
@@ -211,7 +212,7 @@ def fjsp_rows(
     gaps = []
     paths = sorted({p.stem: p for d in directories for p in d.glob("*.fjs")}.items())
     for name, path in paths:
-        problem, result, timing = _timed(lambda path=path: read_fjsp(path), time_limit, threads, 1)
+        problem, result, timing = _timed(functools.partial(read_fjsp, path), time_limit, threads, 1)
         report = (
             None
             if result.solution is None
