@@ -27,6 +27,8 @@ from opencdmo.engines.planning.campaign_solution import CampaignSolution
 from opencdmo.engines.planning.errors import InstanceError
 from opencdmo.engines.planning.problem_kinds import PROBLEM_KINDS, ProblemKind
 from opencdmo.engines.planning.result_reader import read_result
+from opencdmo.engines.planning.schedule_problem import ScheduleProblem
+from opencdmo.engines.planning.schedule_solution import ScheduleSolution
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -43,6 +45,8 @@ class _Options:
     seed: int
     check: bool
     explain_lateness: bool = False
+    plan_in_force: str | None = None
+    freeze_before_h: int | None = None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,6 +79,19 @@ def _parser() -> argparse.ArgumentParser:
             action="store_false",
             help="skip the independent solution check (reported on stderr)",
         )
+        if kind.name == "schedule":
+            sub.add_argument(
+                "--plan-in-force",
+                metavar="RESULT",
+                help="reschedule: an opencdmo-result/1 document whose schedule becomes every"
+                " batch's published place (warm start, reference for schedule_changes)",
+            )
+            sub.add_argument(
+                "--freeze-before",
+                type=int,
+                metavar="HOURS",
+                help="with --plan-in-force: freeze the batches it starts before this time",
+            )
         if kind.name == "campaign":
             sub.add_argument(
                 "--explain-lateness",
@@ -128,6 +145,10 @@ def _run(options: _Options, write: Callable[[str], Any]) -> int:
     started = time.perf_counter()
     try:
         problem = options.kind.read(options.file)
+        if options.plan_in_force is not None:
+            problem = _with_plan_in_force(
+                problem, options.file, options.plan_in_force, options.freeze_before_h
+            )
     except InstanceError as error:
         _log(f"rejected: {error}")
         return EXIT_REJECTED
@@ -153,6 +174,22 @@ def _run(options: _Options, write: Callable[[str], Any]) -> int:
             )
     write(json.dumps(result.document(), indent=1) + "\n")
     return EXIT_OK
+
+
+def _with_plan_in_force(
+    problem: ScheduleProblem, instance: str, result: str, freeze_before_h: int | None
+) -> ScheduleProblem:
+    """``problem`` (read from ``instance``) set up to reschedule the schedule of the result
+    document ``result``."""
+    solution, _ = read_result(result, problem)
+    if not isinstance(solution, ScheduleSolution):
+        raise InstanceError("schedule", "the document holds no schedule to reschedule", result)
+    try:
+        return problem.with_plan_in_force(solution.batches, freeze_before_h)
+    except InstanceError as error:
+        raise InstanceError(
+            error.path, f"with the plan in force of {result}: {error.reason}", instance
+        ) from None
 
 
 def _check(kind: ProblemKind, instance: str, result: str) -> int:
@@ -189,7 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     int
         The exit status.
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "freeze_before", None) is not None and args.plan_in_force is None:
+        parser.error("--freeze-before needs --plan-in-force")
     if args.kind == "check":
         return _check(PROBLEM_KINDS[args.check_kind], args.file, args.result)
     options = _Options(
@@ -200,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         check=args.check,
         explain_lateness=getattr(args, "explain_lateness", False),
+        plan_in_force=getattr(args, "plan_in_force", None),
+        freeze_before_h=getattr(args, "freeze_before", None),
     )
     try:
         return _run(options, sys.stdout.write)
