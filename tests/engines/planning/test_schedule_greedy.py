@@ -258,3 +258,13 @@ def test_repair_keeps_what_still_fits_and_moves_only_the_displaced_batch() -> No
     }
     assert schedule_solver._published(problem) is not None
     assert not schedule_solver._feasible(problem, schedule_solver._published(problem) or [])
+
+
+def test_repair_fits_a_new_batch_into_a_gap_of_the_published_plan() -> None:
+    """b0 and b1 published at 0 and 30 h, b2 new: b2 takes the gap at 10 h, nothing moves."""
+    doc = _one_suite(["P", "P", "P"], changeover_h=0)
+    doc["batches"][0].update(previous={"suite": "S", "start_h": 0})
+    doc["batches"][1].update(previous={"suite": "S", "start_h": 30})
+    problem = parse_schedule(doc)
+    placed = _checked(problem, repair_schedule(problem))
+    assert {b: item.start_h for b, item in placed.items()} == {"b0": 0, "b1": 30, "b2": 10}
