@@ -151,3 +151,19 @@ def test_a_plan_in_force_that_cannot_be_frozen_is_rejected(
     assert "eligible suite" in err
     with pytest.raises(SystemExit):
         main(["schedule", instance, "--freeze-before", "10"])
+
+
+def test_a_plan_with_a_malformed_start_is_rejected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A start that is not a whole number is rejected with exit 2, naming its JSON path."""
+    instance = str(DATA / "two_site_suites.json")
+    assert main(["schedule", instance, "--time-limit", "5"]) == 0
+    first = json.loads(capsys.readouterr()[0])
+    first["schedule"]["batches"][1]["start_h"] = "abc"
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(first), encoding="utf-8")
+    assert main(["schedule", instance, "--plan-in-force", str(plan)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "schedule.batches[1].start_h: must be a number" in err

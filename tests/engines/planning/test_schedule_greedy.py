@@ -12,6 +12,7 @@ from opencdmo.engines.planning import (
     Downtime,
     ObjectiveKind,
     ObjectiveTerm,
+    PreviousAssignment,
     ScheduleBatch,
     ScheduleProblem,
     ScheduleProduct,
@@ -268,3 +269,39 @@ def test_repair_fits_a_new_batch_into_a_gap_of_the_published_plan() -> None:
     problem = parse_schedule(doc)
     placed = _checked(problem, repair_schedule(problem))
     assert {b: item.start_h for b, item in placed.items()} == {"b0": 0, "b1": 30, "b2": 10}
+
+
+def test_a_frozen_batch_sends_its_downstream_batch_to_the_suite_that_keeps_the_hold() -> None:
+    """F is frozen on S1 until 10 h and C must start by 15 h. S2 is cheaper for C but down
+    until 30 h; S3 keeps the hold (after the frozen X), so C goes there instead of the
+    greedy giving up on a parent it cannot delay."""
+    suites = (
+        ScheduleSuite("S1"),
+        ScheduleSuite("S2", downtimes=(Downtime(10, 30),)),
+        ScheduleSuite("S3"),
+    )
+    batches = (
+        ScheduleBatch(
+            "F", "P", (SuiteOption("S1", 10),), previous=PreviousAssignment("S1", 0), frozen=True
+        ),
+        ScheduleBatch(
+            "X", "Q", (SuiteOption("S3", 10),), previous=PreviousAssignment("S3", 0), frozen=True
+        ),
+        ScheduleBatch(
+            "C",
+            "P",
+            (SuiteOption("S2", 10), SuiteOption("S3", 10)),
+            upstream="F",
+            max_hold_h=5,
+        ),
+    )
+    problem = ScheduleProblem(
+        id="hold_after_frozen",
+        horizon_h=200,
+        suites=suites,
+        products=(ScheduleProduct("P"), ScheduleProduct("Q")),
+        batches=batches,
+        changeovers=(Changeover("Q", "P", 0, 100.0),),
+    )
+    for placed in (greedy_schedule(problem), repair_schedule(problem)):
+        assert _checked(problem, placed)["C"].suite == "S3"

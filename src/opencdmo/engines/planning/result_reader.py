@@ -175,8 +175,14 @@ def _schedule(
     problem: ScheduleProblem, schedule: dict[str, Any], parts: dict[str, float]
 ) -> ScheduleSolution:
     batches = tuple(
-        ScheduledBatch(b["batch"], b["product"], b["suite"], int(b["start_h"]), int(b["end_h"]))
-        for b in jf.array(schedule["batches"], "schedule.batches")
+        ScheduledBatch(
+            b["batch"],
+            b["product"],
+            b["suite"],
+            jf.integer(b["start_h"], f"schedule.batches[{n}].start_h"),
+            jf.integer(b["end_h"], f"schedule.batches[{n}].end_h"),
+        )
+        for n, b in enumerate(jf.array(schedule["batches"], "schedule.batches"))
     )
     levels = tuple(
         parts.get(f"level_{n}", float("nan")) for n in range(1, len(problem.objective) + 1)

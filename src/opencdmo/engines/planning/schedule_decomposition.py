@@ -42,11 +42,14 @@ def independent_parts(problem: ScheduleProblem) -> list[ScheduleProblem]:
     parts = []
     for number, (group, batches) in enumerate(batches_of.items(), start=1):
         suites = set(groups[group])
+        # A published place may lie on a suite the batch can no longer use (a reschedule):
+        # the part keeps that suite too, so the place stays a valid reference.
+        published = {b.previous.suite for b in batches if b.previous is not None}
         parts.append(
             dataclasses.replace(
                 problem,
                 id=f"{problem.id}/part{number}",
-                suites=tuple(s for s in problem.suites if s.name in suites),
+                suites=tuple(s for s in problem.suites if s.name in suites | published),
                 batches=tuple(batches),
                 changeovers=tuple(
                     c for c in problem.changeovers if c.suite is None or c.suite in suites

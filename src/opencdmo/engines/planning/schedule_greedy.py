@@ -451,15 +451,19 @@ def _place_children(
             if delay != 0:
                 return None
             continue
+        latest = None if child.max_hold_h is None else parent.end_h + child.max_hold_h
         slot = _published_slot(plan, child, earliest) if published_first else None
+        if slot is not None and latest is not None and slot.start_h > latest:
+            slot = None
         if slot is None:
-            slots = [plan.slot(child, o.suite, earliest) for o in child.options]
-            found = [s for s in slots if s is not None]
+            found = [s for s in (plan.slot(child, o.suite, earliest) for o in child.options) if s]
             if not found:
                 return None
-            slot = min(found, key=lambda s: (_slot_score(child, s), s.end_h))
-        if child.max_hold_h is not None and slot.start_h > parent.end_h + child.max_hold_h:
-            return slot.start_h - (parent.end_h + child.max_hold_h)
+            held = [s for s in found if latest is None or s.start_h <= latest]
+            if not held:
+                assert latest is not None
+                return min(s.start_h for s in found) - latest
+            slot = min(held, key=lambda s: (_slot_score(child, s), s.end_h))
         item = plan.insert(child, slot)
         items.append(item)
         costs.append(slot.cost)

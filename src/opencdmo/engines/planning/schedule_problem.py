@@ -367,8 +367,8 @@ class ScheduleProblem:
         self, placed: Iterable[ScheduledBatch], frozen_before_h: int | None = None
     ) -> ScheduleProblem:
         """This instance for a reschedule of ``placed``: each batch ``placed`` holds gets its
-        place there as ``previous``, and is frozen when it starts before ``frozen_before_h``.
-        Batches ``placed`` does not hold (new ones) stay as they are."""
+        place there as ``previous``, and is frozen when it starts before ``frozen_before_h``
+        or was frozen already. Batches ``placed`` does not hold (new ones) stay as they are."""
         at = {item.batch: item for item in placed}
         batches = tuple(
             batch
@@ -376,7 +376,8 @@ class ScheduleProblem:
             else dataclasses.replace(
                 batch,
                 previous=PreviousAssignment(at[batch.id].suite, at[batch.id].start_h),
-                frozen=frozen_before_h is not None and at[batch.id].start_h < frozen_before_h,
+                frozen=batch.frozen
+                or (frozen_before_h is not None and at[batch.id].start_h < frozen_before_h),
             )
             for batch in self.batches
         )
