@@ -459,11 +459,17 @@ def _place_children(
             found = [s for s in (plan.slot(child, o.suite, earliest) for o in child.options) if s]
             if not found:
                 return None
-            held = [s for s in found if latest is None or s.start_h <= latest]
+            # A frozen parent cannot start later, and a repair keeps chains near their
+            # published times: there a slot within the hold beats a cheaper one past it.
+            # Elsewhere the cheapest slot wins and the parent starts later if need be.
+            keep_hold = published_first or parent.batch in frozen
+            held = [s for s in found if latest is None or s.start_h <= latest or not keep_hold]
             if not held:
                 assert latest is not None
                 return min(s.start_h for s in found) - latest
             slot = min(held, key=lambda s: (_slot_score(child, s), s.end_h))
+            if latest is not None and slot.start_h > latest:
+                return slot.start_h - latest
         item = plan.insert(child, slot)
         items.append(item)
         costs.append(slot.cost)
