@@ -210,16 +210,14 @@ class _FixedRuns:
         self._fixed: dict[str, tuple[int, int]] = {}
         for batch in batches:
             duration = batch.duration_on(suite) or 0
-            if batch.frozen and batch.previous is not None and batch.previous.suite == suite:
-                start = batch.previous.start_h
+            published = ScheduledBatch.published(batch) if batch.frozen else None
+            if published is not None and published.suite == suite:
+                self._fixed[batch.id] = (published.start_h, published.end_h)
             elif (
                 len(batch.options) == 1
                 and problem.latest_end_h(batch) - batch.release_h == duration
             ):
-                start = batch.release_h
-            else:
-                continue
-            self._fixed[batch.id] = (start, start + duration)
+                self._fixed[batch.id] = (batch.release_h, batch.release_h + duration)
         self._runs = sorted(
             (start, end, batch_id) for batch_id, (start, end) in self._fixed.items()
         )

@@ -38,6 +38,8 @@ class _Plan:
         self.problem = problem
         self.sequences: dict[str, list[ScheduledBatch]] = {s.name: [] for s in problem.suites}
         self.changeovers: dict[tuple[str, str, str], tuple[int, float]] = {}
+        self.frozen = _frozen_items(problem)
+        """Frozen batches where they were published, by batch id: they never move."""
 
     def changeover(self, suite: str, first: str, second: str) -> tuple[int, float]:
         """The problem's changeover, memoised: the greedy asks for it in its inner loop."""
@@ -215,7 +217,6 @@ class PrefixGreedy:
         """Every batch goes back to its published place when that still fits."""
         self.children = downstream_of(problem)
         self.plan = _Plan(problem)
-        self.frozen = _frozen_items(problem)
         first = self._place_frozen()
         self.stuck = first is None
         """Frozen batches that leave what follows them no room: the greedy places nothing."""
@@ -231,16 +232,14 @@ class PrefixGreedy:
         """Put the frozen batches where they were published, then place the batches that
         follow a frozen batch without one of their own, before any other chain: they have to
         start within a hold of a fixed end."""
-        placed = sorted(self.frozen.values(), key=_start_h)
+        placed = sorted(self.plan.frozen.values(), key=_start_h)
         for item in placed:
             self.plan.sequences[item.suite].append(item)
         for item in list(placed):
             if self.problem.batch_by_id[item.batch].upstream is not None:
                 continue
             chain: list[ScheduledBatch] = []
-            delay = _place_children(
-                self.plan, item, self.children, chain, [], self.frozen, published_first=True
-            )
+            delay = _place_children(self.plan, item, self.children, chain, [], published_first=True)
             if delay != 0:
                 return None
             placed.extend(chain)
@@ -268,16 +267,16 @@ class PrefixGreedy:
                     _Progress({s: list(q) for s, q in self.plan.sequences.items()}, len(placed))
                 )
             root = queue.pop(0)
-            if root.id in self.frozen:
+            if root.id in self.plan.frozen:
                 continue
             if self.published_first and root.id not in displaced:
-                chain = _published_chain(self.plan, root, self.children, self.frozen)
+                chain = _published_chain(self.plan, root, self.children)
                 if chain is None:
                     displaced.add(root.id)
                     queue.append(root)
                     continue
             else:
-                chain = _best_chain(self.plan, root, self.children, self.frozen)
+                chain = _best_chain(self.plan, root, self.children)
             if chain is None:
                 # Typically a campaign at its maximum length on every eligible suite: try again
                 # once other products have been placed in between.
@@ -305,10 +304,7 @@ def _closing_campaign_ok(problem: ScheduleProblem, sequence: list[ScheduledBatch
 
 
 def _published_chain(
-    plan: _Plan,
-    root: ScheduleBatch,
-    children: dict[str, list[ScheduleBatch]],
-    frozen: dict[str, ScheduledBatch],
+    plan: _Plan, root: ScheduleBatch, children: dict[str, list[ScheduleBatch]]
 ) -> list[ScheduledBatch] | None:
     """The chain from ``root`` back at its published places, or ``None`` when ``root``'s no
     longer fits; a batch below it whose place is gone is placed afresh."""
@@ -316,7 +312,7 @@ def _published_chain(
     if slot is None:
         return None
     items = [plan.insert(root, slot)]
-    if _place_children(plan, items[0], children, items, [], frozen, published_first=True) == 0:
+    if _place_children(plan, items[0], children, items, [], published_first=True) == 0:
         return items
     for item in items:
         plan.remove(item)
@@ -339,15 +335,12 @@ def repair_schedule(problem: ScheduleProblem) -> list[ScheduledBatch] | None:
 
 
 def _best_chain(
-    plan: _Plan,
-    root: ScheduleBatch,
-    children: dict[str, list[ScheduleBatch]],
-    frozen: dict[str, ScheduledBatch],
+    plan: _Plan, root: ScheduleBatch, children: dict[str, list[ScheduleBatch]]
 ) -> list[ScheduledBatch] | None:
     """Place the cheapest chain from ``root`` over the suites ``root`` may use."""
     best: tuple[float, list[ScheduledBatch]] | None = None
     for option in root.options:
-        found = _chain_on(plan, root, option.suite, children, frozen)
+        found = _chain_on(plan, root, option.suite, children)
         if found is None:
             continue
         chain, changeover_cost = found
@@ -367,15 +360,8 @@ def _best_chain(
 
 def _frozen_items(problem: ScheduleProblem) -> dict[str, ScheduledBatch]:
     """The frozen batches where they were published, by batch id."""
-    items = {}
-    for batch in problem.batches:
-        if batch.frozen and batch.previous is not None:
-            suite, start = batch.previous.suite, batch.previous.start_h
-            duration = batch.duration_on(suite) or 0
-            items[batch.id] = ScheduledBatch(
-                batch.id, batch.product, suite, start, start + duration
-            )
-    return items
+    items = (ScheduledBatch.published(b) for b in problem.batches if b.frozen)
+    return {item.batch: item for item in items if item is not None}
 
 
 def _index_for(sequence: list[ScheduledBatch], item: ScheduledBatch) -> int:
@@ -397,11 +383,7 @@ def _chain_score(problem: ScheduleProblem, chain: list[ScheduledBatch]) -> float
 
 
 def _chain_on(
-    plan: _Plan,
-    root: ScheduleBatch,
-    suite: str,
-    children: dict[str, list[ScheduleBatch]],
-    frozen: dict[str, ScheduledBatch],
+    plan: _Plan, root: ScheduleBatch, suite: str, children: dict[str, list[ScheduleBatch]]
 ) -> tuple[list[ScheduledBatch], float] | None:
     """Place the chain with ``root`` on ``suite`` (left in ``plan``) and return it with the
     changeover cost it adds, or ``None``."""
@@ -412,7 +394,7 @@ def _chain_on(
             return None
         items = [plan.insert(root, slot)]
         costs = [slot.cost]
-        delay = _place_children(plan, items[0], children, items, costs, frozen)
+        delay = _place_children(plan, items[0], children, items, costs)
         if delay == 0:
             return items, sum(costs)
         for item in items:
@@ -429,7 +411,6 @@ def _place_children(
     children: dict[str, list[ScheduleBatch]],
     items: list[ScheduledBatch],
     costs: list[float],
-    frozen: dict[str, ScheduledBatch],
     *,
     published_first: bool = False,
 ) -> int | None:
@@ -439,45 +420,36 @@ def _place_children(
     place when that still fits."""
     for child in children.get(parent.batch, []):
         earliest = parent.end_h + child.min_gap_h
-        if child.id in frozen:
-            item = frozen[child.id]
-            if item.start_h < earliest:
-                return None
-            if child.max_hold_h is not None and item.start_h > parent.end_h + child.max_hold_h:
-                return item.start_h - (parent.end_h + child.max_hold_h)
-            delay = _place_children(
-                plan, item, children, items, costs, frozen, published_first=published_first
-            )
-            if delay != 0:
-                return None
-            continue
         latest = None if child.max_hold_h is None else parent.end_h + child.max_hold_h
-        slot = _published_slot(plan, child, earliest) if published_first else None
-        if slot is not None and latest is not None and slot.start_h > latest:
-            slot = None
-        if slot is None:
-            found = [s for s in (plan.slot(child, o.suite, earliest) for o in child.options) if s]
-            if not found:
+        frozen = plan.frozen.get(child.id)
+        if frozen is not None:
+            if frozen.start_h < earliest:
                 return None
-            # A frozen parent cannot start later, and a repair keeps chains near their
-            # published times: there a slot within the hold beats a cheaper one past it.
-            # Elsewhere the cheapest slot wins and the parent starts later if need be.
-            keep_hold = published_first or parent.batch in frozen
-            held = [s for s in found if latest is None or s.start_h <= latest or not keep_hold]
-            if not held:
-                assert latest is not None
-                return min(s.start_h for s in found) - latest
-            slot = min(held, key=lambda s: (_slot_score(child, s), s.end_h))
+            if latest is not None and frozen.start_h > latest:
+                return frozen.start_h - latest
+            item = frozen
+        else:
+            slot = _published_slot(plan, child, earliest) if published_first else None
+            if slot is None or (latest is not None and slot.start_h > latest):
+                found = [
+                    s for s in (plan.slot(child, o.suite, earliest) for o in child.options) if s
+                ]
+                if not found:
+                    return None
+                # A frozen parent cannot start later, and a repair keeps chains near their
+                # published times: there a slot within the hold beats a cheaper one past it.
+                # Elsewhere the cheapest slot wins and the parent starts later if need be.
+                if published_first or parent.batch in plan.frozen:
+                    found = [s for s in found if latest is None or s.start_h <= latest] or found
+                slot = min(found, key=lambda s: (_slot_score(child, s), s.end_h))
             if latest is not None and slot.start_h > latest:
                 return slot.start_h - latest
-        item = plan.insert(child, slot)
-        items.append(item)
-        costs.append(slot.cost)
-        delay = _place_children(
-            plan, item, children, items, costs, frozen, published_first=published_first
-        )
+            item = plan.insert(child, slot)
+            items.append(item)
+            costs.append(slot.cost)
+        delay = _place_children(plan, item, children, items, costs, published_first=published_first)
         if delay != 0:
-            return delay
+            return None if frozen is not None else delay
     return 0
 
 

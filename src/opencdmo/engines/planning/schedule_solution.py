@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opencdmo.engines.planning.result import GanttBar
+
+if TYPE_CHECKING:
+    from opencdmo.engines.planning.schedule_problem import ScheduleBatch
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,18 @@ class ScheduledBatch:
     suite: str
     start_h: int
     end_h: int
+
+    @classmethod
+    def published(cls, batch: ScheduleBatch) -> ScheduledBatch | None:
+        """Where ``batch`` sits in the published schedule, or ``None`` when it has no
+        published place on a suite it may use."""
+        if batch.previous is None:
+            return None
+        suite, start = batch.previous.suite, batch.previous.start_h
+        duration = batch.duration_on(suite)
+        if duration is None:
+            return None
+        return cls(batch.id, batch.product, suite, start, start + duration)
 
 
 @dataclass(frozen=True)

@@ -136,14 +136,13 @@ def _solve_part(problem: ScheduleProblem, time_limit: float, threads: int, seed:
     share = PUBLISHED_SEARCH_SHARE
     if published is None or not _feasible(problem, published):
         has_published = any(b.previous is not None for b in problem.batches)
-        published = repair_schedule(problem) if has_published else None
+        repaired = repair_schedule(problem) if has_published else None
+        published = repaired if repaired is not None and _feasible(problem, repaired) else None
         share = SEARCH_SHARE
     searched = _best_search(problem, share * time_limit, threads, seed)
-    starts = [
-        schedule
-        for schedule in (searched, published)
-        if schedule is not None and _feasible(problem, schedule)
-    ]
+    if searched is not None and not _feasible(problem, searched):
+        searched = None
+    starts = [schedule for schedule in (searched, published) if schedule is not None]
     start = min(starts, key=lambda s: evaluate_schedule(problem, s)[1]) if starts else None
     bound = first_level_bound(problem)
     model = build_model(problem)
@@ -185,18 +184,8 @@ def _published(problem: ScheduleProblem) -> list[ScheduledBatch] | None:
     In a reschedule it is often a better start than the order search, which places the
     batches that are not frozen afresh.
     """
-    placed = []
-    for batch in problem.batches:
-        if batch.previous is None:
-            return None
-        duration = batch.duration_on(batch.previous.suite)
-        if duration is None:
-            return None
-        start = batch.previous.start_h
-        placed.append(
-            ScheduledBatch(batch.id, batch.product, batch.previous.suite, start, start + duration)
-        )
-    return placed
+    placed = [ScheduledBatch.published(batch) for batch in problem.batches]
+    return None if None in placed else [item for item in placed if item is not None]
 
 
 def _feasible(problem: ScheduleProblem, placed: list[ScheduledBatch]) -> bool:
