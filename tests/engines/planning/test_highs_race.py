@@ -95,3 +95,28 @@ def test_combined_bound_is_the_tightest_and_closes_the_gap() -> None:
         9.0,
         SolveStatus.TIME_LIMIT,
     )
+
+
+def test_each_formulation_runs_with_its_own_settings() -> None:
+    """``model_options[k]`` reaches only the searches on ``models[k]``: a search told to stop
+    at once answers nothing, while the other formulation's search still proves the optimum."""
+    stop_at_once: dict[str, bool | int | float | str] = {"time_limit": 0.0, "presolve": "off"}
+    alone = race_milp(
+        [_knapsack(6.0)],
+        maximise=True,
+        time_limit_s=10,
+        searches=1,
+        seed=0,
+        model_options=[stop_at_once],
+    )
+    assert alone.status is SolveStatus.TIME_LIMIT
+    raced = race_milp(
+        [_knapsack(6.0), _knapsack(6.0)],
+        maximise=True,
+        time_limit_s=10,
+        searches=2,
+        seed=0,
+        model_options=[stop_at_once, {}],
+    )
+    assert raced.status is SolveStatus.OPTIMAL
+    assert raced.objective == pytest.approx(12.0)

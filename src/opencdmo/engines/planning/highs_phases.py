@@ -39,6 +39,7 @@ def solve_in_phases(
     searches: int,
     seed: int,
     options: Mapping[str, bool | int | float | str] | None = None,
+    model_options: Sequence[Mapping[str, bool | int | float | str]] | None = None,
 ) -> MilpOutcome:
     """Solve a MILP exactly, deciding the integer ``key_columns`` first.
 
@@ -59,6 +60,8 @@ def solve_in_phases(
         Seed of the first search.
     options
         Further HiGHS options, by name.
+    model_options
+        HiGHS options of each formulation in the races, over ``options``.
 
     Returns
     -------
@@ -84,6 +87,7 @@ def solve_in_phases(
         searches=searches,
         seed=seed,
         options=options,
+        model_options=model_options,
     )
     if first.status is SolveStatus.INFEASIBLE or first.values is None:
         return first
@@ -116,6 +120,7 @@ def solve_in_phases(
         searches=searches,
         seed=seed,
         options=options,
+        model_options=model_options,
         start=None if plan is None else plan.values,
     )
     bound = tightest_bound((first.bound, full.bound), maximise)

@@ -39,13 +39,15 @@ def race_milp(
     searches: int,
     seed: int,
     options: Mapping[str, bool | int | float | str] | None = None,
+    model_options: Sequence[Mapping[str, bool | int | float | str]] | None = None,
     start: NDArray[np.float64] | None = None,
 ) -> MilpOutcome:
     """Solve a MILP with ``searches`` single-thread HiGHS runs seeded ``seed, seed + 1, …``.
 
     ``models`` are formulations of the same programme over the same columns (for example
-    with and without some valid inequalities); run ``k`` solves ``models[k mod len]``, so
-    the race diversifies over formulations as well as seeds. The first run that proves
+    with and without some valid inequalities); run ``k`` solves ``models[k mod len]`` with
+    ``model_options[k mod len]`` over ``options``, so the race diversifies over formulations
+    and settings as well as seeds. The first run that proves
     optimality or infeasibility wins and the others are stopped. If every run stops at the
     time limit, the best solution and the tightest bound of all runs are combined (each run's
     bound is valid, so the tightest is too). With one search, or where processes cannot be
@@ -65,6 +67,8 @@ def race_milp(
         Seed of the first search.
     options
         Further HiGHS options, by name.
+    model_options
+        HiGHS options of each formulation, over ``options``; ``None``: none.
     start
         A known plan (every column) each search starts from.
 
@@ -74,18 +78,22 @@ def race_milp(
         The winning (or combined) outcome; ``nodes`` are those of the run reported.
     """
     run = functools.partial(
-        solve_milp,
-        maximise=maximise,
-        time_limit_s=time_limit_s,
-        threads=1,
-        options=options,
-        start=start,
+        solve_milp, maximise=maximise, time_limit_s=time_limit_s, threads=1, start=start
     )
+    settings = [
+        {**(options or {}), **(model_options[index] if model_options else {})}
+        for index in range(len(models))
+    ]
     if searches <= 1 or not can_fork():
-        return run(models[0], seed=seed)
+        return run(models[0], seed=seed, options=settings[0])
     outcomes = run_forked(
         [
-            functools.partial(run, models[offset % len(models)], seed=seed + offset)
+            functools.partial(
+                run,
+                models[offset % len(models)],
+                seed=seed + offset,
+                options=settings[offset % len(models)],
+            )
             for offset in range(searches)
         ],
         timeout_s=time_limit_s + GRACE_S,
