@@ -138,6 +138,41 @@ def test_rescheduling_keeps_frozen_and_moves_published_least() -> None:
     assert result.objective == pytest.approx(7.0)
 
 
+@pytest.mark.parametrize("published_h", [150, -150])
+def test_a_published_start_outside_the_horizon_is_measured_not_imposed(published_h: int) -> None:
+    """A plan made on a longer horizon: the move is priced from where the batch was, and
+    every start of the new window stays open (due at 20: start 10 is on time and moves least
+    from 150; from -150, start 0 moves least and is on time)."""
+    problem = ScheduleProblem(
+        id="shorter_horizon",
+        horizon_h=100,
+        suites=(ScheduleSuite("S"),),
+        products=(ScheduleProduct("P"),),
+        batches=(
+            ScheduleBatch(
+                "b0",
+                "P",
+                (SuiteOption("S", 10),),
+                due_h=20,
+                tardiness_weight=10.0,
+                previous=PreviousAssignment("S", published_h),
+            ),
+        ),
+        objective=(
+            (
+                ObjectiveTerm(ObjectiveKind.WEIGHTED_TARDINESS),
+                ObjectiveTerm(ObjectiveKind.SCHEDULE_CHANGES),
+            ),
+        ),
+    )
+    result = solved(problem)
+    assert result.status is SolveStatus.OPTIMAL
+    expected_start = 10 if published_h > 0 else 0
+    assert by_id(result)["b0"].start_h == expected_start
+    assert result.objective == pytest.approx(abs(published_h - expected_start))
+    assert result.bound <= result.objective + 1e-9
+
+
 def test_checker_rejects_overlap_downtime_and_hold_violations() -> None:
     """Tampered schedules are caught: changeover gap, downtime and maximum hold."""
     problem = read_schedule(TWO_SITES)

@@ -324,8 +324,13 @@ def _change_terms(
     for batch in problem.batches:
         if batch.previous is None or batch.frozen:
             continue
-        shift = cp.new_int_var(0, problem.horizon_h, f"shift[{batch.id}]")
-        cp.add_abs_equality(shift, model.start[batch.id] - batch.previous.start_h)
+        # The published start may lie outside this instance's window (a plan made on a
+        # longer horizon): the shift must reach every start the batch may still take.
+        was = batch.previous.start_h
+        latest_start = problem.latest_end_h(batch) - batch.shortest_h
+        reach = max(abs(was - batch.release_h), abs(was - latest_start))
+        shift = cp.new_int_var(0, reach, f"shift[{batch.id}]")
+        cp.add_abs_equality(shift, model.start[batch.id] - was)
         out.append(round(scale * problem.move_cost_per_h) * shift)
         penalty = round(scale * problem.suite_change_cost)
         if penalty:
