@@ -39,6 +39,13 @@ TWO_SITES = DATA / "two_site_suites.json"
             "must be an integer",
         ),
         (lambda d: d["batches"][0].update(frozen=True), "batches[0].frozen", "needs 'previous'"),
+        (
+            lambda d: d["batches"][0].update(
+                frozen=True, previous={"suite": "USP-X", "start_h": 0}
+            ),
+            "batches[0].previous.suite",
+            "a frozen batch must stay on an eligible suite, not 'USP-X'",
+        ),
         (lambda d: d["batches"][0].update(colour="red"), "batches[0].colour", "unknown key"),
         (
             lambda d: d["suites"][0]["downtimes"][0].update(end_h=100),

@@ -173,6 +173,19 @@ def test_a_published_start_outside_the_horizon_is_measured_not_imposed(published
     assert result.bound <= result.objective + 1e-9
 
 
+def test_a_batch_published_on_a_suite_taken_out_of_service_moves_and_pays() -> None:
+    """The plan in force names a suite the instance no longer has: the batch is not
+    rejected, it moves to a suite it may use, and the suite change is priced."""
+    doc = _one_suite(["P"], changeover_h=0)
+    doc["batches"][0]["previous"] = {"suite": "S-retired", "start_h": 5}
+    doc["objective"] = {"levels": [[{"kind": "schedule_changes"}]]}
+    doc["rescheduling"] = {"move_cost_per_h": 1, "suite_change_cost": 100}
+    result = solved(parse_schedule(doc))
+    placed = by_id(result)["b0"]
+    assert (placed.suite, placed.start_h) == ("S", 5)
+    assert result.objective == pytest.approx(100.0)
+
+
 def test_checker_rejects_overlap_downtime_and_hold_violations() -> None:
     """Tampered schedules are caught: changeover gap, downtime and maximum hold."""
     problem = read_schedule(TWO_SITES)
