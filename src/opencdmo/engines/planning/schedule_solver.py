@@ -43,10 +43,14 @@ SEARCH_GRACE_S = 5.0
 SEARCH_SHARE = 0.8
 """Share of the time limit spent reordering the greedy before CP-SAT starts from its best."""
 FULL_SEARCH_SHARE = 0.1
-"""The share on models small enough for CP-SAT's full search (at most
-:data:`LNS_ONLY_VARIABLES`), which finds good schedules itself and needs the time to prove
-them: the fill-finish part of the generated CDMO instance is optimal in 34-36 s with this
-share (seeds 0-2) and still 2 % from its bound at 40 s with 0.8."""
+FULL_SEARCH_MIN_S = 2.0
+"""On models small enough for CP-SAT's full search (at most :data:`LNS_ONLY_VARIABLES`) the
+order search keeps only this share of the time, or this many seconds when that is more (but
+never more than its usual share): CP-SAT then finds good schedules itself and needs the time
+to prove them (the fill-finish part of the generated CDMO instance is optimal in 34-36 s
+with a tenth, seeds 0-2, and still 2 % from its bound at 40 s with 0.8), while its presolve
+and first schedules take a second or two, which at short limits the order search uses
+better."""
 PUBLISHED_SEARCH_SHARE = 0.25
 """The same share in a reschedule whose published schedule is still feasible: CP-SAT then
 usually improves that start, which the order search rarely beats. When it is not, its
@@ -152,9 +156,10 @@ def _solve_part(problem: ScheduleProblem, time_limit: float, threads: int, seed:
         repaired = repair_schedule(problem) if has_published else None
         published = repaired if repaired is not None and _feasible(problem, repaired) else None
         share = SEARCH_SHARE
+    search_s = share * time_limit
     if variables <= LNS_ONLY_VARIABLES:
-        share = FULL_SEARCH_SHARE
-    searched = _best_search(problem, share * time_limit, threads, seed)
+        search_s = min(search_s, max(FULL_SEARCH_SHARE * time_limit, FULL_SEARCH_MIN_S))
+    searched = _best_search(problem, search_s, threads, seed)
     if searched is not None and not _feasible(problem, searched):
         searched = None
     starts = [schedule for schedule in (searched, published) if schedule is not None]
