@@ -117,6 +117,15 @@ def _timed(
     return problem, result, Timing(tuple(times))
 
 
+def _checked(
+    checker: Callable[[Any, Any, float | None], CheckReport], problem: Any, result: Result[Any]
+) -> CheckReport | None:
+    """The independent checker's report on ``result``, or ``None`` without a solution."""
+    if result.solution is None:
+        return None
+    return checker(problem, result.solution, result.objective)
+
+
 def _verdict(report: CheckReport | None) -> str:
     if report is None:
         return "no solution"
@@ -134,11 +143,7 @@ def stn_rows(repeat: int) -> Iterator[Row]:
     for path in sorted((BENCHMARKS / "stn").glob("*.json")):
         problem, result, timing = _timed(functools.partial(read_stn, path), 600, 1, repeat)
         reference = (load_document(path).get("reference") or {}).get("objective")
-        report = (
-            None
-            if result.solution is None
-            else check_stn_solution(problem, result.solution, result.objective)
-        )
+        report = _checked(check_stn_solution, problem, result)
         label = (
             "-"
             if reference is None
@@ -159,11 +164,7 @@ def stn_rows(repeat: int) -> Iterator[Row]:
         document["time"]["horizon_h"] = horizon_h
         document["id"] = f"kondili_h{horizon_h}"
         problem, result, timing = _timed(functools.partial(parse_stn, document), 600, 1, 1)
-        report = (
-            None
-            if result.solution is None
-            else check_stn_solution(problem, result.solution, result.objective)
-        )
+        report = _checked(check_stn_solution, problem, result)
         yield Row(
             f"stn/kondili H={horizon_h} h",
             result.objective,
@@ -185,11 +186,7 @@ def campaign_rows(repeat: int, threads: tuple[int, ...] = (1, 2)) -> Iterator[Ro
             problem, result, timing = _timed(
                 functools.partial(read_campaign, path), 600, cores, repeat
             )
-            report = (
-                None
-                if result.solution is None
-                else check_campaign_solution(problem, result.solution, result.objective)
-            )
+            report = _checked(check_campaign_solution, problem, result)
             label = "-"
             if reference is not None:
                 label = (
@@ -215,11 +212,7 @@ def fjsp_rows(
     paths = sorted({p.stem: p for d in directories for p in d.glob("*.fjs")}.items())
     for name, path in paths:
         problem, result, timing = _timed(functools.partial(read_fjsp, path), time_limit, threads, 1)
-        report = (
-            None
-            if result.solution is None
-            else check_fjsp_solution(problem, result.solution, result.objective)
-        )
+        report = _checked(check_fjsp_solution, problem, result)
         best = FJSP_BEST_KNOWN.get(name)
         parts = []
         if best is not None and result.objective is not None:
@@ -252,11 +245,7 @@ def cdmo_rows(time_limit: float, threads: int) -> Iterator[Row]:
         started = time.perf_counter()
         result = solve(problem, time_limit=limit, threads=threads, seed=0)
         wall_s = time.perf_counter() - started
-        report = (
-            None
-            if result.solution is None
-            else check_schedule_solution(problem, result.solution, result.objective)
-        )
+        report = _checked(check_schedule_solution, problem, result)
         gap = "-" if result.gap is None else f"{100 * result.gap:.2f} %"
         yield Row(
             f"schedule/cdmo_200 ({limit:g} s)",
@@ -280,11 +269,7 @@ def _fill_finish_row(problem: ScheduleProblem, threads: int) -> Row:
     started = time.perf_counter()
     result = solve(part, time_limit=FILL_FINISH_S, threads=threads, seed=0)
     wall_s = time.perf_counter() - started
-    report = (
-        None
-        if result.solution is None
-        else check_schedule_solution(part, result.solution, result.objective)
-    )
+    report = _checked(check_schedule_solution, part, result)
     return Row(
         f"schedule/cdmo_200 fill-finish part ({FILL_FINISH_S:g} s)",
         result.objective,
