@@ -291,10 +291,9 @@ def _reschedule_row(
     started = time.perf_counter()
     result = solve(disrupted, time_limit=RESCHEDULE_S, threads=threads, seed=0)
     wall_s = time.perf_counter() - started
-    report = None
+    report = _checked(check_schedule_solution, disrupted, result)
     moved = "-"
     if result.solution is not None:
-        report = check_schedule_solution(disrupted, result.solution, result.objective)
         before = {(item.batch, item.suite, item.start_h) for item in published}
         moved = str(
             sum((b.batch, b.suite, b.start_h) not in before for b in result.solution.batches)

@@ -327,8 +327,8 @@ def _change_terms(
         # The published start may lie outside this instance's window (a plan made on a
         # longer horizon): the shift must reach every start the batch may still take.
         was = batch.previous.start_h
-        latest_start = problem.latest_end_h(batch) - batch.shortest_h
-        reach = max(abs(was - batch.release_h), abs(was - latest_start))
+        domain = model.start[batch.id].proto.domain
+        reach = max(abs(was - domain[0]), abs(was - domain[-1]))
         shift = cp.new_int_var(0, reach, f"shift[{batch.id}]")
         cp.add_abs_equality(shift, model.start[batch.id] - was)
         out.append(round(scale * problem.move_cost_per_h) * shift)

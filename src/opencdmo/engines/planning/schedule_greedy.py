@@ -455,13 +455,11 @@ def _place_children(
 
 def _published_slot(plan: _Plan, batch: ScheduleBatch, earliest_h: int) -> _Slot | None:
     """The slot of ``batch`` at its published suite and start, if it is free and not early."""
-    if batch.previous is None or batch.duration_on(batch.previous.suite) is None:
+    place = ScheduledBatch.published(batch)
+    if place is None or place.start_h < earliest_h:
         return None
-    start = batch.previous.start_h
-    if start < earliest_h:
-        return None
-    slot = plan.slot(batch, batch.previous.suite, start)
-    return slot if slot is not None and slot.start_h == start else None
+    slot = plan.slot(batch, place.suite, place.start_h)
+    return slot if slot is not None and slot.start_h == place.start_h else None
 
 
 def _slot_score(batch: ScheduleBatch, slot: _Slot) -> float:
