@@ -5,7 +5,7 @@ row times one piece of work for both implementations (best and median of several
 clock) and reports the peak of memory allocated during one run (tracemalloc, MB above the
 start), the largest difference between the two results where both compute the same number,
 and the goal from issue 4. Data: synthetic batches (seeded) for the large MPCA, the nylon
-batches and the Tennessee Eastman training set from ``../shared/benchmarks/monitoring``.
+batches and the Tennessee Eastman training set from ``tests/data/monitoring``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "benchmarks" / "monitoring"
+DATA = ROOT / "tests" / "data" / "monitoring"
 PYTHON = sys.executable
 
 

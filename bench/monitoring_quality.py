@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "monitoring"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "monitoring"
 
 
 def te(name: str) -> np.ndarray:

@@ -3,7 +3,7 @@
 Run ``python bench/planning.py`` (everything, about 10 minutes: ten FJSP runs of 60 s when
 the extra Brandimarte files are given) or ``python bench/planning.py --quick`` (no 60 s FJSP
 runs). Every solution is verified by the independent checker; a failed check is printed in the
-``check`` column. Instances come from ``../shared/benchmarks/planning`` beside the repository.
+``check`` column. Instances come from ``tests/data/planning`` (vendored, with sources and licences).
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from opencdmo.engines.planning.schedule_decomposition import independent_parts
 from planning_cdmo import BREAKDOWN_SUITE, breakdown_reschedule, generate_cdmo_instance
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-BENCHMARKS = REPOSITORY / ".." / "shared" / "benchmarks" / "planning"
-TEST_DATA = REPOSITORY / "tests" / "engines" / "planning" / "data"
+BENCHMARKS = REPOSITORY / "tests" / "data" / "planning"
+TEST_DATA = BENCHMARKS
 
 FJSP_BEST_KNOWN = {
     "mk01": 40,

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real data sets under ``../shared/benchmarks/monitoring``."""
+"""Shared fixtures: the real data sets vendored under ``tests/data/monitoring``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from opencdmo.engines.monitoring import BatchDataset, read_batch_file
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "benchmarks" / "monitoring"
+DATA = Path(__file__).resolve().parents[3] / "tests" / "data" / "monitoring"
 TE = DATA / "tennessee_eastman"
 BATCH = DATA / "batch"
 TABLET = DATA / "tablet"

@@ -1,4 +1,4 @@
-"""Shared fixtures: the benchmark instances in the ``shared`` folder beside the repository."""
+"""Shared fixtures: the benchmark instances vendored under ``tests/data/planning``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[3]
-BENCHMARKS = REPOSITORY / ".." / "shared" / "benchmarks" / "planning"
-DATA = Path(__file__).resolve().parent / "data"
+BENCHMARKS = REPOSITORY / "tests" / "data" / "planning"
+DATA = BENCHMARKS
 KONDILI = BENCHMARKS / "stn" / "kondili_h10_unlimited_storage.json"
 LAKHDAR_EXAMPLE1 = BENCHMARKS / "campaign" / "lakhdar2005_example1.json"
 
