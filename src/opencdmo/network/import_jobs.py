@@ -1,10 +1,11 @@
-"""Queueing uploaded network files for import by the task worker."""
+"""Queueing uploaded network files for import by the task worker.
+
+An upload is kept in the organisation's import folder under its SHA-256 (written atomically,
+so the same file sent twice is stored once), before the job that names it is created.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -14,29 +15,13 @@ from django.db import transaction
 
 from opencdmo.accounts.models import User
 from opencdmo.accounts.roles import IMPORT_NETWORK
+from opencdmo.core.files import FileStore
 from opencdmo.network.importer import KINDS
 from opencdmo.network.models import ImportJob
 from opencdmo.network.tasks import run_import_job
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SUFFIXES = (".csv", ".xlsx")
-
-
-def _store(upload: UploadedFile, folder: Path) -> tuple[Path, str]:
-    """Write the upload atomically (temporary file, fsync, rename); return path and SHA-256."""
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = Path(upload.name or "").suffix.lower()
-    target = folder / f"{uuid.uuid4().hex}{suffix}"
-    partial = target.with_name(target.name + ".part")
-    digest = hashlib.sha256()
-    with partial.open("wb") as out:
-        for chunk in upload.chunks():
-            digest.update(chunk)
-            out.write(chunk)
-        out.flush()
-        os.fsync(out.fileno())
-    partial.rename(target)
-    return target, digest.hexdigest()
 
 
 def queue_import(
@@ -54,14 +39,15 @@ def queue_import(
         raise ValidationError(
             {"kind": f"Unknown kind '{kind}'; choose one of: {', '.join(KINDS)}."}
         )
-    path, sha256 = _store(upload, Path(settings.DATA_DIR) / "imports" / str(actor.organisation_id))
+    store = FileStore(Path(settings.DATA_DIR) / "imports" / str(actor.organisation_id))
+    stored = store.put(upload.chunks(), suffix=Path(name).suffix.lower())
     with transaction.atomic():
         job = ImportJob.objects.create(
             organisation_id=actor.organisation_id,
             user=actor,
             filename=name,
-            stored_path=str(path),
-            sha256=sha256,
+            stored_path=str(stored.path),
+            sha256=stored.sha256,
             kind=kind,
             dry_run=dry_run,
         )

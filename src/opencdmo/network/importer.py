@@ -11,12 +11,11 @@ line (CSV line or Excel row), the column and the reason, and all of them are rep
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from django.http import Http404
 
 from opencdmo.accounts.models import Organisation, User
 from opencdmo.accounts.roles import IMPORT_NETWORK, OrganisationKind
+from opencdmo.core.tables import Row, TableError, read_rows, sheet_names
 from opencdmo.network import services
 from opencdmo.network.choices import (
     EquipmentKind,
@@ -50,6 +50,9 @@ KINDS = ("sites", "suites", "equipment")
 """What can be imported, in the order a workbook's sheets are written."""
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+MAX_ROWS = 100_000
+"""Rows read from one file or sheet; a network's sites, suites and equipment fit many times."""
 
 PRIVATE_SITE_COLUMNS = (
     "indicative_batch_price_usd",
@@ -412,28 +415,25 @@ def _read_row(
     return row
 
 
-def _csv_lines(data: bytes, problems: _Problems) -> Iterator[tuple[int, list[object]]] | None:
-    """Rows of a UTF-8 CSV file with the line each starts on; ',', ';' or tab separated."""
+def _lines(
+    rows: Iterator[Row], problems: _Problems, sheet: str | None
+) -> Iterator[tuple[int, list[object]]]:
+    """The rows with their line numbers; a damaged part ends them, noted as a problem."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        problems.add(line, None, "not UTF-8 text; save the file as CSV UTF-8")
+        for row in rows:
+            yield row.line, list(row.cells)
+    except TableError as exc:
+        problems.add(exc.line, exc.column, f"{exc.reason}; nothing after it was read", sheet)
+
+
+def _opened(rows: Iterator[Row], problems: _Problems) -> Iterator[Row] | None:
+    """``rows`` if the file opens and decodes (the first row reads), else None, noted."""
+    try:
+        first = next(rows, None)
+    except TableError as exc:
+        problems.add(exc.line, exc.column, exc.reason)
         return None
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max([",", ";", "\t"], key=first.count)
-
-    def lines() -> Iterator[tuple[int, list[object]]]:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        start = 1
-        try:
-            for cells in reader:
-                yield start, list(cells)
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            problems.add(start, None, f"unreadable CSV ({exc}); nothing after it was read")
-
-    return lines()
+    return chain([] if first is None else [first], rows)
 
 
 def _kind_from_name(name: str) -> str | None:
@@ -457,75 +457,66 @@ def _read_csv(data: bytes, filename: str, kind: str | None, problems: _Problems)
             "pass the kind (--kind) or put it in the file name",
         )
         return []
-    lines = _csv_lines(data, problems)
-    if lines is None:
+    rows = _opened(read_rows(data, name=filename, max_rows=MAX_ROWS), problems)
+    if rows is None:
         return []
-    sheet = _read_sheet(kind, None, lines, problems)
+    sheet = _read_sheet(kind, None, _lines(rows, problems, None), problems)
     return [sheet] if sheet is not None else []
 
 
-def _excel_lines(worksheet: Any) -> Iterator[tuple[int, list[object]]]:
-    for number, cells in enumerate(worksheet.iter_rows(min_row=1, values_only=True), start=1):
-        yield number, list(cells)
-
-
 def _read_excel(
-    data: bytes, kind: str | None, sheet_name: str | None, problems: _Problems
+    data: bytes,
+    filename: str,
+    kind: str | None,
+    sheet_name: str | None,
+    problems: _Problems,
 ) -> list[_Sheet]:
     """The sheet named by ``sheet_name`` or ``kind``, or every sheet named after a kind."""
-    from openpyxl import load_workbook
-
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
-        problems.add(None, None, f"not a readable Excel workbook ({type(exc).__name__})")
+        names = sheet_names(data, name=filename)
+    except TableError as exc:
+        problems.add(None, None, exc.reason)
         return []
-    try:
-        by_name = {name.strip().lower(): name for name in workbook.sheetnames}
-        if sheet_name is not None:
-            wanted = by_name.get(sheet_name.strip().lower())
-            if wanted is None:
-                problems.add(
-                    None,
-                    None,
-                    f"no sheet '{sheet_name}'; the workbook has: {', '.join(workbook.sheetnames)}",
-                )
-                return []
-            chosen: list[tuple[str | None, str]] = [(kind or _kind_from_name(wanted), wanted)]
-        elif kind is not None:
-            wanted = by_name.get(kind) or (
-                workbook.sheetnames[0] if len(workbook.sheetnames) == 1 else None
+    by_name = {name.strip().lower(): name for name in names}
+    if sheet_name is not None:
+        wanted = by_name.get(sheet_name.strip().lower())
+        if wanted is None:
+            problems.add(
+                None, None, f"no sheet '{sheet_name}'; the workbook has: {', '.join(names)}"
             )
-            if wanted is None:
-                problems.add(
-                    None,
-                    None,
-                    f"no sheet named '{kind}'; name it so or pass the sheet "
-                    f"(--sheet); the workbook has: {', '.join(workbook.sheetnames)}",
-                )
-                return []
-            chosen = [(kind, wanted)]
-        else:
-            chosen = [(k, by_name[k]) for k in KINDS if k in by_name]
-            if not chosen:
-                problems.add(
-                    None,
-                    None,
-                    "no sheet named sites, suites or equipment; rename the sheets "
-                    "or pass the kind (--kind)",
-                )
-                return []
-        sheets = []
-        for sheet_kind, name in chosen:
-            if sheet_kind is None:
-                problems.add(None, None, f"cannot tell what sheet '{name}' holds; pass --kind")
-                continue
-            sheet = _read_sheet(sheet_kind, name, _excel_lines(workbook[name]), problems)
-            if sheet is not None:
-                sheets.append(sheet)
-        return sheets
-    finally:
-        workbook.close()
+            return []
+        chosen: list[tuple[str | None, str]] = [(kind or _kind_from_name(wanted), wanted)]
+    elif kind is not None:
+        wanted = by_name.get(kind) or (names[0] if len(names) == 1 else None)
+        if wanted is None:
+            problems.add(
+                None,
+                None,
+                f"no sheet named '{kind}'; name it so or pass the sheet "
+                f"(--sheet); the workbook has: {', '.join(names)}",
+            )
+            return []
+        chosen = [(kind, wanted)]
+    else:
+        chosen = [(k, by_name[k]) for k in KINDS if k in by_name]
+        if not chosen:
+            problems.add(
+                None,
+                None,
+                "no sheet named sites, suites or equipment; rename the sheets "
+                "or pass the kind (--kind)",
+            )
+            return []
+    sheets = []
+    for sheet_kind, name in chosen:
+        if sheet_kind is None:
+            problems.add(None, None, f"cannot tell what sheet '{name}' holds; pass --kind")
+            continue
+        rows = read_rows(data, name=filename, sheet=name, max_rows=MAX_ROWS)
+        sheet = _read_sheet(sheet_kind, name, _lines(rows, problems, name), problems)
+        if sheet is not None:
+            sheets.append(sheet)
+    return sheets
 
 
 # --- checking references and keys ------------------------------------------------------------
@@ -781,7 +772,7 @@ def import_file(
     if suffix == ".csv":
         sheets = _read_csv(data, name, kind, problems)
     elif suffix in EXCEL_SUFFIXES:
-        sheets = _read_excel(data, kind, sheet, problems)
+        sheets = _read_excel(data, name, kind, sheet, problems)
     else:
         problems.add(None, None, f"unsupported file type '{suffix}'; use .csv or .xlsx")
         sheets = []

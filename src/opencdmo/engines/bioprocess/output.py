@@ -2,15 +2,15 @@
 
 The long format is what the monitoring engine reads by default (``read_batch_file``): one
 row per (batch, time, variable) with its value and unit; time is culture time in hours,
-also recorded in the Parquet schema metadata. Files are written atomically (temporary
-file, fsync, rename).
+also recorded in the Parquet schema metadata. Files are written atomically
+(:mod:`opencdmo.core.files`: temporary file, fsync, rename).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from opencdmo.core.files import write_atomically
 from opencdmo.engines.bioprocess.errors import InvalidInputError
 from opencdmo.engines.bioprocess.sensors import OFFLINE_ASSAYS, ONLINE_SENSORS
 from opencdmo.engines.bioprocess.simulator import BatchResult
@@ -173,34 +174,6 @@ def faults_table(results: Sequence[BatchResult]) -> pa.Table:
     )
 
 
-def _parquet_writer(table: pa.Table) -> Callable[[str], None]:
-    def write(path: str) -> None:
-        pq.write_table(table, path)
-
-    return write
-
-
-def _csv_writer(table: pa.Table) -> Callable[[str], None]:
-    def write(path: str) -> None:
-        pacsv.write_csv(table, path)
-
-    return write
-
-
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(descriptor)
-    try:
-        write(temporary)
-        os.chmod(temporary, 0o644)
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def write_dataset(
     out_dir: str | os.PathLike[str],
     results: Sequence[BatchResult],
@@ -244,7 +217,7 @@ def write_dataset(
     for name, table in tables.items():
         if output_format in ("parquet", "both"):
             path = directory / f"{name}.parquet"
-            _atomic_write(path, _parquet_writer(table))
+            write_atomically(path, partial(pq.write_table, table))
             written.append(path)
         if output_format in ("csv", "both"):
             path = directory / f"{name}.csv"
@@ -256,6 +229,6 @@ def write_dataset(
                     ]
                 )
             )
-            _atomic_write(path, _csv_writer(plain))
+            write_atomically(path, partial(pacsv.write_csv, plain))
             written.append(path)
     return written

@@ -3,19 +3,20 @@
 No pickle is involved: the JSON holds the model kind, its parameters, names, units, a
 training summary (observations, R², limits at 95 % and 99 %) and the caller's metadata; the
 ``.npz`` (read with ``allow_pickle=False``) holds the numbers. A model saved as
-``model.json`` has its arrays in ``model.npz`` beside it. Both are written through a
-temporary file and renamed, the arrays first, so a reader never sees half a model.
+``model.json`` has its arrays in ``model.npz`` beside it. Both are written atomically
+(:mod:`opencdmo.core.files`), the arrays first, so a reader never sees half a model.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
+
+from opencdmo.core.files import write_atomically, write_text
 
 from .batch import MPCA, MPLS
 from .errors import MonitoringInputError
@@ -180,19 +181,9 @@ def save_model(
     except (TypeError, ValueError) as exc:
         raise MonitoringInputError(f"metadata must be JSON-serialisable: {exc}") from exc
     stored: dict[str, Any] = dict(arrays)
-    _write_atomically(npz_path, lambda handle: np.savez_compressed(handle, **stored))
-    _write_atomically(json_path, lambda handle: handle.write((text + "\n").encode("utf-8")))
+    write_atomically(npz_path, lambda handle: np.savez_compressed(handle, **stored))
+    write_text(json_path, text + "\n")
     return json_path, npz_path
-
-
-def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Write through a temporary file in the same folder, flushed, then renamed over ``path``."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("wb") as handle:
-        write(handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
 
 
 def load_model(path: str | Path) -> Model:
