@@ -1,7 +1,8 @@
 """Django settings, read from the environment so one build serves demo, CI and production.
 
 ``DATABASE_URL`` picks the database (SQLite file under ``OPENCDMO_DATA_DIR`` by default,
-PostgreSQL in production); ``OPENCDMO_IDLE_TIMEOUT_MIN`` sets the idle-session timeout.
+PostgreSQL in production; the rule is in ``opencdmo.locations``); ``OPENCDMO_IDLE_TIMEOUT_MIN``
+sets the idle-session timeout.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import dj_database_url
 
+from opencdmo import locations
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("OPENCDMO_DATA_DIR", Path.cwd() / "var")).resolve()
+DATA_DIR = locations.data_dir()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = os.environ.get("OPENCDMO_DEBUG", "0") == "1"
@@ -73,8 +76,7 @@ TEMPLATES = [
     },
 ]
 
-_SQLITE_DEFAULT = f"sqlite:///{DATA_DIR / 'opencdmo.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or _SQLITE_DEFAULT)}
+DATABASES = {"default": dj_database_url.parse(locations.database_url())}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -83,6 +85,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("OPENCDMO_CONN_MAX_AGE", "60"))
+    # An unreachable server is reported after 10 s instead of the operating system's minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -1,0 +1,123 @@
+"""``opencdmo token``: API tokens for integrators and scripts, issued and revoked as on the page.
+
+``token create`` prints only the secret on stdout, so ``TOKEN=$(opencdmo token create …)``
+captures it; what it did goes to stderr. Creation and revocation go through the same services
+as the *API tokens* page, so they are audited the same way (the token's user as the actor).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django_scopes import scopes_disabled
+
+from opencdmo.accounts import services
+from opencdmo.accounts.models import ApiToken, User
+from opencdmo.accounts.tokens import TOKEN_PREFIX
+
+CREATED_REASON = "Created with opencdmo token create"
+
+
+def _user(username: str) -> User:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(f"No user '{username}'.")
+    if not user.is_active:
+        raise CommandError(f"User '{username}' is inactive; a token of theirs would be refused.")
+    return user
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+
+
+class Command(BaseCommand):
+    help = "Create, list and revoke API tokens; each is audited like one made on the page."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        create = actions.add_parser(
+            "create",
+            help="print a new token for USER on stdout (shown once, stored as a digest)",
+            description="Print a new API token for USER on stdout; it is shown only this once.",
+        )
+        create.add_argument("username", metavar="USER", help="the user the token acts as")
+        create.add_argument(
+            "--name",
+            required=True,
+            help="what the token is for, e.g. the system that will use it (shown in lists)",
+        )
+        create.add_argument(
+            "--reason",
+            default=CREATED_REASON,
+            help=f"reason recorded in the audit trail (default: '{CREATED_REASON}')",
+        )
+        listing = actions.add_parser(
+            "list",
+            help="list USER's tokens: prefix, name, created, last used, status",
+            description="List USER's API tokens, newest first; secrets are never shown.",
+        )
+        listing.add_argument("username", metavar="USER", help="whose tokens to list")
+        revoke = actions.add_parser(
+            "revoke",
+            help="revoke the token with PREFIX; requests with it are refused from then on",
+            description="Revoke one API token, named by the prefix that lists show.",
+        )
+        revoke.add_argument(
+            "prefix",
+            metavar="PREFIX",
+            help=f"the token's prefix as lists show it, with or without '{TOKEN_PREFIX}'",
+        )
+        revoke.add_argument(
+            "--reason", required=True, help="why the token is revoked (audit trail)"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with scopes_disabled():
+            getattr(self, f"_{options['action']}")(options)
+
+    def _create(self, options: dict[str, Any]) -> None:
+        user = _user(options["username"])
+        try:
+            token, secret = services.issue_token(user, options["name"], options["reason"])
+        except PermissionDenied as exc:
+            raise CommandError(f"{user.username}: {exc}") from exc
+        except ValidationError as exc:
+            raise CommandError(
+                "; ".join(f"--{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            ) from exc
+        self.stderr.write(
+            f"Created API token '{token.name}' ({TOKEN_PREFIX}{token.prefix}…) for "
+            f"{user.username}; it is shown only this once:"
+        )
+        self.stdout.write(secret)
+
+    def _list(self, options: dict[str, Any]) -> None:
+        user = _user(options["username"])
+        tokens = list(ApiToken.objects.filter(user=user))
+        if not tokens:
+            self.stdout.write(f"{user.username} has no API tokens.")
+            return
+        for token in tokens:
+            status = f"revoked {_when(token.revoked_at)}" if token.revoked_at else "active"
+            self.stdout.write(
+                f"{TOKEN_PREFIX}{token.prefix}  {token.name}  created {_when(token.created_at)}"
+                f"  last used {_when(token.last_used_at)}  {status}"
+            )
+
+    def _revoke(self, options: dict[str, Any]) -> None:
+        prefix = re.sub(r"[^A-Za-z0-9_-]", "", options["prefix"].removeprefix(TOKEN_PREFIX))
+        token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+        if token is None:
+            raise CommandError(f"No API token with prefix '{options['prefix']}'.")
+        if token.revoked_at is not None:
+            raise CommandError(
+                f"Token '{token.name}' was already revoked {_when(token.revoked_at)}."
+            )
+        if not options["reason"].strip():
+            raise CommandError("--reason: say why the token is revoked.")
+        services.revoke_token(token.user, token, options["reason"].strip())
+        self.stdout.write(f"Revoked API token '{token.name}' of {token.user.username}.")
