@@ -13,6 +13,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from opencdmo.accounts.api import router as accounts_router
 from opencdmo.network.api import router as network_router
+from opencdmo.web.api_docs import ApiDocs
 
 
 class BearerToken(HttpBearer):
@@ -38,6 +39,7 @@ api = NinjaAPI(
     auth=[BearerToken(), Session()],
     urls_namespace="api",
     docs_url="/docs",
+    docs=ApiDocs(),
 )
 api.add_router("/", accounts_router)
 api.add_router("/", network_router)

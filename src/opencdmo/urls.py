@@ -4,19 +4,33 @@ from django.urls import include, path
 
 from opencdmo.accounts import views as accounts
 from opencdmo.api import api
+from opencdmo.web import views as web
 
 urlpatterns = [
+    path("", web.home, name="home"),
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/tokens/", accounts.account, name="account"),
     path("account/tokens/<int:token_id>/revoke/", accounts.revoke_token, name="revoke-token"),
     path("organisations/", accounts.organisation_list, name="organisations"),
     path("organisations/<slug:slug>/", accounts.organisation_detail, name="organisation"),
+    path("users/", accounts.user_list, name="users"),
+    path("users/invite/", accounts.user_invite, name="user-invite"),
+    path("users/<int:pk>/", accounts.user_detail, name="user"),
+    path("users/<int:pk>/role/", accounts.user_change_role, name="user-role"),
+    path("users/<int:pk>/active/", accounts.user_set_active, name="user-active"),
+    path("users/<int:pk>/link/", accounts.user_new_link, name="user-link"),
+    path(
+        "account/set-password/<uidb64>/<token>/",
+        accounts.SetPasswordView.as_view(),
+        name="set-password",
+    ),
     path("", include("opencdmo.audit.urls")),
     path("", include("opencdmo.network.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
 
+handler403 = "opencdmo.web.views.permission_denied"
 handler404 = "opencdmo.web.views.not_found"
 handler500 = "opencdmo.web.views.server_error"

@@ -1,9 +1,15 @@
-"""Login and token forms."""
+"""Login, token and user-management forms."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+
+from opencdmo.accounts import services
+from opencdmo.accounts.models import Organisation
+from opencdmo.accounts.roles import ROLES_BY_KIND, Role
 
 
 class LoginForm(AuthenticationForm):
@@ -25,3 +31,61 @@ class TokenForm(forms.Form):
     name = forms.CharField(
         max_length=100, help_text="What will use this token, e.g. 'MES integration'."
     )
+
+
+REASON_HELP = "Why this change is made; it goes on the audit trail."
+
+
+def _role_choices(organisation: Organisation | None) -> list[tuple[str, str]]:
+    """The roles that exist for ``organisation``'s kind (all of them when it is not chosen yet)."""
+    allowed = ROLES_BY_KIND.get(organisation.kind, ()) if organisation is not None else Role.values
+    return [(value, label) for value, label in Role.choices if value in allowed]
+
+
+class InviteForm(forms.Form):
+    """A new user: who, which role, and why; the organisation only for the platform admin."""
+
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), required=False)
+    first_name = forms.CharField(max_length=150, label="First name")
+    last_name = forms.CharField(max_length=150, label="Last name")
+    email = forms.EmailField(label="E-mail")
+    username = forms.CharField(max_length=150, help_text="What the person signs in with.")
+    role = forms.ChoiceField(choices=())
+    reason = forms.CharField(max_length=500, help_text=REASON_HELP, label="Reason")
+
+    def __init__(
+        self,
+        *args: Any,
+        organisation: Organisation | None,
+        choose_organisation: bool,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if choose_organisation:
+            self.fields["organisation"].queryset = Organisation.objects.order_by("kind", "name")
+            self.fields["organisation"].required = True
+            self.fields["organisation"].initial = organisation
+            self.fields["role"].choices = _role_choices(None)
+        else:
+            del self.fields["organisation"]
+            self.fields["role"].choices = _role_choices(organisation)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=(), label="New role")
+    reason = forms.CharField(max_length=500, help_text=REASON_HELP)
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = _role_choices(organisation)
+
+
+class ActiveForm(forms.Form):
+    reason = forms.CharField(max_length=500, help_text=REASON_HELP)
+
+
+class FirstPasswordForm(SetPasswordForm):
+    """Django's set-password form, saving through the audited service."""
+
+    def save(self, commit: bool = True) -> Any:
+        return services.set_own_password(self.user, self.cleaned_data["new_password1"])

@@ -1,19 +1,34 @@
-"""Login, organisation pages and the caller's API tokens."""
+"""Login, organisation pages, the caller's API tokens, and user management."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
+from django_scopes import scopes_disabled
 
-from opencdmo.accounts import services
-from opencdmo.accounts.forms import LoginForm, TokenForm
-from opencdmo.accounts.models import ApiToken, Organisation
+from opencdmo.accounts import roles, services
+from opencdmo.accounts.forms import (
+    ActiveForm,
+    FirstPasswordForm,
+    InviteForm,
+    LoginForm,
+    RoleForm,
+    TokenForm,
+)
+from opencdmo.accounts.models import ApiToken, Organisation, User
 
 
 class LoginView(auth_views.LoginView):
@@ -67,3 +82,162 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
     services.revoke_token(request.user, token)
     messages.success(request, f"Token '{token.name}' revoked.")
     return redirect("account")
+
+
+# --- user management -----------------------------------------------------------------------
+
+
+def _apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's field-named errors on the form's fields (others above the form)."""
+    for field, messages_ in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages_)
+
+
+def _organisation_asked(request: HttpRequest) -> Organisation | None:
+    slug = request.GET.get("organisation", "")
+    if not slug:
+        return None
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None or not services.can_manage_users_of(request.user, organisation):
+        raise Http404("No such organisation.")
+    return organisation
+
+
+@login_required
+def user_list(request: HttpRequest) -> HttpResponse:
+    """The users the caller administers, grouped by organisation."""
+    organisation = _organisation_asked(request)
+    users = services.managed_users(request.user, organisation)
+    return render(
+        request,
+        "accounts/user_list.html",
+        {"users": users, "organisation": organisation, "invite_query": request.GET.urlencode()},
+    )
+
+
+def _invited_page(request: HttpRequest, user: User, token: str) -> HttpResponse:
+    """The one-time set-password link, shown to the administrator to pass on."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    link = request.build_absolute_uri(reverse("set-password", args=[uid, token]))
+    context = {
+        "invited": user,
+        "link": link,
+        "link_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+    }
+    return render(request, "accounts/user_invited.html", context)
+
+
+@login_required
+def user_invite(request: HttpRequest) -> HttpResponse:
+    """Invite a person; the one-time set-password link is shown once, to pass on."""
+    if not request.user.can(roles.MANAGE_USERS):
+        raise PermissionDenied("Your role may not manage users.")
+    organisation = _organisation_asked(request) or request.user.organisation
+    form = InviteForm(
+        request.POST or None,
+        organisation=organisation,
+        choose_organisation=request.user.is_platform_admin,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user, token = services.invite_user(
+                request.user,
+                organisation=data.get("organisation") or organisation,
+                username=data["username"],
+                email=data["email"],
+                role=data["role"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                reason=data["reason"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return _invited_page(request, user, token)
+    return render(
+        request, "accounts/user_invite.html", {"form": form, "organisation": organisation}
+    )
+
+
+def _user_page(request: HttpRequest, user: User, **forms_: forms.Form) -> HttpResponse:
+    context = {
+        "managed": user,
+        "role_form": RoleForm(organisation=user.organisation, initial={"role": user.role}),
+        "active_form": ActiveForm(),
+        **forms_,
+    }
+    status = 400 if any(f.errors for f in forms_.values()) else 200
+    return render(request, "accounts/user_detail.html", context, status=status)
+
+
+@login_required
+def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _user_page(request, services.get_managed_user(request.user, pk))
+
+
+@login_required
+@require_POST
+def user_change_role(request: HttpRequest, pk: int) -> HttpResponse:
+    user = services.get_managed_user(request.user, pk)
+    form = RoleForm(request.POST, organisation=user.organisation)
+    if form.is_valid():
+        try:
+            services.change_role(
+                request.user, user, form.cleaned_data["role"], form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            user.refresh_from_db()
+            messages.success(request, f"{user} is now {user.get_role_display()}.")
+            return redirect("user", pk=user.pk)
+    return _user_page(request, user, role_form=form)
+
+
+@login_required
+@require_POST
+def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+    user = services.get_managed_user(request.user, pk)
+    form = ActiveForm(request.POST)
+    active = request.POST.get("active") == "1"
+    if form.is_valid():
+        try:
+            services.set_active(request.user, user, active, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            state = "reactivated" if active else "deactivated"
+            messages.success(request, f"{user} is {state}.")
+            return redirect("user", pk=user.pk)
+    return _user_page(request, user, active_form=form)
+
+
+@login_required
+@require_POST
+def user_new_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """A fresh set-password link for someone invited who has not set a password yet."""
+    user = services.get_managed_user(request.user, pk)
+    try:
+        token = services.set_password_link(request.user, user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("user", pk=user.pk)
+    return _invited_page(request, user, token)
+
+
+class SetPasswordView(auth_views.PasswordResetConfirmView):
+    """The invited person's one-time link: choose a password, then sign in."""
+
+    template_name = "accounts/set_password.html"
+    form_class = FirstPasswordForm
+    success_url = reverse_lazy("login")
+
+    def get_user(self, uidb64: str) -> User | None:
+        """Looked up outside any tenant scope: the visitor is not signed in yet."""
+        with scopes_disabled():
+            return super().get_user(uidb64)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        messages.success(self.request, "Your password is set. Sign in with your username.")
+        return super().form_valid(form)

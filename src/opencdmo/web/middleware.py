@@ -1,12 +1,17 @@
-"""Turn away requests that no database could store, before any view runs."""
+"""Requests turned away before any view runs: unstorable input, and the admin for non-staff."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+ADMIN_PREFIX = "/admin/"
 NUL_MESSAGE = "The request contains a NUL character, which no field may hold."
 
 
@@ -33,4 +38,23 @@ class RejectNulMiddleware:
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": NUL_MESSAGE}, status=400)
             return render(request, "400.html", {"message": NUL_MESSAGE}, status=400)
+        return self.get_response(request)
+
+
+class AdminGateMiddleware:
+    """Keep Django's admin for administrators; everyone else meets the application's pages.
+
+    A signed-in user without admin access gets the application's 403 page, and an anonymous
+    visitor the application's login (which returns to the admin after a staff login), never
+    the admin's own login form.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(ADMIN_PREFIX) and not admin.site.has_permission(request):
+            if request.user.is_authenticated:
+                raise PermissionDenied("Django's admin is for platform administrators.")
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         return self.get_response(request)

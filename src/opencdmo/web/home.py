@@ -1,0 +1,172 @@
+"""The home page of each role: what that person must act on, as a list of panels.
+
+Each panel is a small function reading through the querysets of the caller's tenant scope
+(the request runs inside ``caller_scope``). ``HOME_PANELS`` is the one table saying which
+role sees which panel; panels for sections that do not exist yet say what will appear there
+instead of linking to a page that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q
+from django_scopes import scopes_disabled
+
+from opencdmo.accounts.models import ApiToken, Organisation, User
+from opencdmo.accounts.roles import EDIT_NETWORK, Role
+from opencdmo.audit.models import AuditEntry
+from opencdmo.network.models import ImportJob, Inspection, Site, Suite
+
+RECENT = 8
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One box of a home page, rendered by ``web/panels/<template>.html``."""
+
+    template: str
+    title: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """A section still to come: its empty state says what will appear here once it exists."""
+
+    title: str
+    text: str
+
+    def __call__(self, user: User) -> Panel:
+        return Panel("upcoming", self.title, {"text": self.text})
+
+
+REQUESTS_SENT = Upcoming(
+    "Capacity requests",
+    "Capacity requests you send to CDMOs, and their proposals with slot dates and prices, "
+    "will appear here.",
+)
+REQUESTS_RECEIVED = Upcoming(
+    "Capacity requests",
+    "Capacity requests from sponsors will appear here, ready for an answer with "
+    "capable-to-promise dates.",
+)
+PROJECTS = Upcoming("Projects", "Your projects with CDMOs and their milestones will appear here.")
+PLANS = Upcoming(
+    "Plans", "Draft and published campaign plans across your sites and suites will appear here."
+)
+BATCHES = Upcoming("Batches", "Running and recent batches with their status will appear here.")
+SPONSOR_BATCHES = Upcoming(
+    "Batches", "Batches made for your projects, and their status, will appear here."
+)
+MONITORING = Upcoming(
+    "Monitoring alarms", "Alarms from the monitoring models of running batches will appear here."
+)
+DEVIATIONS = Upcoming(
+    "Deviations", "Open deviations and CAPAs awaiting your review will appear here."
+)
+RELEASES = Upcoming(
+    "Batch releases", "Batches awaiting your disposition and e-signature will appear here."
+)
+SPONSOR_RELEASES = Upcoming(
+    "Batch releases", "Batch dispositions signed by your CDMOs' QA will appear here."
+)
+
+
+def find_sites(user: User) -> Panel:
+    return Panel("find_sites", "Find a site", {})
+
+
+def recent_inspections(user: User) -> Panel:
+    inspections = Inspection.objects.select_related("site__owner").order_by("-inspected_on", "-pk")[
+        :RECENT
+    ]
+    return Panel("inspections", "Recent inspections", {"inspections": inspections})
+
+
+def own_sites(user: User) -> Panel:
+    """The caller's organisation's sites with each suite's equipment count."""
+    suites = Suite.objects.annotate(equipment_count=Count("equipment")).order_by("name")
+    sites = (
+        Site.objects.filter(owner_id=user.organisation_id)
+        .prefetch_related(Prefetch("suites", queryset=suites))
+        .order_by("name")
+    )
+    return Panel(
+        "own_sites",
+        "Your sites and suites",
+        {"sites": sites, "can_edit": user.can(EDIT_NETWORK)},
+    )
+
+
+def latest_audit(user: User) -> Panel:
+    entries = AuditEntry.objects.order_by("-at", "-pk")[:RECENT]
+    return Panel("audit", "Latest audit entries", {"entries": entries})
+
+
+def users(user: User) -> Panel:
+    """Active and inactive user counts, per organisation for the platform administrator."""
+    if user.is_platform_admin:
+        with scopes_disabled():
+            rows = list(
+                Organisation.objects.annotate(
+                    active=Count("users", filter=Q(users__is_active=True)),
+                    inactive=Count("users", filter=Q(users__is_active=False)),
+                ).order_by("kind", "name")
+            )
+    else:
+        rows = list(
+            Organisation.objects.filter(pk=user.organisation_id).annotate(
+                active=Count("users", filter=Q(users__is_active=True)),
+                inactive=Count("users", filter=Q(users__is_active=False)),
+            )
+        )
+    return Panel("users", "Users", {"organisations": rows})
+
+
+def pending_imports(user: User) -> Panel:
+    jobs = ImportJob.objects.order_by("-created_at", "-pk")
+    return Panel(
+        "imports",
+        "Imports",
+        {
+            "pending": jobs.filter(status=ImportJob.Status.QUEUED)[:RECENT],
+            "recent": jobs.exclude(status=ImportJob.Status.QUEUED)[:3],
+        },
+    )
+
+
+def tokens(user: User) -> Panel:
+    active = ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")
+    return Panel("tokens", "Your API tokens", {"tokens": active})
+
+
+HOME_PANELS: dict[Any, tuple[Callable[[User], Panel], ...]] = {
+    Role.SPONSOR_MANAGER: (
+        find_sites,
+        recent_inspections,
+        REQUESTS_SENT,
+        PROJECTS,
+        SPONSOR_BATCHES,
+    ),
+    Role.SPONSOR_VIEWER: (find_sites, recent_inspections, PROJECTS, SPONSOR_BATCHES),
+    Role.SPONSOR_QA: (
+        latest_audit,
+        recent_inspections,
+        DEVIATIONS,
+        SPONSOR_RELEASES,
+    ),
+    Role.CDMO_PLANNER: (own_sites, REQUESTS_RECEIVED, PLANS, BATCHES),
+    Role.CDMO_OPERATOR: (own_sites, BATCHES, DEVIATIONS),
+    Role.CDMO_MSAT: (own_sites, BATCHES, MONITORING, DEVIATIONS),
+    Role.CDMO_QA: (latest_audit, own_sites, DEVIATIONS, RELEASES),
+    Role.CDMO_ADMIN: (users, pending_imports, tokens, own_sites, REQUESTS_RECEIVED),
+    Role.PLATFORM_ADMIN: (users, pending_imports, tokens, latest_audit),
+}
+
+
+def panels_for(user: User) -> list[Panel]:
+    """The panels of ``user``'s home page, in the order they are shown."""
+    return [build(user) for build in HOME_PANELS.get(user.role, (find_sites,))]
