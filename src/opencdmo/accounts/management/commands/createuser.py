@@ -18,10 +18,16 @@ class Command(BaseCommand):
     help = "Create a user in an organisation (created too with --create-organisation)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("username")
+        parser.add_argument("username", help="the new user's login name")
         parser.add_argument("--organisation", required=True, help="organisation slug")
-        parser.add_argument("--role", required=True, choices=Role.values)
-        parser.add_argument("--email", default="")
+        parser.add_argument(
+            "--role",
+            required=True,
+            choices=Role.values,
+            metavar="ROLE",
+            help="one of the organisation kind's roles: " + ", ".join(Role.values),
+        )
+        parser.add_argument("--email", default="", help="e-mail address (optional)")
         parser.add_argument("--password", help="read from the terminal when omitted")
         parser.add_argument(
             "--create-organisation",
