@@ -36,7 +36,7 @@ from opencdmo.engines.planning import (
     solve,
 )
 from opencdmo.engines.planning.json_fields import load_document
-from opencdmo.engines.planning.schedule_decomposition import independent_parts
+from opencdmo.engines.planning.schedule.decomposition import independent_parts
 from planning_cdmo import BREAKDOWN_SUITE, breakdown_reschedule, generate_cdmo_instance
 
 REPOSITORY = Path(__file__).resolve().parents[1]

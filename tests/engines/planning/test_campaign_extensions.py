@@ -16,8 +16,8 @@ from opencdmo.engines.planning import (
     read_campaign,
     solve,
 )
-from opencdmo.engines.planning.campaign_lateness import LatenessCause, explain_lateness
-from opencdmo.engines.planning.campaign_problem import SiteTransfer
+from opencdmo.engines.planning.campaign.lateness import LatenessCause, explain_lateness
+from opencdmo.engines.planning.campaign.problem import SiteTransfer
 from opencdmo.engines.planning.errors import InstanceError
 from opencdmo.engines.planning.json_fields import load_document
 from tests.engines.planning.conftest import LAKHDAR_EXAMPLE1

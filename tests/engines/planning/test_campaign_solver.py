@@ -17,15 +17,15 @@ from opencdmo.engines.planning import (
     read_campaign,
     solve,
 )
-from opencdmo.engines.planning.campaign_problem import Stage, StageData
-from opencdmo.engines.planning.campaign_solver import (
+from opencdmo.engines.planning.campaign.problem import Stage, StageData
+from opencdmo.engines.planning.campaign.solver import (
     _add_lead_necessity,
     _add_valid_inequalities,
     _Assignment,
     _build,
 )
-from opencdmo.engines.planning.highs_model import LinearModel
-from opencdmo.engines.planning.highs_phases import solve_in_phases
+from opencdmo.engines.planning.solvers.highs.model import LinearModel
+from opencdmo.engines.planning.solvers.highs.phases import solve_in_phases
 from tests.engines.planning.conftest import DATA, LAKHDAR_EXAMPLE1
 
 

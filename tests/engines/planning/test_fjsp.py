@@ -18,10 +18,10 @@ from opencdmo.engines.planning import (
     read_fjsp,
     solve,
 )
-from opencdmo.engines.planning.fjsp_dispatch import best_dispatched_schedule, dispatch_fjsp_schedule
-from opencdmo.engines.planning.fjsp_lns import neighbourhood_search
-from opencdmo.engines.planning.fjsp_model import build_fjsp_model
-from opencdmo.engines.planning.fjsp_neighbourhood import (
+from opencdmo.engines.planning.fjsp.dispatch import best_dispatched_schedule, dispatch_fjsp_schedule
+from opencdmo.engines.planning.fjsp.lns import neighbourhood_search
+from opencdmo.engines.planning.fjsp.model import build_fjsp_model
+from opencdmo.engines.planning.fjsp.neighbourhood import (
     LARGEST_SHARE,
     SMALLEST_SHARE,
     Neighbourhoods,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections.abc import Callable
 
 import pytest
 
-from opencdmo.engines.planning.forked_runs import can_fork, run_forked
+from opencdmo.engines.planning.solvers.forked_runs import can_fork, run_forked
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="processes cannot be forked here")
 
@@ -54,6 +55,7 @@ def test_runs_past_the_timeout_are_left_out() -> None:
 
 
 def test_a_failing_run_is_skipped_and_all_failing_is_an_error() -> None:
-    assert run_forked([_fail, functools.partial(_sleep_then, 0.0, 3)], timeout_s=30) == [3]
+    calls: list[Callable[[], int]] = [_fail, functools.partial(_sleep_then, 0.0, 3)]
+    assert run_forked(calls, timeout_s=30) == [3]
     with pytest.raises(RuntimeError, match="bad seed"):
         run_forked([_fail], timeout_s=30)

@@ -7,9 +7,12 @@ from typing import Any
 
 import pytest
 
-from opencdmo.engines.planning import SolveStatus, highs_phases
-from opencdmo.engines.planning.highs_model import LinearModel, MilpOutcome
-from opencdmo.engines.planning.highs_phases import solve_in_phases
+from opencdmo.engines.planning import (
+    SolveStatus,
+)
+from opencdmo.engines.planning.solvers.highs import phases as highs_phases
+from opencdmo.engines.planning.solvers.highs.model import LinearModel, MilpOutcome
+from opencdmo.engines.planning.solvers.highs.phases import solve_in_phases
 
 
 def _rounding_trap() -> tuple[LinearModel, int, int]:

@@ -9,12 +9,12 @@ import pytest
 from opencdmo.engines.planning import (
     SolveStatus,
     check_campaign_solution,
-    highs_race,
     read_campaign,
     solve,
 )
-from opencdmo.engines.planning.highs_model import LinearModel, MilpOutcome
-from opencdmo.engines.planning.highs_race import race_milp
+from opencdmo.engines.planning.solvers.highs import race as highs_race
+from opencdmo.engines.planning.solvers.highs.model import LinearModel, MilpOutcome
+from opencdmo.engines.planning.solvers.highs.race import race_milp
 from tests.engines.planning.conftest import DATA, LAKHDAR_EXAMPLE1
 
 

@@ -7,14 +7,19 @@ from typing import Any
 
 import pytest
 
-from opencdmo.engines.planning import SolveStatus, parse_schedule, schedule_solver, solve
-from opencdmo.engines.planning.schedule_bound import (
+from opencdmo.engines.planning import (
+    SolveStatus,
+    parse_schedule,
+    solve,
+)
+from opencdmo.engines.planning.schedule import solver as schedule_solver
+from opencdmo.engines.planning.schedule.bound import (
     crowded_windows_bound,
     earliest_ends,
     first_level_bound,
     switches_needed,
 )
-from opencdmo.engines.planning.schedule_decomposition import suite_groups
+from opencdmo.engines.planning.schedule.decomposition import suite_groups
 from tests.engines.planning.test_schedule_solver import _one_suite
 
 
@@ -169,6 +174,7 @@ def test_bound_never_exceeds_a_proven_optimum() -> None:
         problem = parse_schedule(_random_instance(rng, n))
         result = solve(problem, time_limit=30, threads=2, seed=0)
         assert result.status is SolveStatus.OPTIMAL
+        assert result.objective is not None
         bound = first_level_bound(problem)
         assert bound <= result.objective + 1e-6, (n, bound, result.objective)
         campaigns_only = sum(

@@ -15,7 +15,7 @@ from opencdmo.engines.planning import (
     ScheduleSuite,
     SuiteOption,
 )
-from opencdmo.engines.planning.schedule_cpsat import build_model
+from opencdmo.engines.planning.schedule.cpsat import build_model
 from tests.engines.planning.test_schedule_solver import solved
 
 OPTION = (SuiteOption("S", 10),)

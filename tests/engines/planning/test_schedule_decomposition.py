@@ -17,7 +17,7 @@ from opencdmo.engines.planning import (
     parse_schedule,
     solve,
 )
-from opencdmo.engines.planning.schedule_decomposition import independent_parts
+from opencdmo.engines.planning.schedule.decomposition import independent_parts
 from tests.engines.planning.test_schedule_solver import _one_suite
 
 

@@ -21,16 +21,16 @@ from opencdmo.engines.planning import (
     SuiteOption,
     check_schedule_solution,
     parse_schedule,
-    schedule_solver,
 )
-from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule
-from opencdmo.engines.planning.schedule_greedy import (
+from opencdmo.engines.planning.schedule import solver as schedule_solver
+from opencdmo.engines.planning.schedule.evaluation import evaluate_schedule
+from opencdmo.engines.planning.schedule.greedy import (
     PrefixGreedy,
     chain_roots,
     greedy_schedule,
     repair_schedule,
 )
-from opencdmo.engines.planning.schedule_solution import ScheduledBatch
+from opencdmo.engines.planning.schedule.solution import ScheduledBatch
 from tests.engines.planning.test_schedule_solver import _one_suite
 
 

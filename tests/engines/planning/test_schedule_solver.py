@@ -22,13 +22,13 @@ from opencdmo.engines.planning import (
     check_schedule_solution,
     parse_schedule,
     read_schedule,
-    schedule_solver,
     solve,
 )
-from opencdmo.engines.planning.schedule_bound import first_level_bound
-from opencdmo.engines.planning.schedule_evaluation import evaluate_schedule
-from opencdmo.engines.planning.schedule_greedy import greedy_schedule
-from opencdmo.engines.planning.schedule_search import search_schedule
+from opencdmo.engines.planning.schedule import solver as schedule_solver
+from opencdmo.engines.planning.schedule.bound import first_level_bound
+from opencdmo.engines.planning.schedule.evaluation import evaluate_schedule
+from opencdmo.engines.planning.schedule.greedy import greedy_schedule
+from opencdmo.engines.planning.schedule.search import search_schedule
 from tests.engines.planning.conftest import DATA
 
 TWO_SITES = DATA / "two_site_suites.json"
@@ -269,7 +269,8 @@ def test_large_models_improve_by_neighbourhoods_only(monkeypatch: pytest.MonkeyP
 def test_each_core_runs_its_own_order_search() -> None:
     """With two threads the order search runs seeded 3 and 4 and the better schedule is kept."""
     problem = read_schedule(TWO_SITES)
-    levels = [evaluate_schedule(problem, search_schedule(problem, 5.0, seed)) for seed in (3, 4)]
+    searched = [search_schedule(problem, 5.0, seed) for seed in (3, 4)]
+    levels = [evaluate_schedule(problem, schedule or []) for schedule in searched]
     best = schedule_solver._best_search(problem, 5.0, threads=2, seed=3)
     assert best is not None
     assert evaluate_schedule(problem, best)[1] == min(value[1] for value in levels)

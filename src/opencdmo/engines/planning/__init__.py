@@ -7,9 +7,9 @@ A pure package (no Django): validated, frozen problem dataclasses in, :class:`Re
 - **Campaign planning** (``opencdmo-campaign/1``, ``lakhdar2005-model.md``): the Lakhdar et al.
   (2005) medium-term MILP on HiGHS (:func:`read_campaign`, :func:`solve_campaign`,
   :func:`check_campaign_solution`). Beyond the paper, and reducing to it exactly: suites at
-  sites, qualification dates, crude shipments with lead times (``campaign_format.md``), and
+  sites, qualification dates, crude shipments with lead times (``docs/planning_campaign_format.md``), and
   :func:`explain_lateness` naming the limits that make a demand late.
-- **Suite scheduling** (``opencdmo-schedule/1``, ``schedule_format.md``): batches on suites
+- **Suite scheduling** (``opencdmo-schedule/1``, ``docs/planning_schedule_format.md``): batches on suites
   with changeovers, downtimes, USP→DSP coupling, campaign limits and lexicographic objectives
   on OR-Tools CP-SAT (:func:`read_schedule`, :func:`solve_schedule`,
   :func:`check_schedule_solution`).
@@ -24,13 +24,13 @@ checkers can verify it. The command line is ``opencdmo plan`` (:mod:`.cli`), wit
 ``opencdmo plan check`` for result files.
 """
 
-from opencdmo.engines.planning.campaign_checker import check_campaign_solution
-from opencdmo.engines.planning.campaign_lateness import (
+from opencdmo.engines.planning.campaign.checker import check_campaign_solution
+from opencdmo.engines.planning.campaign.lateness import (
     LateDemand,
     LatenessCause,
     explain_lateness,
 )
-from opencdmo.engines.planning.campaign_problem import (
+from opencdmo.engines.planning.campaign.problem import (
     CampaignProblem,
     CampaignProduct,
     CampaignSuite,
@@ -39,26 +39,27 @@ from opencdmo.engines.planning.campaign_problem import (
     Stage,
     StageData,
 )
-from opencdmo.engines.planning.campaign_reader import parse_campaign, read_campaign
-from opencdmo.engines.planning.campaign_solution import (
+from opencdmo.engines.planning.campaign.reader import parse_campaign, read_campaign
+from opencdmo.engines.planning.campaign.solution import (
     CampaignSolution,
     CrudeShipment,
     ProductPeriod,
     SiteCrude,
     SuiteCampaign,
 )
-from opencdmo.engines.planning.campaign_solver import solve_campaign
+from opencdmo.engines.planning.campaign.solver import solve_campaign
 from opencdmo.engines.planning.check_report import CheckReport
 from opencdmo.engines.planning.errors import InstanceError
-from opencdmo.engines.planning.fjsp_checker import check_fjsp_solution
-from opencdmo.engines.planning.fjsp_problem import FjspJob, FjspOperation, FjspProblem
-from opencdmo.engines.planning.fjsp_reader import parse_fjsp, read_fjsp
-from opencdmo.engines.planning.fjsp_solution import FjspAssignment, FjspSolution
-from opencdmo.engines.planning.fjsp_solver import solve_fjsp
+from opencdmo.engines.planning.fjsp.checker import check_fjsp_solution
+from opencdmo.engines.planning.fjsp.problem import FjspJob, FjspOperation, FjspProblem
+from opencdmo.engines.planning.fjsp.reader import parse_fjsp, read_fjsp
+from opencdmo.engines.planning.fjsp.solution import FjspAssignment, FjspSolution
+from opencdmo.engines.planning.fjsp.solver import solve_fjsp
+from opencdmo.engines.planning.registry import solve
 from opencdmo.engines.planning.result import GanttBar, Result, Sense, SolverInfo, SolveStatus
 from opencdmo.engines.planning.result_reader import read_result
-from opencdmo.engines.planning.schedule_checker import check_schedule_solution
-from opencdmo.engines.planning.schedule_problem import (
+from opencdmo.engines.planning.schedule.checker import check_schedule_solution
+from opencdmo.engines.planning.schedule.problem import (
     Changeover,
     Downtime,
     ObjectiveKind,
@@ -70,12 +71,11 @@ from opencdmo.engines.planning.schedule_problem import (
     ScheduleSuite,
     SuiteOption,
 )
-from opencdmo.engines.planning.schedule_reader import parse_schedule, read_schedule
-from opencdmo.engines.planning.schedule_solution import ScheduledBatch, ScheduleSolution
-from opencdmo.engines.planning.schedule_solver import solve_schedule
-from opencdmo.engines.planning.solve import solve
-from opencdmo.engines.planning.stn_checker import check_stn_solution
-from opencdmo.engines.planning.stn_problem import (
+from opencdmo.engines.planning.schedule.reader import parse_schedule, read_schedule
+from opencdmo.engines.planning.schedule.solution import ScheduledBatch, ScheduleSolution
+from opencdmo.engines.planning.schedule.solver import solve_schedule
+from opencdmo.engines.planning.stn.checker import check_stn_solution
+from opencdmo.engines.planning.stn.problem import (
     StnProblem,
     StnState,
     StnTask,
@@ -84,9 +84,9 @@ from opencdmo.engines.planning.stn_problem import (
     TaskOutput,
     UnitTask,
 )
-from opencdmo.engines.planning.stn_reader import parse_stn, read_stn
-from opencdmo.engines.planning.stn_solution import StnBatch, StnSolution
-from opencdmo.engines.planning.stn_solver import solve_stn
+from opencdmo.engines.planning.stn.reader import parse_stn, read_stn
+from opencdmo.engines.planning.stn.solution import StnBatch, StnSolution
+from opencdmo.engines.planning.stn.solver import solve_stn
 
 __all__ = [
     "CampaignProblem",

@@ -1,7 +1,8 @@
 """``opencdmo plan``: solve a planning instance file and print an ``opencdmo-result/1`` document.
 
 The result document goes to stdout and nothing else does; progress and the checker's verdict
-go to stderr. Exit status: 0 when a document was printed (whatever its status), 2 when the
+go to stderr. ``--format table`` prints a summary for people instead: status, objective with
+its meaning, bound, gap, time, why an instance is infeasible, and the plan per suite or unit. Exit status: 0 when a document was printed (whatever its status), 2 when the
 instance was rejected, 1 for any other failure.
 
 ``opencdmo plan check KIND INSTANCE RESULT`` verifies a result document of any solver with the
@@ -22,13 +23,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from opencdmo.engines.planning.campaign_lateness import explain_lateness
-from opencdmo.engines.planning.campaign_solution import CampaignSolution
+from opencdmo.engines.planning.campaign.lateness import explain_lateness
+from opencdmo.engines.planning.campaign.solution import CampaignSolution
 from opencdmo.engines.planning.errors import InstanceError
-from opencdmo.engines.planning.problem_kinds import PROBLEM_KINDS, ProblemKind
+from opencdmo.engines.planning.registry import PROBLEM_KINDS, ProblemKind, solve
 from opencdmo.engines.planning.result_reader import read_result
-from opencdmo.engines.planning.schedule_problem import ScheduleProblem
-from opencdmo.engines.planning.schedule_solution import ScheduleSolution
+from opencdmo.engines.planning.schedule.problem import ScheduleProblem
+from opencdmo.engines.planning.schedule.solution import ScheduleSolution
+from opencdmo.engines.planning.summary import summary_table
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -47,6 +49,7 @@ class _Options:
     explain_lateness: bool = False
     plan_in_force: str | None = None
     freeze_before_h: int | None = None
+    output: str = "json"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
             help="cores to use (default 1): CP-SAT workers, or racing seeded HiGHS searches",
         )
         sub.add_argument("--seed", type=int, default=0, help="solver random seed (default 0)")
+        sub.add_argument(
+            "--format",
+            dest="output",
+            choices=("json", "table"),
+            default="json",
+            help="json: the opencdmo-result/1 document (default); table: a summary for people",
+        )
         sub.add_argument(
             "--no-check",
             dest="check",
@@ -103,9 +113,14 @@ def _parser() -> argparse.ArgumentParser:
         help="verify an opencdmo-result/1 document with the independent checker",
         description="Verify an opencdmo-result/1 document with the independent checker.",
     )
-    checker.add_argument("check_kind", choices=sorted(PROBLEM_KINDS), metavar="KIND")
-    checker.add_argument("file", metavar="INSTANCE")
-    checker.add_argument("result", metavar="RESULT")
+    checker.add_argument(
+        "check_kind",
+        choices=sorted(PROBLEM_KINDS),
+        metavar="KIND",
+        help="the problem kind: " + ", ".join(sorted(PROBLEM_KINDS)),
+    )
+    checker.add_argument("file", metavar="INSTANCE", help="the instance file the result solves")
+    checker.add_argument("result", metavar="RESULT", help="an opencdmo-result/1 JSON file")
     return parser
 
 
@@ -154,11 +169,14 @@ def _run(options: _Options, write: Callable[[str], Any]) -> int:
         return EXIT_REJECTED
     _log(f"solving {options.file} ({options.kind.name}, time limit {options.time_limit:g} s)")
     with _stdout_to_stderr():
-        result = options.kind.solve(
+        result = solve(
             problem, time_limit=options.time_limit, threads=options.threads, seed=options.seed
         )
     result = dataclasses.replace(result, wall_s=time.perf_counter() - started)
     _log(f"{result.status.value}: objective {result.objective}, bound {result.bound}")
+    for conflict in result.conflicts:
+        _log(f"infeasible because {conflict.reason}")
+    verdict = None
     if options.check and result.solution is not None:
         report = options.kind.check(problem, result.solution, result.objective)
         verdict = "passed" if report.ok else "FAILED: " + "; ".join(report.violations)
@@ -172,7 +190,10 @@ def _run(options: _Options, write: Callable[[str], Any]) -> int:
                 f"late: {late.product} has {late.backlog_batches:g} batch(es) open at the end "
                 f"of period {late.period}; cause: {causes}"
             )
-    write(json.dumps(result.document(), indent=1) + "\n")
+    if options.output == "table":
+        write(summary_table(result, verdict))
+    else:
+        write(json.dumps(result.document(), indent=1) + "\n")
     return EXIT_OK
 
 
@@ -242,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         explain_lateness=getattr(args, "explain_lateness", False),
         plan_in_force=getattr(args, "plan_in_force", None),
         freeze_before_h=getattr(args, "freeze_before", None),
+        output=args.output,
     )
     try:
         return _run(options, sys.stdout.write)

@@ -27,6 +27,45 @@ class Sense(StrEnum):
 
 
 @dataclass(frozen=True)
+class ObjectiveMeaning:
+    """What the objective measures: its name, its unit and its direction.
+
+    Written to the result document as ``objective_meaning``, so that a reader need not know
+    the problem class to say "profit, money units, maximised".
+    """
+
+    name: str
+    unit: str
+    sense: Sense
+
+    def describe(self) -> str:
+        """One phrase for people: ``"makespan, time units, minimised"``."""
+        verb = "maximised" if self.sense is Sense.MAXIMISE else "minimised"
+        return f"{self.name}, {self.unit}, {verb}"
+
+    def document(self) -> dict[str, str]:
+        """The ``objective_meaning`` object of the result document."""
+        return {"name": self.name, "unit": self.unit, "sense": self.sense.value}
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Why an instance has no solution: the rule broken, the batches it binds, in words.
+
+    Written to the result document's ``infeasibility`` list when the status is
+    ``infeasible`` and the solver could say why.
+    """
+
+    rule: str
+    batches: tuple[str, ...]
+    reason: str
+
+    def document(self) -> dict[str, Any]:
+        """One entry of the result document's ``infeasibility`` list."""
+        return {"rule": self.rule, "batches": list(self.batches), "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class GanttBar:
     """One bar of a Gantt chart.
 
@@ -139,6 +178,13 @@ class Result(Generic[SolutionT]):
         The solution, ``None`` when none was found.
     sense
         Direction of optimisation.
+    cancelled
+        The solve was stopped on request (a cancel token) before its time limit; the result
+        is the best found until then, its status says what was proven about it.
+    objective_meaning
+        Name, unit and direction of the objective, where known.
+    conflicts
+        With status ``infeasible``: the rules and batches that conflict, where found.
     """
 
     problem: str
@@ -151,6 +197,9 @@ class Result(Generic[SolutionT]):
     solver: SolverInfo
     solution: SolutionT | None
     sense: Sense = Sense.MAXIMISE
+    cancelled: bool = False
+    objective_meaning: ObjectiveMeaning | None = None
+    conflicts: tuple[Conflict, ...] = ()
 
     def document(self) -> dict[str, Any]:
         """Return the ``opencdmo-result/1`` document of this result."""
@@ -165,6 +214,12 @@ class Result(Generic[SolutionT]):
             "wall_s": round(self.wall_s, 6),
             "solver": self.solver.document(),
         }
+        if self.objective_meaning is not None:
+            doc["objective_meaning"] = self.objective_meaning.document()
+        if self.cancelled:
+            doc["cancelled"] = True
+        if self.conflicts:
+            doc["infeasibility"] = [conflict.document() for conflict in self.conflicts]
         if self.solution is not None:
             doc["objective_breakdown"] = self.solution.breakdown()
             doc["schedule"] = self.solution.schedule_document()

@@ -1,0 +1,1 @@
+"""Flexible job shop (Brandimarte ``.fjs``): the public yardstick of the CP-SAT search."""

@@ -1,0 +1,470 @@
+"""The CP-SAT model of suite scheduling: optional intervals, circuits and objective levels,
+and the level-by-level minimisation the solver runs on it."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import time
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from opencdmo.engines.planning.schedule.bound import switches_needed
+from opencdmo.engines.planning.schedule.decomposition import suite_groups
+from opencdmo.engines.planning.schedule.evaluation import suite_sequences
+from opencdmo.engines.planning.schedule.problem import (
+    ObjectiveKind,
+    ObjectiveTerm,
+    ScheduleBatch,
+    ScheduleProblem,
+    SuiteOption,
+)
+from opencdmo.engines.planning.schedule.solution import ScheduledBatch
+from opencdmo.engines.planning.solvers.control import SolveControl, stopped
+from opencdmo.engines.planning.solvers.cpsat.watch import solve_watched
+
+COST_SCALE = 1000
+"""Weights and costs enter the search multiplied by this and rounded (resolution 0.001)."""
+
+
+@dataclass
+class ScheduleModel:
+    """Variables of the CP-SAT model."""
+
+    cp: cp_model.CpModel
+    start: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    end: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    on_suite: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
+    arc_costs: list[tuple[cp_model.IntVar, float]] = field(default_factory=list)
+    arcs: dict[tuple[str, str, str], cp_model.IntVar] = field(default_factory=dict)
+    """Circuit literals by (suite, from batch, to batch); "" is the suite's start/end node."""
+    positions: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
+    """Place of a batch in its campaign, by (batch, suite)."""
+    late: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    """Tardiness (h) by batch id, for batches with a due time in the objective."""
+    levels: list[cp_model.LinearExprT] = field(default_factory=list)
+    """The objective levels, scaled by :data:`COST_SCALE`."""
+
+
+def build_model(problem: ScheduleProblem) -> ScheduleModel:
+    cp = cp_model.CpModel()
+    model = ScheduleModel(cp)
+    per_suite: dict[str, list[cp_model.IntervalVar]] = {s.name: [] for s in problem.suites}
+    for batch in problem.batches:
+        shortest = batch.shortest_h
+        latest_end = problem.latest_end_h(batch)
+        start = cp.new_int_var(batch.release_h, latest_end - shortest, f"start[{batch.id}]")
+        end = cp.new_int_var(batch.release_h + shortest, latest_end, f"end[{batch.id}]")
+        literals = []
+        for option in _open_options(batch):
+            literal = cp.new_bool_var(f"on[{batch.id},{option.suite}]")
+            interval = cp.new_optional_interval_var(
+                start, option.duration_h, end, literal, f"run[{batch.id},{option.suite}]"
+            )
+            per_suite[option.suite].append(interval)
+            model.on_suite[batch.id, option.suite] = literal
+            literals.append(literal)
+        cp.add_exactly_one(literals)
+        model.start[batch.id] = start
+        model.end[batch.id] = end
+        if batch.frozen and batch.previous is not None:
+            cp.add(start == batch.previous.start_h)
+    for batch in problem.batches:
+        if batch.upstream is None:
+            continue
+        upstream_end = model.end[batch.upstream]
+        cp.add(model.start[batch.id] >= upstream_end + batch.min_gap_h)
+        if batch.max_hold_h is not None:
+            cp.add(model.start[batch.id] <= upstream_end + batch.max_hold_h)
+    for suite in problem.suites:
+        downtimes = [
+            cp.new_fixed_size_interval_var(
+                w.start_h, w.end_h - w.start_h, f"down[{suite.name},{n}]"
+            )
+            for n, w in enumerate(suite.downtimes)
+        ]
+        if len(per_suite[suite.name]) + len(downtimes) > 1:
+            cp.add_no_overlap(per_suite[suite.name] + downtimes)
+        _add_sequence(problem, model, suite.name)
+    _add_switch_count_bound(problem, model)
+    _break_symmetry(problem, model)
+    model.levels = [_level_expression(problem, model, level) for level in problem.objective]
+    return model
+
+
+def _open_options(batch: ScheduleBatch) -> tuple[SuiteOption, ...]:
+    """The suites the model may put ``batch`` on: a frozen batch only its published one."""
+    if batch.frozen and batch.previous is not None:
+        return tuple(o for o in batch.options if o.suite == batch.previous.suite)
+    return batch.options
+
+
+def _add_switch_count_bound(problem: ScheduleProblem, model: ScheduleModel) -> None:
+    """Every group of linked suites makes at least :func:`switches_needed` product switches.
+
+    Every switch is a circuit arc between batches of different products, so the row holds in
+    every schedule and lets CP-SAT's bound see the changeover cost it implies. Groups with a
+    suite that has no circuit are skipped.
+    """
+    for suites in suite_groups(problem):
+        if any((suite, "", "") not in model.arcs for suite in suites):
+            continue
+        needed = switches_needed(problem, suites)
+        if needed <= 0:
+            continue
+        inside = set(suites)
+        switches = [
+            literal
+            for (suite, a, b), literal in model.arcs.items()
+            if suite in inside
+            and a
+            and b
+            and problem.batch_by_id[a].product != problem.batch_by_id[b].product
+        ]
+        model.cp.add(sum(switches) >= needed)
+
+
+def _campaign_limited(problem: ScheduleProblem, product: str) -> bool:
+    data = problem.product_by_name[product]
+    return data.campaign_min_batches > 1 or data.campaign_max_batches is not None
+
+
+def _add_sequence(problem: ScheduleProblem, model: ScheduleModel, suite: str) -> None:
+    """Order the suite's batches with a circuit when changeovers or campaign limits matter."""
+    cp = model.cp
+    batches = [b for b in problem.batches if (b.id, suite) in model.on_suite]
+    products = {b.product for b in batches}
+    needs_changeovers = any(
+        problem.changeover(suite, a, b) != (0, 0.0) for a in products for b in products
+    )
+    limited = {p for p in products if _campaign_limited(problem, p)}
+    if not batches or not (needs_changeovers or limited):
+        return
+    position: dict[str, cp_model.IntVar] = {}
+    for batch in batches:
+        if batch.product in limited:
+            data = problem.product_by_name[batch.product]
+            same = sum(1 for b in problem.batches if b.product == batch.product)
+            longest = (
+                same if data.campaign_max_batches is None else min(same, data.campaign_max_batches)
+            )
+            position[batch.id] = cp.new_int_var(1, max(1, longest), f"pos[{batch.id},{suite}]")
+            model.positions[batch.id, suite] = position[batch.id]
+    fixed = _FixedRuns(problem, batches, suite)
+    empty = cp.new_bool_var(f"empty[{suite}]")
+    model.arcs[suite, "", ""] = empty
+    arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, empty)]
+    for node, batch in enumerate(batches, start=1):
+        present = model.on_suite[batch.id, suite]
+        arcs.append((node, node, present.Not()))
+        first = cp.new_bool_var(f"first[{batch.id},{suite}]")
+        last = cp.new_bool_var(f"last[{batch.id},{suite}]")
+        arcs += [(0, node, first), (node, 0, last)]
+        model.arcs[suite, "", batch.id] = first
+        model.arcs[suite, batch.id, ""] = last
+        if fixed.between(-1, fixed.earliest_end(batch), batch.id):
+            cp.add(first == 0)
+        if fixed.between(fixed.latest_start(batch), problem.horizon_h + 1, batch.id):
+            cp.add(last == 0)
+        if batch.id in position:
+            cp.add(position[batch.id] == 1).only_enforce_if(first)
+            minimum = problem.product_by_name[batch.product].campaign_min_batches
+            cp.add(position[batch.id] >= minimum).only_enforce_if(last)
+    for i, a in enumerate(batches, start=1):
+        for j, b in enumerate(batches, start=1):
+            if i == j:
+                continue
+            duration_h, cost = problem.changeover(suite, a.product, b.product)
+            if not _can_precede(problem, a, b, suite, duration_h) or fixed.between(
+                fixed.latest_start(a), fixed.earliest_end(b), a.id, b.id
+            ):
+                continue
+            literal = cp.new_bool_var(f"next[{a.id},{b.id},{suite}]")
+            arcs.append((i, j, literal))
+            model.arcs[suite, a.id, b.id] = literal
+            cp.add(model.start[b.id] >= model.end[a.id] + duration_h).only_enforce_if(literal)
+            if cost > 0:
+                model.arc_costs.append((literal, cost))
+            if a.product == b.product and b.id in position:
+                cp.add(position[b.id] == position[a.id] + 1).only_enforce_if(literal)
+            else:
+                if b.id in position:
+                    cp.add(position[b.id] == 1).only_enforce_if(literal)
+                if a.id in position:
+                    minimum = problem.product_by_name[a.product].campaign_min_batches
+                    cp.add(position[a.id] >= minimum).only_enforce_if(literal)
+    cp.add_circuit(arcs)
+
+
+class _FixedRuns:
+    """The runs fixed in time on one suite: frozen there, or with this suite as only option and
+    a window from release to deadline no longer than the run.
+
+    Batch ``b`` cannot directly follow ``a`` when a fixed run lies wholly between the latest
+    start of ``a`` and the earliest end of ``b``: it could go neither before ``a`` nor after
+    ``b``. In a reschedule with many frozen batches this drops most arcs that pass over them.
+    """
+
+    def __init__(self, problem: ScheduleProblem, batches: list[ScheduleBatch], suite: str):
+        self._problem = problem
+        self._suite = suite
+        self._fixed: dict[str, tuple[int, int]] = {}
+        for batch in batches:
+            duration = batch.duration_on(suite) or 0
+            published = ScheduledBatch.published(batch) if batch.frozen else None
+            if published is not None and published.suite == suite:
+                self._fixed[batch.id] = (published.start_h, published.end_h)
+            elif (
+                len(batch.options) == 1
+                and problem.latest_end_h(batch) - batch.release_h == duration
+            ):
+                self._fixed[batch.id] = (batch.release_h, batch.release_h + duration)
+        self._runs = sorted(
+            (start, end, batch_id) for batch_id, (start, end) in self._fixed.items()
+        )
+        self._starts = [run[0] for run in self._runs]
+
+    def latest_start(self, batch: ScheduleBatch) -> int:
+        """Latest start of ``batch`` on the suite."""
+        if batch.id in self._fixed:
+            return self._fixed[batch.id][0]
+        return self._problem.latest_end_h(batch) - (batch.duration_on(self._suite) or 0)
+
+    def earliest_end(self, batch: ScheduleBatch) -> int:
+        """Earliest end of ``batch`` on the suite."""
+        if batch.id in self._fixed:
+            return self._fixed[batch.id][1]
+        return batch.release_h + (batch.duration_on(self._suite) or 0)
+
+    def between(self, after_h: int, before_h: int, *exclude: str) -> bool:
+        """Whether a fixed run other than ``exclude`` ends after ``after_h`` and starts before
+        ``before_h``; runs do not overlap, so the last one starting before is the one to test."""
+        index = bisect.bisect_left(self._starts, before_h) - 1
+        while index >= 0 and self._runs[index][2] in exclude:
+            index -= 1
+        return index >= 0 and self._runs[index][1] > after_h
+
+
+def _can_precede(
+    problem: ScheduleProblem, a: ScheduleBatch, b: ScheduleBatch, suite: str, changeover_h: int
+) -> bool:
+    """Whether ``b`` can directly follow ``a`` on ``suite`` within release dates and deadlines."""
+    duration_a = a.duration_on(suite) or 0
+    duration_b = b.duration_on(suite) or 0
+    return a.release_h + duration_a + changeover_h + duration_b <= problem.latest_end_h(b)
+
+
+def _interchangeable(a: ScheduleBatch, b: ScheduleBatch) -> bool:
+    return (
+        a.product == b.product
+        and a.options == b.options
+        and a.release_h == b.release_h
+        and a.due_h == b.due_h
+        and a.deadline_h == b.deadline_h
+        and a.tardiness_weight == b.tardiness_weight
+        and a.upstream is None
+        and b.upstream is None
+        and a.previous is None
+        and b.previous is None
+    )
+
+
+def _break_symmetry(problem: ScheduleProblem, model: ScheduleModel) -> None:
+    """Identical batches that nothing refers to may be numbered by start time."""
+    referenced = {b.upstream for b in problem.batches if b.upstream is not None}
+    groups: list[list[ScheduleBatch]] = []
+    for batch in problem.batches:
+        if batch.id in referenced:
+            continue
+        for group in groups:
+            if _interchangeable(group[0], batch):
+                group.append(batch)
+                break
+        else:
+            groups.append([batch])
+    for group in groups:
+        for a, b in itertools.pairwise(group):
+            model.cp.add(model.start[a.id] <= model.start[b.id])
+
+
+def _level_expression(
+    problem: ScheduleProblem, model: ScheduleModel, level: tuple[ObjectiveTerm, ...]
+) -> cp_model.LinearExprT:
+    cp = model.cp
+    terms: list[cp_model.LinearExprT] = []
+    for term in level:
+        scale = term.weight * COST_SCALE
+        if term.kind is ObjectiveKind.MAKESPAN:
+            makespan = cp.new_int_var(0, problem.horizon_h, "makespan")
+            cp.add_max_equality(makespan, list(model.end.values()))
+            terms.append(round(scale) * makespan)
+        elif term.kind is ObjectiveKind.WEIGHTED_TARDINESS:
+            for batch in problem.batches:
+                if batch.due_h is None or batch.tardiness_weight == 0:
+                    continue
+                late = model.late.get(batch.id)
+                if late is None:
+                    late = cp.new_int_var(
+                        0, max(0, problem.horizon_h - batch.due_h), f"late[{batch.id}]"
+                    )
+                    cp.add(late >= model.end[batch.id] - batch.due_h)
+                    model.late[batch.id] = late
+                terms.append(round(scale * batch.tardiness_weight) * late)
+        elif term.kind is ObjectiveKind.CHANGEOVER_COST:
+            terms.extend(round(scale * cost) * literal for literal, cost in model.arc_costs)
+        else:
+            terms.extend(_change_terms(problem, model, scale))
+    return sum(terms) if terms else 0
+
+
+def _change_terms(
+    problem: ScheduleProblem, model: ScheduleModel, scale: float
+) -> list[cp_model.LinearExprT]:
+    cp = model.cp
+    out: list[cp_model.LinearExprT] = []
+    for batch in problem.batches:
+        if batch.previous is None or batch.frozen:
+            continue
+        # The published start may lie outside this instance's window (a plan made on a
+        # longer horizon): the shift must reach every start the batch may still take.
+        was = batch.previous.start_h
+        domain = model.start[batch.id].proto.domain
+        reach = max(abs(was - domain[0]), abs(was - domain[-1]))
+        shift = cp.new_int_var(0, reach, f"shift[{batch.id}]")
+        cp.add_abs_equality(shift, model.start[batch.id] - was)
+        out.append(round(scale * problem.move_cost_per_h) * shift)
+        penalty = round(scale * problem.suite_change_cost)
+        if penalty:
+            stays = model.on_suite.get((batch.id, batch.previous.suite))
+            out.append(penalty if stays is None else penalty * (1 - stays))
+    return out
+
+
+def add_warm_start(
+    problem: ScheduleProblem, model: ScheduleModel, start: list[ScheduledBatch] | None
+) -> None:
+    """Hint the greedy schedule when there is one, else the published positions."""
+    if start is None:
+        for batch in problem.batches:
+            if batch.previous is None:
+                continue
+            model.cp.add_hint(model.start[batch.id], batch.previous.start_h)
+            for option in _open_options(batch):
+                model.cp.add_hint(
+                    model.on_suite[batch.id, option.suite], option.suite == batch.previous.suite
+                )
+        return
+    for item in start:
+        model.cp.add_hint(model.start[item.batch], item.start_h)
+        model.cp.add_hint(model.end[item.batch], item.end_h)
+        late = model.late.get(item.batch)
+        due_h = problem.batch_by_id[item.batch].due_h
+        if late is not None and due_h is not None:
+            model.cp.add_hint(late, max(0, item.end_h - due_h))
+    suite_of = {item.batch: item.suite for item in start}
+    for (batch_id, suite), literal in model.on_suite.items():
+        model.cp.add_hint(literal, suite_of[batch_id] == suite)
+    follows: set[tuple[str, str, str]] = set()
+    for suite, sequence in suite_sequences(start).items():
+        ids = ["", *(item.batch for item in sequence), ""]
+        follows.update((suite, a, b) for a, b in itertools.pairwise(ids))
+        run = 0
+        for index, item in enumerate(sequence):
+            run = run + 1 if index and sequence[index - 1].product == item.product else 1
+            position = model.positions.get((item.batch, suite))
+            if position is not None:
+                model.cp.add_hint(position, run)
+    used = {suite for suite, _, _ in follows}
+    for (suite, a, b), literal in model.arcs.items():
+        if a == b == "":
+            model.cp.add_hint(literal, suite not in used)
+        else:
+            model.cp.add_hint(literal, (suite, a, b) in follows)
+
+
+def hint_everything(cp: cp_model.CpModel, solver: cp_model.CpSolver) -> None:
+    cp.clear_hints()
+    for index in range(len(cp.proto.variables)):
+        variable = cp.get_int_var_from_proto_index(index)
+        cp.add_hint(variable, solver.value(variable))
+
+
+def extract_schedule(
+    problem: ScheduleProblem, model: ScheduleModel, solver: cp_model.CpSolver
+) -> list[ScheduledBatch]:
+    placed = []
+    for batch in problem.batches:
+        suite = next(
+            o.suite for o in _open_options(batch) if solver.value(model.on_suite[batch.id, o.suite])
+        )
+        placed.append(
+            ScheduledBatch(
+                batch.id,
+                batch.product,
+                suite,
+                solver.value(model.start[batch.id]),
+                solver.value(model.end[batch.id]),
+            )
+        )
+    placed.sort(key=lambda b: (b.suite, b.start_h, b.batch))
+    return placed
+
+
+@dataclass(frozen=True)
+class LevelsOutcome:
+    """What CP-SAT found, level by level."""
+
+    placed: list[ScheduledBatch] | None
+    """The schedule of the last level solved, ``None`` when none was found."""
+    code: cp_model.CpSolverStatus
+    """CP-SAT status of the last level tried."""
+    optimal: bool
+    """Every level proved optimal."""
+    first_bound: float | None
+    """CP-SAT's bound on the first level, in the problem's units."""
+
+
+def minimise_levels(
+    problem: ScheduleProblem,
+    model: ScheduleModel,
+    solver: cp_model.CpSolver,
+    time_limit: float,
+    control: SolveControl | None = None,
+) -> LevelsOutcome:
+    """Minimise the objective levels in turn, each held at its optimum (or best) value while
+    the next is minimised; the time left is shared evenly by the levels still to come.
+
+    With a ``control``, the first level's schedules and bound are reported, and a cancel
+    stops the level being minimised and skips the rest."""
+    started = time.perf_counter()
+    levels = model.levels
+    placed: list[ScheduledBatch] | None = None
+    code: cp_model.CpSolverStatus = cp_model.UNKNOWN
+    optimal = True
+    first_bound = None
+    for index, expression in enumerate(levels):
+        remaining = time_limit - (time.perf_counter() - started)
+        if remaining <= 0 or stopped(control):
+            optimal = False
+            break
+        solver.parameters.max_time_in_seconds = remaining / (len(levels) - index)
+        model.cp.minimize(expression)
+        code = solve_watched(
+            solver,
+            model.cp,
+            control,
+            message=f"CP-SAT, level {index + 1} of {len(levels)}",
+            objective=lambda value: value / COST_SCALE,
+            report_objective=index == 0,
+        )
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            optimal = False
+            break
+        placed = extract_schedule(problem, model, solver)
+        if index == 0:
+            first_bound = solver.best_objective_bound / COST_SCALE
+        optimal = optimal and code == cp_model.OPTIMAL
+        model.cp.add(expression <= round(solver.objective_value))
+        hint_everything(model.cp, solver)
+    return LevelsOutcome(placed, code, optimal and placed is not None, first_bound)

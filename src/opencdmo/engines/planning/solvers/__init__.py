@@ -1,0 +1,1 @@
+"""Solver plumbing shared by the problem classes: HiGHS, CP-SAT and forked searches."""

@@ -1,0 +1,1 @@
+"""CP-SAT: status translation and the result of a minimisation."""

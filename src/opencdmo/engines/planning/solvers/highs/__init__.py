@@ -1,0 +1,1 @@
+"""HiGHS: the model bridge, phased solves and racing seeded searches."""
