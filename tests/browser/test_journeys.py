@@ -13,7 +13,7 @@ def _log_in(page: Any, server: DemoServer, username: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", server.facts["password"])
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/sites/$"))
+    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))
 
 
 def _log_out(page: Any, server: DemoServer) -> None:
@@ -26,6 +26,8 @@ def test_sponsor_finds_an_fda_approved_mab_site(
 ) -> None:
     """Filter for mAb, a bioreactor of at least 2,000 L and an FDA approval; open a match; log out."""
     _log_in(page, demo_server, demo_server.facts["sponsor"])
+    page.click("nav button:has-text('Network')")
+    page.click("nav >> text=Site directory")
     results = page.locator("#results")
     unfiltered = results.locator("tbody tr").count()
     screenshot("1-directory")
@@ -91,6 +93,7 @@ def test_cdmo_admin_imports_a_site_file_through_the_worker(
         f"{facts['owner']},lyon-2,Import Test Lyon,FR,europe,Lyon,45.764,4.8357\n"
     )
     _log_in(page, demo_server, facts["admin"])
+    page.click("nav button:has-text('Data')")
     page.click("nav >> text=Import")
     page.set_input_files("#id_file", str(csv))
     page.click("text=Upload and import")

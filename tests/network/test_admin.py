@@ -37,9 +37,9 @@ def suite_data(**overrides: Any) -> dict[str, Any]:
     return {**data, **overrides}
 
 
-def test_non_staff_cdmo_admins_are_sent_to_the_admin_login(world: Any, client_for: Any) -> None:
+def test_non_staff_cdmo_admins_get_the_apps_forbidden_page(world: Any, client_for: Any) -> None:
     client = client_for(world.user("alpha-bio", "cdmo_admin"))
-    assert client.get("/admin/network/site/").status_code == 302
+    assert client.get("/admin/network/site/").status_code == 403
 
 
 def test_platform_admin_curates_every_cdmos_master_data(world: Any, client_for: Any) -> None:
