@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ def _run(main: object, argv: list[str], capsys: pytest.CaptureFixture[str]) -> t
 
 
 def test_monitor_fit_and_score_nylon(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Fitting nylon with linear alignment flags batches 53 and 54; scoring agrees."""
+    """With training limits, linear alignment flags nylon batches 53 and 54; scoring agrees."""
     model = tmp_path / "nylon.json"
     status, out, err = _run(
         cli.main,
@@ -33,6 +34,8 @@ def test_monitor_fit_and_score_nylon(tmp_path: Path, capsys: pytest.CaptureFixtu
             "3",
             "--samples",
             "100",
+            "--limits",
+            "training",
         ],
         capsys,
     )
@@ -199,7 +202,7 @@ def test_monitor_dtw_model_scores_new_batches_on_its_reference(
 def test_monitor_phase_model_of_film_coating(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Phase-wise alignment from the workbook flags B1905 at 95 %."""
+    """Phase-wise alignment from the workbook flags B1905 at 95 % with training limits."""
     argv = [
         "fit",
         str(BATCH / "Batch_Film_Coating.xlsx"),
@@ -213,6 +216,8 @@ def test_monitor_phase_model_of_film_coating(
         "phase",
         "--confidence",
         "0.95",
+        "--limits",
+        "training",
     ]
     status, out, err = _run(cli.main, argv, capsys)
     assert status == 0, err
@@ -221,19 +226,45 @@ def test_monitor_phase_model_of_film_coating(
     assert report["aligned_samples"] == 357
 
 
-def test_monitor_fit_with_cross_validated_spe_limit(
+def test_monitor_default_limits_are_cross_validated_and_survive_the_model_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """With --spe-folds the SPE limit comes from held-out batches, in fit and in score."""
+    """By default held-out batches set the limits; score reuses them or refits them at a level."""
     model = tmp_path / "cv.json"
     argv = ["fit", str(BATCH / "nylon.csv"), "--out", str(model), "--samples", "100"]
-    status, out, err = _run(cli.main, [*argv, "--components", "3", "--spe-folds", "5"], capsys)
+    status, out, err = _run(cli.main, [*argv, "--components", "3"], capsys)
     assert status == 0, err
     fitted = json.loads(out)
-    assert fitted["spe_limit_from"] == "cross-validated SPE"
+    assert fitted["limits"] == "cross-validated"
+    assert {"53", "54"} <= set(fitted["flagged"])
+    assert len(fitted["flagged"]) <= 4
     status, out, _ = _run(
         cli.main, ["score", str(BATCH / "nylon.csv"), "--model", str(model)], capsys
     )
     scored = json.loads(out)
     assert scored["spe_limit"] == pytest.approx(fitted["spe_limit"])
-    assert scored["spe_limit_from"] == "cross-validated SPE"
+    assert scored["t2_limit"] == pytest.approx(fitted["t2_limit"])
+    assert scored["limits"] == "cross-validated"
+    status, out, _ = _run(
+        cli.main,
+        ["score", str(BATCH / "nylon.csv"), "--model", str(model), "--confidence", "0.95"],
+        capsys,
+    )
+    assert json.loads(out)["spe_limit"] < fitted["spe_limit"]
+
+
+def test_monitor_table_format_lists_each_batch_with_status_and_limits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--format table prints one line per batch with status, ratios to the limits and variables."""
+    model = tmp_path / "nylon.json"
+    argv = ["fit", str(BATCH / "nylon.csv"), "--out", str(model), "--samples", "100"]
+    status, out, err = _run(cli.main, [*argv, "--components", "3", "--format", "table"], capsys)
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"model {model}: MPCA, 3 components, 57 batches")
+    assert "limits: cross-validated, 0.99 confidence" in out
+    row = next(line for line in lines if line.startswith("54 "))
+    assert row.split()[1] == "alarm"
+    assert "Tag01" in row
+    assert re.fullmatch(r"\d+ of 57 batches alarmed: .*54.*", lines[-1])

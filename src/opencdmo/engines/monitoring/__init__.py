@@ -6,7 +6,15 @@ phase-wise, dynamic time warping), batch-wise multiway models (:class:`MPCA`,
 :class:`MPLS`), observation-wise models, online monitoring of running batches, continuous
 process monitoring, statistical process control, quality prediction and model files.
 
-Typical batch use::
+From files to verdicts (what ``opencdmo monitor`` does)::
+
+    from opencdmo.engines.monitoring import FitOptions, fit_batch_file, score_batch_file
+
+    fitted = fit_batch_file("training.parquet", "model.json", options=FitOptions())
+    scored = score_batch_file("new.parquet", "model.json")
+    scored.report.flagged, [v.status for v in scored.report.batches]
+
+Typical batch use of the parts::
 
     from opencdmo.engines.monitoring import BatchDataset, MPCA, align_linear
 
@@ -34,6 +42,28 @@ from .latent import PCA, PLS
 from .limits import box_spe_limit, empirical_limit, jackson_mudholkar_spe_limit, t2_limit
 from .online import OnlineMonitor, OnlineTrace, RunningBatch, WarpedRunningBatch
 from .persistence import load_model, save_model
+from .pipeline import (
+    BatchReport,
+    BatchVerdict,
+    FitOptions,
+    FitResult,
+    Limits,
+    ReadOptions,
+    ScoreResult,
+    TableFit,
+    TableScores,
+    align_batches,
+    fit_batch_file,
+    fit_batch_model,
+    fit_table_file,
+    held_out_limit,
+    judge_batches,
+    read_batches,
+    realign_batches,
+    score_batch_file,
+    score_file,
+    score_table_file,
+)
 from .prediction import PredictionReport, cross_validate_prediction, phase_features
 from .spc import (
     Capability,
@@ -60,7 +90,9 @@ __all__ = [
     "Batch",
     "BatchDataset",
     "BatchEvolutionModel",
+    "BatchReport",
     "BatchScores",
+    "BatchVerdict",
     "Capability",
     "ChartLimits",
     "ControlChart",
@@ -68,14 +100,22 @@ __all__ = [
     "DTWAlignment",
     "DetectionReport",
     "EvolutionTrace",
+    "FitOptions",
+    "FitResult",
+    "Limits",
     "MonitoringInputError",
     "OnlineDTW",
     "OnlineMonitor",
     "OnlineTrace",
     "PhaseSpan",
     "PredictionReport",
+    "ReadOptions",
     "RunningBatch",
+    "ScoreResult",
+    "TableFit",
+    "TableScores",
     "WarpedRunningBatch",
+    "align_batches",
     "align_dtw",
     "align_indicator",
     "align_linear",
@@ -87,16 +127,26 @@ __all__ = [
     "detection_report",
     "empirical_limit",
     "ewma_chart",
+    "fit_batch_file",
+    "fit_batch_model",
     "fit_phase_models",
+    "fit_table_file",
+    "held_out_limit",
     "individuals_chart",
     "individuals_limits",
     "jackson_mudholkar_spe_limit",
+    "judge_batches",
     "load_model",
     "phase_features",
     "phase_part",
     "read_batch_file",
+    "read_batches",
+    "realign_batches",
     "run_rules",
     "save_model",
+    "score_batch_file",
+    "score_file",
+    "score_table_file",
     "select_n_components",
     "t2_limit",
     "xbar_r_chart",

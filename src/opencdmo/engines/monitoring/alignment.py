@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from opencdmo.engines.progress import CancelToken, Progress, ProgressCallback, report
+
 from .dataset import Batch, BatchDataset
 from .errors import MonitoringInputError
 
@@ -170,7 +172,13 @@ def _stretch(batch: Batch, grid: np.ndarray) -> np.ndarray:
     return interpolate_columns(fraction, batch.values, grid)
 
 
-def align_linear(dataset: BatchDataset, n_samples: int | None = None) -> AlignedBatches:
+def align_linear(
+    dataset: BatchDataset,
+    n_samples: int | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> AlignedBatches:
     """Stretch or compress every batch linearly in time onto ``n_samples`` points.
 
     Parameters
@@ -178,10 +186,20 @@ def align_linear(dataset: BatchDataset, n_samples: int | None = None) -> Aligned
     dataset : BatchDataset
     n_samples : int, optional
         Aligned length; default the median batch length.
+    progress, cancel : optional
+        Progress callback (one event per batch) and cancel token (checked before each
+        batch; raises :class:`~opencdmo.engines.progress.CancelledError`).
     """
     N = _default_length(dataset, n_samples)
     grid = np.linspace(0.0, 1.0, N)
-    values = np.stack([_stretch(b, grid) for b in dataset.batches])
+    stretched = []
+    total = len(dataset.batches)
+    for done, batch in enumerate(dataset.batches, start=1):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        stretched.append(_stretch(batch, grid))
+        report(progress, Progress(f"aligned {done} of {total} batches", done / total))
+    values = np.stack(stretched)
     return AlignedBatches(
         tuple(dataset.batch_ids),
         dataset.variables,

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from opencdmo.engines.progress import CancelToken, Progress, ProgressCallback, report
+
 from .alignment import AlignedBatches
 from .errors import MonitoringInputError
 from .latent import PCA, PLS
@@ -103,6 +105,9 @@ class _BatchModel:
     axis_: np.ndarray
     metadata_: dict[str, Any]
     spe_cv_: np.ndarray | None = None
+    t2_cv_: np.ndarray | None = None
+    spe_contributions_cv_: np.ndarray | None = None
+    spe_samples_cv_: np.ndarray | None = None
     scale_floor: float | None = None
 
     def _check_fitted(self) -> None:
@@ -212,10 +217,28 @@ class _BatchModel:
         """SPE of completed aligned batches."""
         return self.model_.spe(self.unfold(data))
 
-    def t2_limit(self, confidence: float = 0.95, kind: T2LimitKind = "new") -> float:
-        """T² limit at ``confidence`` (see :func:`.limits.t2_limit`)."""
+    def t2_limit(
+        self,
+        confidence: float = 0.95,
+        kind: T2LimitKind = "new",
+        *,
+        cross_validated: bool = False,
+    ) -> float:
+        """T² limit at ``confidence`` (see :func:`.limits.t2_limit`).
+
+        With ``cross_validated=True`` the limit is Box's ``g·χ²_h`` matched to the held-out
+        T² of the training batches (fit with ``spe_folds``): each batch's T² under a model
+        fitted without it, which is how a new batch is seen.
+        """
         self._check_fitted()
-        return self.model_.t2_limit(confidence, kind)
+        if not cross_validated:
+            return self.model_.t2_limit(confidence, kind)
+        held_out = getattr(self, "t2_cv_", None)
+        if held_out is None:
+            raise MonitoringInputError(
+                "no cross-validated T²: fit with spe_folds (for example 5) first."
+            )
+        return box_spe_limit(held_out, confidence)
 
     def spe_limit(
         self,
@@ -258,25 +281,47 @@ class _BatchModel:
         pooled = np.nanstd(values.reshape(-1, J), axis=0, ddof=1)
         return np.tile(floor * pooled, N)
 
-    def _cross_validate_spe(
+    def _cross_validate(
         self,
         values: np.ndarray,
         folds: int | None,
         fit_without: Callable[[np.ndarray], _BatchModel],
+        progress: ProgressCallback | None,
+        cancel: CancelToken | None,
     ) -> None:
-        """Store ``spe_cv_``: each batch's SPE under a model fitted without its fold."""
-        self.spe_cv_ = None
+        """Store each batch's SPE, T² and SPE contributions under a model fitted without its fold.
+
+        ``spe_cv_`` and ``t2_cv_`` are ``(I,)``, ``spe_contributions_cv_`` is ``(I, J)``
+        (summed over the batch duration) and ``spe_samples_cv_`` is ``(I, N)`` (summed over
+        the variables at each aligned sample).
+        """
+        self.spe_cv_ = self.t2_cv_ = self.spe_contributions_cv_ = self.spe_samples_cv_ = None
         if folds is None:
             return
         n_batches = values.shape[0]
         if not 2 <= folds <= n_batches:
             raise MonitoringInputError(f"spe_folds must be between 2 and {n_batches}; got {folds}.")
         fold_of = np.arange(n_batches) % folds
-        held_out = np.empty(n_batches)
+        spe = np.empty(n_batches)
+        t2 = np.empty(n_batches)
+        contributions = np.empty((n_batches, values.shape[2]))
+        samples = np.empty((n_batches, values.shape[1]))
         for k in range(folds):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
             inner = fit_without(fold_of != k)
-            held_out[fold_of == k] = inner.spe(values[fold_of == k])
-        self.spe_cv_ = held_out
+            held = values[fold_of == k]
+            spe[fold_of == k] = inner.spe(held)
+            t2[fold_of == k] = inner.t2(held)
+            cells = inner.contributions(held, "spe")
+            contributions[fold_of == k] = cells.sum(axis=1)
+            samples[fold_of == k] = cells.sum(axis=2)
+            report(
+                progress,
+                Progress(f"cross-validated fold {k + 1} of {folds}", (k + 1) / (folds + 1)),
+            )
+        self.spe_cv_, self.t2_cv_ = spe, t2
+        self.spe_contributions_cv_, self.spe_samples_cv_ = contributions, samples
 
     def contributions(
         self, data: AlignedBatches | np.ndarray, statistic: str = "spe"
@@ -323,7 +368,8 @@ class _BatchModel:
         batch_ids : sequence of str, optional
             Names for the batches when ``data`` is a plain array.
         cross_validated : bool
-            Use the cross-validated SPE limit (model fitted with ``spe_folds``).
+            Use the cross-validated SPE limit and, where the model has held-out T², the
+            cross-validated T² limit (model fitted with ``spe_folds``).
         """
         check_confidence(confidence)
         X = self.unfold(data)
@@ -349,7 +395,9 @@ class _BatchModel:
             scores=scores,
             t2=np.sum((scores / model.score_sd_) ** 2, axis=1),
             spe=spe_cells.sum(axis=1),
-            t2_limit=self.t2_limit(confidence),
+            t2_limit=self.t2_limit(
+                confidence, cross_validated=cross_validated and self.t2_cv_ is not None
+            ),
             spe_limit=self.spe_limit(confidence, spe_method, cross_validated=cross_validated),
             confidence=confidence,
             t2_contributions=t2_cells.reshape(shape).sum(axis=1),
@@ -397,7 +445,14 @@ class MPCA(_BatchModel):
         self.algorithm = algorithm
         self.scale_floor = scale_floor
 
-    def fit(self, data: AlignedBatches | np.ndarray, *, spe_folds: int | None = None) -> MPCA:
+    def fit(
+        self,
+        data: AlignedBatches | np.ndarray,
+        *,
+        spe_folds: int | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> MPCA:
         """Fit the model to aligned reference batches ``(I, N, J)``.
 
         Parameters
@@ -405,9 +460,17 @@ class MPCA(_BatchModel):
         data : AlignedBatches or numpy.ndarray (I, N, J)
             Reference batches.
         spe_folds : int, optional
-            Also compute each batch's SPE from a model fitted without its fold (batch i in
-            fold ``i mod spe_folds``), stored as ``spe_cv_`` for cross-validated limits.
+            Also compute each batch's SPE, T² and SPE contributions from a model fitted
+            without its fold (batch i in fold ``i mod spe_folds``), stored as ``spe_cv_``,
+            ``t2_cv_`` and ``spe_contributions_cv_`` for cross-validated limits;
+            ``spe_folds`` equal to the number of batches leaves one batch out at a time.
+        progress, cancel : optional
+            Progress callback (one event per fold and one at the end) and cancel token,
+            checked before the fit and before each fold; a cancelled fit raises
+            :class:`~opencdmo.engines.progress.CancelledError`.
         """
+        if cancel is not None:
+            cancel.raise_if_cancelled()
         X = self._unfold_training(data, int(self.n_components))
         values = X.reshape(as_aligned(data).values.shape)
         self.model_ = PCA(
@@ -417,7 +480,7 @@ class MPCA(_BatchModel):
             allow_constant=True,
             min_scale=self._column_floor(values),
         ).fit(X, self._column_names)
-        self._cross_validate_spe(
+        self._cross_validate(
             values,
             spe_folds,
             lambda keep: MPCA(
@@ -426,7 +489,10 @@ class MPCA(_BatchModel):
                 algorithm=self.algorithm,
                 scale_floor=self.scale_floor,
             ).fit(values[keep]),
+            progress,
+            cancel,
         )
+        report(progress, Progress("MPCA fitted", 1.0))
         return self
 
 
@@ -459,11 +525,15 @@ class MPLS(_BatchModel):
         response_names: Sequence[str] | None = None,
         *,
         spe_folds: int | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
     ) -> MPLS:
         """Fit to aligned batches ``(I, N, J)`` and their responses ``Y`` ``(I,)`` or ``(I, M)``.
 
-        ``spe_folds`` as in :meth:`MPCA.fit`.
+        ``spe_folds``, ``progress`` and ``cancel`` as in :meth:`MPCA.fit`.
         """
+        if cancel is not None:
+            cancel.raise_if_cancelled()
         X = self._unfold_training(data, int(self.n_components))
         values = X.reshape(as_aligned(data).values.shape)
         self.model_ = PLS(
@@ -473,13 +543,16 @@ class MPLS(_BatchModel):
             min_scale=self._column_floor(values),
         ).fit(X, Y, self._column_names, response_names)
         responses = as_matrix(Y, "Y")
-        self._cross_validate_spe(
+        self._cross_validate(
             values,
             spe_folds,
             lambda keep: MPLS(
                 self.n_components, scale=self.scale, scale_floor=self.scale_floor
             ).fit(values[keep], responses[keep]),
+            progress,
+            cancel,
         )
+        report(progress, Progress("MPLS fitted", 1.0))
         return self
 
     def predict(self, data: AlignedBatches | np.ndarray) -> np.ndarray:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from opencdmo.engines.progress import CancelToken, Progress, ProgressCallback, report
+
 from .alignment import AlignedBatches, interpolate_columns
 from .blas import single_blas_thread
 from .dataset import BatchDataset
@@ -157,6 +159,9 @@ def align_dtw(
     dataset: BatchDataset,
     reference_batch: str | None = None,
     n_iterations: int = 3,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
 ) -> DTWAlignment:
     """Align batches by weighted, iterated dynamic time warping (Kassidas et al. 1998).
 
@@ -168,6 +173,9 @@ def align_dtw(
         First reference; default the batch of median length.
     n_iterations : int
         Weight and reference updates (3 is usually enough for the weights to settle).
+    progress, cancel : optional
+        Progress callback (one event per iteration) and cancel token (checked before each
+        iteration; raises :class:`~opencdmo.engines.progress.CancelledError`).
     """
     if n_iterations < 1:
         raise MonitoringInputError(f"n_iterations must be at least 1; got {n_iterations}.")
@@ -192,7 +200,9 @@ def align_dtw(
     aligned = np.empty((len(scaled), m, J))
     warping = np.empty((len(scaled), m))
     paths: dict[str, np.ndarray] = {}
-    for _ in range(n_iterations):
+    for iteration in range(n_iterations):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
         with single_blas_thread():
             D = dtw_cost_matrices(scaled, reference, weights)
         for k, (batch_id, batch) in enumerate(zip(dataset.batch_ids, scaled, strict=True)):
@@ -204,6 +214,13 @@ def align_dtw(
         weights = np.where(deviation > 0, 1.0 / np.where(deviation > 0, deviation, 1.0), 0.0)
         weights = weights * J / weights.sum()
         reference = average
+        report(
+            progress,
+            Progress(
+                f"warping iteration {iteration + 1} of {n_iterations}",
+                (iteration + 1) / n_iterations,
+            ),
+        )
     result = AlignedBatches(
         tuple(dataset.batch_ids),
         dataset.variables,
