@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from opencdmo.accounts.models import Organisation
+from opencdmo.api_errors import answers
 
 router = Router(tags=["accounts"])
 
@@ -30,7 +31,7 @@ class CallerOut(Schema):
     authenticated_by: str
 
 
-@router.get("/me", response=CallerOut, summary="The caller: user, role, organisation")
+@router.get("/me", response=answers(CallerOut, 401), summary="The caller: user, role, organisation")
 def me(request: HttpRequest) -> dict:
     user = request.user
     return {
@@ -45,7 +46,11 @@ def me(request: HttpRequest) -> dict:
     }
 
 
-@router.get("/organisations", response=list[OrganisationOut], summary="CDMOs and sponsors")
+@router.get(
+    "/organisations",
+    response=answers(list[OrganisationOut], 400, 401, 422),
+    summary="CDMOs and sponsors",
+)
 def organisations(request: HttpRequest, kind: str | None = None) -> list[Organisation]:
     queryset = Organisation.objects.exclude(kind="platform")
     if kind:
@@ -53,6 +58,10 @@ def organisations(request: HttpRequest, kind: str | None = None) -> list[Organis
     return list(queryset)
 
 
-@router.get("/organisations/{slug}", response=OrganisationOut, summary="One organisation")
+@router.get(
+    "/organisations/{slug}",
+    response=answers(OrganisationOut, 400, 401, 404, 422),
+    summary="One organisation",
+)
 def organisation(request: HttpRequest, slug: str) -> Organisation:
     return get_object_or_404(Organisation.objects.exclude(kind="platform"), slug=slug)

@@ -13,9 +13,18 @@ from pydantic import ConfigDict, field_validator
 
 from opencdmo.accounts.roles import EDIT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SITE
 from opencdmo.accounts.tenancy import get_owned_or_404
+from opencdmo.api_errors import answers
 from opencdmo.network import services
 from opencdmo.network.capabilities import attach_capabilities, capabilities_of
-from opencdmo.network.choices import Agency, InspectionOutcome, Modality, Region
+from opencdmo.network.choices import (
+    Agency,
+    GmpGrade,
+    InspectionOutcome,
+    Modality,
+    Region,
+    SuiteKind,
+    SuiteStatus,
+)
 from opencdmo.network.models import Site, SitePrivateProfile, Suite
 from opencdmo.network.search import SORTS, SiteQuery, find_sites
 
@@ -35,14 +44,20 @@ class SiteFilters(Schema):
     min_total_volume_l: float | None = Field(
         None, ge=0, allow_inf_nan=False, description="All bioreactors ≥, L"
     )
-    country: str | None = Field(None, description="ISO 3166-1 alpha-2 code, e.g. DE")
+    country: str | None = Field(
+        None,
+        description="ISO 3166-1 alpha-2 code, e.g. DE",
+        json_schema_extra={"pattern": _COUNTRY_CODE.pattern},
+    )
     region: Region | None = None
     agency: Agency | None = Field(None, description="Holds an approval from this agency")
     inspection_outcome: InspectionOutcome | None = Field(
         None, description="Outcome of the most recent inspection"
     )
     q: str | None = Field(None, max_length=100, description="Name, city or company contains")
-    sort: str = Field("name", description=f"One of: {', '.join(SORTS)}")
+    sort: str = Field(
+        "name", description=f"One of: {', '.join(SORTS)}", json_schema_extra={"enum": list(SORTS)}
+    )
     limit: int = Field(20, ge=1, le=100)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
@@ -186,10 +201,10 @@ class SuitePatch(Schema):
 
     reason: str
     name: str | None = None
-    kind: str | None = None
-    gmp_grade: str | None = None
-    status: str | None = None
-    modalities: list[str] | None = None
+    kind: SuiteKind | None = None
+    gmp_grade: GmpGrade | None = None
+    status: SuiteStatus | None = None
+    modalities: list[Modality] | None = None
 
 
 def _require(request: HttpRequest, permission: str) -> None:
@@ -197,7 +212,9 @@ def _require(request: HttpRequest, permission: str) -> None:
         raise PermissionDenied("Your role does not allow this.")
 
 
-@router.get("/sites", response=SitePageOut, summary="Find sites by capability")
+@router.get(
+    "/sites", response=answers(SitePageOut, 400, 401, 403, 422), summary="Find sites by capability"
+)
 def list_sites(request: HttpRequest, filters: Query[SiteFilters]) -> dict:
     _require(request, VIEW_NETWORK)
     sites = find_sites(filters.to_query())
@@ -210,7 +227,11 @@ def list_sites(request: HttpRequest, filters: Query[SiteFilters]) -> dict:
     }
 
 
-@router.get("/sites/{site_id}", response=SiteOut, summary="One site's profile")
+@router.get(
+    "/sites/{site_id}",
+    response=answers(SiteOut, 400, 401, 403, 404, 422),
+    summary="One site's profile",
+)
 def get_site(request: HttpRequest, site_id: int) -> Site:
     _require(request, VIEW_NETWORK)
     site = get_object_or_404(Site.objects.select_related("owner"), pk=site_id)
@@ -222,7 +243,7 @@ def get_site(request: HttpRequest, site_id: int) -> Site:
 
 @router.get(
     "/sites/{site_id}/private",
-    response=PrivateProfileOut,
+    response=answers(PrivateProfileOut, 400, 401, 403, 404, 422),
     summary="A site's private profile (owning CDMO only)",
 )
 def get_private_profile(request: HttpRequest, site_id: int) -> SitePrivateProfile:
@@ -231,7 +252,11 @@ def get_private_profile(request: HttpRequest, site_id: int) -> SitePrivateProfil
     return SitePrivateProfile.objects.filter(site=site).first() or SitePrivateProfile(site=site)
 
 
-@router.patch("/suites/{suite_id}", response=SuiteOut, summary="Change a suite (owning CDMO)")
+@router.patch(
+    "/suites/{suite_id}",
+    response=answers(SuiteOut, 400, 401, 403, 404, 422),
+    summary="Change a suite (owning CDMO)",
+)
 def patch_suite(request: HttpRequest, suite_id: int, payload: SuitePatch) -> Suite:
     _require(request, EDIT_NETWORK)
     suite = get_owned_or_404(Suite.objects, request.user, "site__owner", pk=suite_id)
