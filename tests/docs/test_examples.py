@@ -20,6 +20,7 @@ variable set or a folder entered by one command is there for the next.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -169,6 +170,8 @@ def run_document(document: Path, folder: Path, timeout_s: float = DOCUMENT_TIMEO
         except subprocess.TimeoutExpired:
             os.killpg(shell.pid, signal.SIGKILL)
             shell.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(shell.pid, signal.SIGTERM)  # a server a document left running
     for index, example in enumerate(runs):
         out, status_file = capture / f"{index}.out", capture / f"{index}.status"
         output = out.read_text(encoding="utf-8", errors="replace") if out.exists() else ""
