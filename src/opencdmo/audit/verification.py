@@ -1,0 +1,85 @@
+"""Checking hash chains from the audit page, in the words of ``opencdmo audit verify``.
+
+The page calls the command's own functions (``verify_chain``, ``verify_all``) and writes the
+result as the command prints it, so a reviewer and an operator can never read different
+verdicts on the same chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from opencdmo.accounts.roles import VIEW_AUDIT
+from opencdmo.audit.labels import CHAIN_VERIFIED
+from opencdmo.audit.models import AuditEntry
+from opencdmo.audit.services import ChainBreak, chain_key, record, verify_all, verify_chain
+
+ALL_CHAINS = "every chain"
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """The verdict on the chains one caller may verify."""
+
+    chains: str
+    entries: int
+    breaks: tuple[ChainBreak, ...]
+    at: dt.datetime
+
+    @property
+    def intact(self) -> bool:
+        return not self.breaks
+
+    def lines(self) -> list[str]:
+        """What ``opencdmo audit verify`` prints: 'OK: …', or 'BROKEN …' lines and a count."""
+        if self.intact:
+            return [f"OK: {self.entries} audit entries, every chain intact."]
+        return [f"BROKEN {b}" for b in self.breaks] + [
+            f"{len(self.breaks)} broken chain(s) among {self.entries} entries."
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "chains": self.chains,
+            "entries": self.entries,
+            "intact": self.intact,
+            "lines": self.lines(),
+            "at": f"{self.at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC",
+        }
+
+
+def check_chains(user: Any) -> ChainCheck:
+    """Verify the caller's own organisation's chain; the platform administrator's: all chains."""
+    if not user.can(VIEW_AUDIT):
+        raise PermissionDenied("Your role may not verify the audit trail.")
+    with scopes_disabled():
+        if user.is_platform_admin:
+            breaks = tuple(verify_all())
+            return ChainCheck(ALL_CHAINS, AuditEntry.objects.count(), breaks, timezone.now())
+        if user.organisation_id is None:
+            raise PermissionDenied("Only members of an organisation verify its chain.")
+        chain = chain_key(user.organisation_id)
+        found = verify_chain(chain)
+        entries = AuditEntry.objects.filter(chain=chain).count()
+    return ChainCheck(chain, entries, (found,) if found else (), timezone.now())
+
+
+def run_chain_check(user: Any) -> ChainCheck:
+    """Verify as ``check_chains`` does and put the verdict on the caller's own chain."""
+    check = check_chains(user)
+    with transaction.atomic():
+        record(
+            CHAIN_VERIFIED,
+            actor=user,
+            organisation_id=user.organisation_id,
+            after={"chains": check.chains, "entries": check.entries, "intact": check.intact},
+            reason=" ".join(check.lines()),
+        )
+    return check

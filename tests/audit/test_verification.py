@@ -1,0 +1,112 @@
+"""The page's chain check gives the verdict ``opencdmo audit verify`` gives, and is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django_scopes import scopes_disabled
+
+from opencdmo.audit import services as audit
+from opencdmo.audit.models import AuditEntry
+from tests.audit.test_chain import append_only_triggers_disabled
+
+
+def _command_lines(capsys: Any) -> list[str]:
+    """What ``opencdmo audit verify`` prints, on either stream, one line per item."""
+    try:
+        call_command("audit", "verify")
+    except CommandError as exc:
+        captured = capsys.readouterr()
+        return [*captured.err.splitlines(), str(exc)]
+    return capsys.readouterr().out.splitlines()
+
+
+def _page_lines(client: Any) -> tuple[list[str], Any]:
+    response = client.post("/audit/verify/", follow=True)
+    assert response.status_code == 200
+    check = response.context["check"]
+    assert check is not None
+    return check["lines"], response
+
+
+def _entries(org: Any, count: int) -> list[AuditEntry]:
+    return [
+        audit.record("opencdmo.test.event", organisation_id=org.pk, after={"n": i}, reason=str(i))
+        for i in range(count)
+    ]
+
+
+def test_intact_chain_reads_as_the_command_says(world: Any, client_for: Any, capsys: Any) -> None:
+    """OK with the entry count, word for word as the command prints it."""
+    client = client_for(world.user("alpha-bio", "cdmo_qa"))
+    _entries(world.orgs["alpha-bio"], 4)
+    expected = _command_lines(capsys)
+    lines, response = _page_lines(client)
+    assert lines == expected == ["OK: 5 audit entries, every chain intact."]
+    assert b"OK: 5 audit entries, every chain intact." in response.content
+    assert b'data-testid="chain-check"' in response.content
+
+
+def test_tampered_chain_names_the_same_entry(world: Any, client_for: Any, capsys: Any) -> None:
+    """An entry edited with raw SQL is named by the page exactly as by the command."""
+    org = world.orgs["alpha-bio"]
+    client = client_for(world.user("alpha-bio", "cdmo_admin"))
+    target = _entries(org, 5)[2]
+    with append_only_triggers_disabled() as cursor:
+        cursor.execute(
+            "UPDATE audit_auditentry SET reason = %s WHERE id = %s", ["nothing", target.pk]
+        )
+    expected = _command_lines(capsys)
+    lines, response = _page_lines(client)
+    assert lines == expected
+    assert lines[0] == (
+        f"BROKEN {audit.chain_key(org.pk)}: entry #{target.seq} (id {target.pk}): "
+        "content does not match its hash (edited)"
+    )
+    assert b"Chain broken" in response.content
+
+
+def test_each_organisation_checks_its_own_chain(world: Any, client_for: Any) -> None:
+    """A break in Beta's chain does not show on Alpha's page; the platform admin sees it."""
+    alpha = client_for(world.user("alpha-bio", "cdmo_qa"))
+    platform = client_for(world.user("platform", "platform_admin"))
+    _entries(world.orgs["alpha-bio"], 2)
+    beta = _entries(world.orgs["beta-pharma"], 2)
+    with append_only_triggers_disabled() as cursor:
+        cursor.execute("DELETE FROM audit_auditentry WHERE id = %s", [beta[-1].pk])
+    alpha_lines, _ = _page_lines(alpha)
+    assert alpha_lines == ["OK: 3 audit entries, every chain intact."]
+    platform_lines, _ = _page_lines(platform)
+    assert platform_lines[0].startswith(f"BROKEN {audit.chain_key(world.orgs['beta-pharma'].pk)}")
+    assert "tail deleted" in platform_lines[0]
+
+
+def test_the_check_is_audited(world: Any, client_for: Any) -> None:
+    """Running the check writes an 'Audit chain verified' entry with its verdict on the chain."""
+    qa = world.user("sponsor-one", "sponsor_qa")
+    _page_lines(client_for(qa))
+    with scopes_disabled():
+        entry = AuditEntry.objects.get(action="opencdmo.audit_chain.verified")
+    assert entry.organisation_id == qa.organisation_id
+    assert entry.actor_id == qa.pk
+    assert entry.after["intact"] is True
+    assert entry.reason.startswith("OK: ")
+    assert audit.verify_all() == []
+
+
+@pytest.mark.parametrize(
+    ("org", "role"), [("alpha-bio", "cdmo_planner"), ("sponsor-one", "sponsor_manager")]
+)
+def test_other_roles_cannot_run_the_check(world: Any, client_for: Any, org: str, role: str) -> None:
+    """Without the audit permission the check is refused and records nothing."""
+    assert client_for(world.user(org, role)).post("/audit/verify/").status_code == 403
+    with scopes_disabled():
+        assert not AuditEntry.objects.filter(action="opencdmo.audit_chain.verified").exists()
+
+
+def test_the_check_is_a_post(world: Any, client_for: Any) -> None:
+    """A link or prefetch cannot run it: GET is refused."""
+    assert client_for(world.user("alpha-bio", "cdmo_qa")).get("/audit/verify/").status_code == 405
