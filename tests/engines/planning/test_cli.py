@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from opencdmo.engines.planning.cli import main
+from opencdmo.engines.planning.cli import _parser, main
 from tests.engines.planning.conftest import DATA, KONDILI, REPOSITORY
 
 
@@ -167,3 +168,60 @@ def test_a_plan_with_a_malformed_start_is_rejected(
     out, err = capsys.readouterr()
     assert out == ""
     assert "schedule.batches[1].start_h: must be a number" in err
+
+
+EXAMPLES = REPOSITORY / "examples" / "planning"
+
+
+def test_table_format_summarises_the_result_for_people(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--format table``: status, objective with unit and sense, bound, gap, check, and one
+    row per batch with its suite, start and end."""
+    assert main(["stn", str(KONDILI), "--format", "table"]) == 0
+    out, _ = capsys.readouterr()
+    lines = out.splitlines()
+    assert "status     optimal" in lines
+    assert "objective  2744.375 (profit, money units, maximised)" in lines
+    assert "bound      2744.375" in lines
+    assert "gap        0.00 %" in lines
+    assert "check      passed" in lines
+    assert "unit       start (h)  end (h)  what" in lines
+    assert any(line.startswith("Heater") and "Heating" in line for line in lines)
+
+
+def test_table_format_says_why_an_instance_is_infeasible(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The table and stderr name the rule and batches of every conflict."""
+    assert (
+        main(["schedule", str(EXAMPLES / "two_suites_infeasible.json"), "--format", "table"]) == 0
+    )
+    out, err = capsys.readouterr()
+    assert "status     infeasible" in out
+    assert "why        campaign: batch A1-usp of product mAb-A" in out
+    assert "infeasible because batch A1-dsp of product mAb-A" in err
+
+
+def test_the_document_says_what_the_objective_measures(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``objective_meaning`` gives name, unit and sense of the suite schedule's first level."""
+    assert main(["schedule", str(EXAMPLES / "two_suites.json"), "--time-limit", "20"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["objective_meaning"] == {
+        "name": "level 1 of 2: weighted lateness",
+        "unit": "weight-hours",
+        "sense": "minimise",
+    }
+
+
+def test_every_option_has_help_text() -> None:
+    """Each subcommand's every argument and option explains itself in ``--help``."""
+    parser = _parser()
+    subcommands = next(
+        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+    )
+    for name, sub in subcommands.choices.items():
+        for action in sub._actions:
+            assert action.help, f"{name}: {action.dest} has no help"

@@ -109,7 +109,7 @@ class ProblemKind:
 
 
 _TERM_NAMES = {
-    ObjectiveKind.WEIGHTED_TARDINESS: ("weighted lateness", "weight × hours"),
+    ObjectiveKind.WEIGHTED_TARDINESS: ("weighted lateness", "weight-hours"),
     ObjectiveKind.MAKESPAN: ("makespan", "hours"),
     ObjectiveKind.CHANGEOVER_COST: ("changeover cost", "money units"),
     ObjectiveKind.SCHEDULE_CHANGES: ("schedule changes", "money units"),
@@ -123,7 +123,7 @@ def schedule_objective(problem: ScheduleProblem) -> ObjectiveMeaning:
     names = [
         _TERM_NAMES[term.kind][0]
         if term.weight == 1
-        else f"{term.weight:g} × {_TERM_NAMES[term.kind][0]}"
+        else f"{_TERM_NAMES[term.kind][0]} (weight {term.weight:g})"
         for term in terms
     ]
     units = list(dict.fromkeys(_TERM_NAMES[term.kind][1] for term in terms))

@@ -39,14 +39,14 @@ def summary_table(result: Result[Any], check: str | None = None) -> str:
     ]
     if check is not None:
         rows.append(("check", check))
-    rows += [("why", conflict.reason) for conflict in result.conflicts]
+    rows += [("why", f"{conflict.rule}: {conflict.reason}") for conflict in result.conflicts]
     width = max(len(label) for label, _ in rows)
     lines = [f"{label.ljust(width)}  {value}" for label, value in rows]
     bars = sorted(result.gantt(), key=lambda bar: (bar.resource, bar.start, bar.label))
     if bars:
         unit = "" if kind.time_unit == "time units" else f" ({kind.time_unit})"
         table = [(kind.resource, f"start{unit}", f"end{unit}", "what")]
-        table += [(bar.resource, _number(bar.start), _number(bar.end), bar.label) for bar in bars]
+        table += [(bar.resource, _time(bar.start), _time(bar.end), bar.label) for bar in bars]
         widths = [max(len(row[column]) for row in table) for column in range(3)]
         lines.append("")
         for resource, start, end, label in table:
@@ -62,3 +62,8 @@ def _number(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:.10g}" if value != round(value) else f"{round(value)}"
+
+
+def _time(value: float) -> str:
+    """A bar's start or end to two decimals: ``54.22``, ``60``."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")

@@ -44,6 +44,8 @@ class _Bound:
 
     value_h: int
     why: str
+    downstream: str | None = None
+    """The downstream batch whose needs set this latest end, if one did."""
 
 
 def precheck(problem: ScheduleProblem) -> list[Conflict]:
@@ -64,10 +66,17 @@ def precheck(problem: ScheduleProblem) -> list[Conflict]:
     earliest, upstream_conflicts = _earliest_starts(problem)
     conflicts += upstream_conflicts
     latest = _latest_ends(problem)
-    for batch in problem.batches:
-        conflict = _window_conflict(problem, batch, earliest[batch.id], latest[batch.id])
+    in_conflict: set[str] = set()
+    for batch in reversed(_chains_first(problem)):
+        bound = latest[batch.id]
+        if bound.downstream in in_conflict:
+            # The downstream batch's own conflict says it already.
+            in_conflict.add(batch.id)
+            continue
+        conflict = _window_conflict(problem, batch, earliest[batch.id], bound)
         if conflict is not None:
             conflicts.append(conflict)
+            in_conflict.add(batch.id)
     conflicts += _coupling_conflicts(problem, latest)
     return conflicts
 
@@ -159,6 +168,7 @@ def _latest_ends(problem: ScheduleProblem) -> dict[str, _Bound]:
                 need,
                 f"{need} h, the latest end that lets downstream {batch.id} finish by "
                 f"{own.why.removeprefix('its ')}",
+                batch.id,
             )
             continue
     return latest
@@ -357,6 +367,14 @@ def _batch_list(
     return ", ".join(f"{i} ({what(problem.batch_by_id[i])})" for i in ids)
 
 
+def _changeover_text(problem: ScheduleProblem, pair: str) -> str:
+    """``"mAb-A -> mAb-B (8 h)"`` for the changeover family's item ``"mAb-A->mAb-B"``."""
+    hours = sorted(
+        {c.duration_h for c in problem.changeovers if f"{c.from_product}->{c.to_product}" == pair}
+    )
+    return pair.replace("->", " -> ") + " (" + ", ".join(f"{h} h" for h in hours) + ")"
+
+
 def _longer_horizon(problem: ScheduleProblem) -> int:
     """A horizon long enough for every batch one after another, with every changeover."""
     longest_change = max((c.duration_h for c in problem.changeovers), default=0)
@@ -472,7 +490,11 @@ FAMILIES = (
                 for c in p.changeovers
             ),
         ),
-        lambda p, names: "the changeover times " + ", ".join(names) + " leave too little time",
+        lambda p, names: (
+            "the changeover times "
+            + ", ".join(_changeover_text(p, name) for name in names)
+            + " leave too little time"
+        ),
     ),
     _Family(
         "horizon",
@@ -501,8 +523,9 @@ def _feasible(problem: ScheduleProblem, seconds: float) -> bool | None:
 
 
 def explain_infeasibility(problem: ScheduleProblem, time_limit: float = 30.0) -> list[Conflict]:
-    """Why ``problem`` has no schedule: :func:`precheck`'s conflicts, or else a small set of
-    conflicting constraints of one rule family, found by relaxing and re-solving.
+    """Why ``problem`` has no schedule: :func:`precheck`'s conflicts, or else, for each rule
+    family whose relaxation alone makes the instance feasible, a small set of its constraints
+    that conflict with the other rules, found by relaxing and re-solving.
 
     Parameters
     ----------
@@ -514,13 +537,14 @@ def explain_infeasibility(problem: ScheduleProblem, time_limit: float = 30.0) ->
     Returns
     -------
     list[Conflict]
-        The conflicts found; a single ``unexplained`` entry when no relaxation of one family
-        restores feasibility within the budget.
+        The conflicts found, one per such family (any one of them relaxed would do); a single
+        ``unexplained`` entry when none restores feasibility within the budget.
     """
     found = precheck(problem)
     if found:
         return found
     deadline = time.monotonic() + time_limit
+    conflicts = []
     for family in FAMILIES:
         items = family.items(problem)
         if not items or time.monotonic() >= deadline:
@@ -530,7 +554,9 @@ def explain_infeasibility(problem: ScheduleProblem, time_limit: float = 30.0) ->
             continue
         needed = list(_needed(family, problem, items, deadline))
         batches = _batches_of(problem, family, needed)
-        return [Conflict(family.rule, batches, family.describe(problem, needed))]
+        conflicts.append(Conflict(family.rule, batches, family.describe(problem, needed)))
+    if conflicts:
+        return conflicts
     return [
         Conflict(
             "unexplained",
