@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -288,3 +290,48 @@ def test_a_value_too_large_for_csv_is_a_problem_not_a_crash(world: Any) -> None:
     report = import_file(data, "sites.csv", actor=_admin(world))
     assert [(p.line, p.column) for p in report.problems] == [(2, None)]
     assert report.problems[0].reason.startswith("unreadable CSV (field larger than field limit")
+
+
+def test_utf16_and_semicolon_files_from_spreadsheet_programs_import(world: Any) -> None:
+    """A 'Unicode text' export (UTF-16 with its mark) separated by semicolons is read."""
+    text = ";".join(SITE_HEADER) + "\n" + ";".join(str(v) for v in LYON) + "\n"
+    report = import_file(text.encode("utf-16"), "sites.csv", actor=_admin(world))
+    assert report.ok, report.problems
+    assert report.created == {"sites": 1}
+
+
+def test_a_file_over_the_row_limit_is_rejected_and_writes_nothing(
+    world: Any,
+    write_csv: Callable[..., Path],
+    db_counts: Callable[[], dict[str, int]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reading stops at the limit; the rows before it write nothing either."""
+    monkeypatch.setattr("opencdmo.network.importer.MAX_ROWS", 2)
+    path = write_csv("sites.csv", [SITE_HEADER, LYON, OSAKA])
+    before = db_counts()
+    report = import_file(path, actor=_admin(world))
+    assert [(p.line, p.column, p.reason) for p in report.problems] == [
+        (3, None, "more than 2 rows; the limit is 2; nothing after it was read")
+    ]
+    assert db_counts() == before
+
+
+def test_a_workbook_damaged_inside_a_sheet_is_a_problem_not_a_crash(
+    world: Any, write_xlsx: Callable[..., Path], db_counts: Callable[[], dict[str, int]]
+) -> None:
+    """A sheet whose XML breaks off is reported at the row it reached; nothing is written."""
+    path = write_xlsx("plant.xlsx", {"sites": [SITE_HEADER, LYON, OSAKA]})
+    source = zipfile.ZipFile(path)
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: data.index(b'<row r="3"')] + b'<row r="3"><c r='
+            target.writestr(item, data)
+    before = db_counts()
+    report = import_file(damaged.getvalue(), "plant.xlsx", actor=_admin(world))
+    assert [(p.sheet, p.line) for p in report.problems] == [("sites", 3)]
+    assert report.problems[0].reason.startswith("the workbook is damaged (ParseError)")
+    assert db_counts() == before

@@ -24,8 +24,9 @@ The contract every reader of tabular files in opencdmo relies on:
   table is and :meth:`Table.to_wide` turns a long table into a wide one.
 * **Limits**: reading stops with a :class:`TableError` as soon as a file has more than
   ``max_rows`` rows or ``max_cells`` non-empty cells, so a small .xlsx that decompresses to
-  millions of rows costs only the rows up to the limit. A Parquet file's row count is read
-  from its footer, before any data.
+  millions of rows costs only the rows up to the limit. A file (or an Excel sheet or its
+  shared strings, unpacked, as the zip records them) larger than ``max_bytes`` is refused
+  before it is parsed. A Parquet file's row count is read from its footer, before any data.
 * **Errors** are :class:`TableError`: file, sheet, line (CSV line, Excel row or Parquet row),
   column and reason, each field also available on its own.
 
@@ -38,14 +39,19 @@ import codecs
 import csv
 import io
 import os
+import re
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
+from xml.etree import ElementTree
 
 import numpy as np
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_CELLS",
     "DEFAULT_MAX_ROWS",
     "DELIMITERS",
@@ -54,6 +60,7 @@ __all__ = [
     "Table",
     "TableError",
     "decode_text",
+    "detect_delimiter",
     "read_rows",
     "read_table",
     "sheet_names",
@@ -65,11 +72,16 @@ DELIMITERS = (",", ";", "\t", "|")
 
 DEFAULT_MAX_ROWS = 1_000_000
 DEFAULT_MAX_CELLS = 50_000_000
-"""Default limits: about the size of a month of one-second data from a dozen sensors."""
+DEFAULT_MAX_BYTES = 256 * 2**20
+"""Default limits: a million rows (11.5 days of one-second data) of fifty values each, and
+256 MiB of file (or of an Excel sheet unpacked)."""
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+
+_CHUNK_BYTES = 1 << 16
+_SHEET_DATA = re.compile(rb"<([A-Za-z_][\w.-]*:)?sheetData[\s/>]")
 
 Layout = Literal["long", "wide"]
 Source = str | os.PathLike[str] | bytes
@@ -97,7 +109,7 @@ class TableError(ValueError):
     sheet : str or None
         Excel sheet.
     byte_offset : int or None
-        Offset of the first undecodable byte in the file.
+        Offset of the first undecodable (or NUL) byte from the start of the file, from 0.
     """
 
     def __init__(
@@ -153,13 +165,18 @@ def _name_and_suffix(source: Source, name: str | None) -> tuple[str, str]:
     return name, Path(name).suffix.lower()
 
 
-def _bytes(source: Source, name: str) -> bytes:
+def _bytes(source: Source, name: str, max_bytes: int) -> bytes:
+    """The file's bytes, refused unread when there are more than ``max_bytes``."""
     if isinstance(source, bytes):
-        return source
-    path = Path(source)
-    if not path.is_file():
-        raise TableError(name, "no such file")
-    return path.read_bytes()
+        size = len(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise TableError(name, "no such file")
+        size = path.stat().st_size
+    if size > max_bytes:
+        raise TableError(name, f"{size:,} bytes; the limit is {max_bytes:,}")
+    return source if isinstance(source, bytes) else path.read_bytes()
 
 
 def _unknown_type(name: str, suffix: str) -> TableError:
@@ -202,7 +219,8 @@ def decode_text(data: bytes, name: str) -> str:
     Raises
     ------
     TableError
-        Naming the line and the byte offset of the first byte that does not decode.
+        Naming the line and the byte offset of the first byte that does not decode, or of
+        the first NUL (UTF-16 text without its mark decodes as UTF-8 full of NULs).
     """
     encoding, start = "utf-8", 0
     for bom, bom_encoding in _BOMS:
@@ -210,7 +228,7 @@ def decode_text(data: bytes, name: str) -> str:
             encoding, start = bom_encoding, len(bom)
             break
     try:
-        return data[start:].decode(encoding)
+        text = data[start:].decode(encoding)
     except UnicodeDecodeError as exc:
         offset = start + exc.start
         before = data[start:offset].decode(encoding, errors="replace")
@@ -221,6 +239,16 @@ def decode_text(data: bytes, name: str) -> str:
             line=before.count("\n") + 1,
             byte_offset=offset,
         ) from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise TableError(
+            name,
+            "NUL bytes in the text, as in UTF-16 without a byte-order mark; "
+            "save the file as CSV UTF-8",
+            line=text.count("\n", 0, nul) + 1,
+            byte_offset=start + len(text[:nul].encode(encoding)),
+        )
+    return text
 
 
 def _unquoted_count(line: str, delimiter: str) -> int:
@@ -258,37 +286,105 @@ def _csv_rows(data: bytes, name: str, suffix: str, delimiter: str | None) -> Ite
 # --- Excel -----------------------------------------------------------------------------------
 
 
-def _open_workbook(source: Source, name: str) -> Any:
+def _declares_dimension(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> bool:
+    """Whether a sheet's XML has a dimension record before its data (read up to the data)."""
+    parser: Any = ElementTree.XMLPullParser(events=("start",))
+    try:
+        with archive.open(part) as stream:
+            while chunk := stream.read(_CHUNK_BYTES):
+                parser.feed(chunk)
+                for _, element in parser.read_events():
+                    local = str(element.tag).rsplit("}", 1)[-1]
+                    if local in {"dimension", "sheetData"}:
+                        return local == "dimension"
+    except (ElementTree.ParseError, zipfile.BadZipFile, zlib.error, EOFError):
+        return True  # damaged: left to openpyxl, which names it
+    return True
+
+
+def _copy_with_dimension(source: IO[bytes], target: IO[bytes]) -> None:
+    """Copy a sheet's XML, adding a dimension record just before its data."""
+    head = b""
+    while chunk := source.read(_CHUNK_BYTES):
+        head += chunk
+        found = _SHEET_DATA.search(head)
+        if found is not None:
+            prefix = found.group(1) or b""
+            target.write(head[: found.start()] + b"<" + prefix + b'dimension ref="A1"/>')
+            target.write(head[found.start() :])
+            while chunk := source.read(_CHUNK_BYTES):
+                target.write(chunk)
+            return
+    target.write(head)
+
+
+def _guarded_workbook(data: bytes, name: str, max_bytes: int) -> bytes:
+    """The workbook checked against ``max_bytes`` unpacked, each sheet with a dimension record.
+
+    openpyxl reads whole, when it opens a workbook, the shared strings and every sheet that
+    lacks a dimension record (about 50 µs a row: 50 s for a million rows), so those parts
+    are checked against the limit first, and a dimension is added to sheets without one; the
+    reader then ignores it (``reset_dimensions``) and stops at the row limit instead.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return data  # not a zip: left to openpyxl, which names it
+    with archive:
+        sheets = [
+            part
+            for part in archive.infolist()
+            if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")
+        ]
+        for part in archive.infolist():
+            if (part in sheets or part.filename == "xl/sharedStrings.xml") and (
+                part.file_size > max_bytes
+            ):
+                raise TableError(
+                    name,
+                    f"{part.filename} unpacks to {part.file_size:,} bytes; "
+                    f"the limit is {max_bytes:,}",
+                )
+        lacking = [part for part in sheets if not _declares_dimension(archive, part)]
+        if not lacking:
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as copy:
+            for part in archive.infolist():
+                if part in lacking:  # stored: compressing again would cost more than reading
+                    with archive.open(part) as source, copy.open(part.filename, "w") as target:
+                        _copy_with_dimension(source, target)
+                else:
+                    copy.writestr(part, archive.read(part))
+        return out.getvalue()
+
+
+def _open_workbook(source: Source, name: str, max_bytes: int) -> Any:
     from openpyxl import load_workbook
 
-    data = _bytes(source, name)
+    data = _guarded_workbook(_bytes(source, name, max_bytes), name, max_bytes)
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
         raise TableError(name, f"not a readable Excel workbook ({type(exc).__name__})") from None
 
 
-def sheet_names(source: Source, *, name: str | None = None) -> list[str]:
+def sheet_names(
+    source: Source, *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[str]:
     """The sheets of an Excel workbook, in workbook order."""
     file, _ = _name_and_suffix(source, name)
-    workbook = _open_workbook(source, file)
+    workbook = _open_workbook(source, file, max_bytes)
     try:
         return list(workbook.sheetnames)
     finally:
         workbook.close()
 
 
-def _excel_rows(source: Source, name: str, sheet: str | None) -> Iterator[Row]:
-    workbook = _open_workbook(source, name)
+def _excel_rows(workbook: Any, worksheet: Any, name: str) -> Iterator[Row]:
+    """The rows of an opened sheet, numbered as Excel numbers them; closes the workbook."""
     try:
-        if sheet is None:
-            worksheet = workbook.worksheets[0]
-        elif sheet in workbook.sheetnames:
-            worksheet = workbook[sheet]
-        else:
-            raise TableError(
-                name, f"no sheet '{sheet}'; the sheets are {', '.join(workbook.sheetnames)}"
-            )
+        worksheet.reset_dimensions()  # a recorded dimension may be wrong; rows tell the truth
         cells_of = worksheet.iter_rows(min_row=1, values_only=True)
         number = 0
         while True:
@@ -312,7 +408,43 @@ def _excel_rows(source: Source, name: str, sheet: str | None) -> Iterator[Row]:
         workbook.close()
 
 
+def _open_sheet(source: Source, name: str, sheet: str | None, max_bytes: int) -> tuple[Any, Any]:
+    """The workbook (read from bytes in memory) and its sheet ``sheet`` or its first sheet."""
+    workbook = _open_workbook(source, name, max_bytes)
+    if sheet is None:
+        return workbook, workbook.worksheets[0]
+    if sheet in workbook.sheetnames:
+        return workbook, workbook[sheet]
+    workbook.close()
+    raise TableError(name, f"no sheet '{sheet}'; the sheets are {', '.join(workbook.sheetnames)}")
+
+
 # --- rows ------------------------------------------------------------------------------------
+
+
+def _open_rows(
+    source: Source,
+    file: str,
+    suffix: str,
+    sheet: str | None,
+    delimiter: str | None,
+    max_bytes: int,
+) -> tuple[Iterator[Row], str | None]:
+    """The rows of a CSV file or an Excel sheet, and the sheet's name; raises on opening."""
+    if suffix in CSV_SUFFIXES:
+        return _csv_rows(_bytes(source, file, max_bytes), file, suffix, delimiter), None
+    if suffix in EXCEL_SUFFIXES:
+        workbook, worksheet = _open_sheet(source, file, sheet, max_bytes)
+        return _excel_rows(workbook, worksheet, file), str(worksheet.title)
+    if suffix in PARQUET_SUFFIXES:
+        raise TableError(file, "a Parquet file is read by columns; use read_table")
+    raise _unknown_type(file, suffix)
+
+
+def _counted(rows: Iterator[Row], counter: _Counter) -> Iterator[Row]:
+    for row in rows:
+        counter.count(row)
+        yield row
 
 
 def read_rows(
@@ -323,6 +455,7 @@ def read_rows(
     delimiter: str | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     max_cells: int = DEFAULT_MAX_CELLS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Iterator[Row]:
     """Every row of a CSV file or an Excel sheet, blank ones included, as read.
 
@@ -340,23 +473,13 @@ def read_rows(
         Excel sheet (exact name); default the first.
     delimiter : str, optional
         CSV delimiter; detected by default.
-    max_rows, max_cells : int
-        Limits on rows and on non-empty cells.
+    max_rows, max_cells, max_bytes : int
+        Limits on rows, on non-empty cells and on the bytes of the file (of an Excel
+        sheet or its shared strings, unpacked).
     """
     file, suffix = _name_and_suffix(source, name)
-    if suffix in CSV_SUFFIXES:
-        rows = _csv_rows(_bytes(source, file), file, suffix, delimiter)
-        counter = _Counter(file, None, max_rows, max_cells)
-    elif suffix in EXCEL_SUFFIXES:
-        rows = _excel_rows(source, file, sheet)
-        counter = _Counter(file, sheet, max_rows, max_cells)
-    elif suffix in PARQUET_SUFFIXES:
-        raise TableError(file, "a Parquet file is read by columns; use read_table")
-    else:
-        raise _unknown_type(file, suffix)
-    for row in rows:
-        counter.count(row)
-        yield row
+    rows, title = _open_rows(source, file, suffix, sheet, delimiter, max_bytes)
+    yield from _counted(rows, _Counter(file, title, max_rows, max_cells))
 
 
 # --- tables ----------------------------------------------------------------------------------
@@ -616,11 +739,13 @@ def _table_from_rows(
     return Table(file, columns, units, lines, sheet)
 
 
-def _read_parquet(source: Source, file: str, max_rows: int, max_cells: int) -> Table:
+def _read_parquet(
+    source: Source, file: str, max_rows: int, max_cells: int, max_bytes: int
+) -> Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    data = _bytes(source, file)
+    data = _bytes(source, file, max_bytes)
     try:
         parquet = pq.ParquetFile(pa.BufferReader(data))
         n_rows, n_columns = parquet.metadata.num_rows, parquet.metadata.num_columns
@@ -655,6 +780,7 @@ def read_table(
     units_row: bool | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     max_cells: int = DEFAULT_MAX_CELLS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Table:
     """Read a CSV, Excel or Parquet file into a :class:`Table` (see the module contract).
 
@@ -670,8 +796,9 @@ def read_table(
         CSV delimiter; detected by default.
     units_row : bool, optional
         Whether the row under the header holds units; detected when None.
-    max_rows, max_cells : int
-        Limits on rows and on non-empty cells; reading stops as soon as one is passed.
+    max_rows, max_cells, max_bytes : int
+        Limits on rows, on non-empty cells and on the bytes of the file (of an Excel sheet
+        or its shared strings, unpacked); reading stops as soon as one is passed.
 
     Raises
     ------
@@ -680,12 +807,7 @@ def read_table(
     """
     file, suffix = _name_and_suffix(source, name)
     if suffix in PARQUET_SUFFIXES:
-        return _read_parquet(source, file, max_rows, max_cells)
-    if suffix not in CSV_SUFFIXES + EXCEL_SUFFIXES:
-        raise _unknown_type(file, suffix)
-    if suffix in EXCEL_SUFFIXES and sheet is None:
-        sheet = sheet_names(source, name=file)[0]
-    rows = read_rows(
-        source, name=file, sheet=sheet, delimiter=delimiter, max_rows=max_rows, max_cells=max_cells
-    )
-    return _table_from_rows(rows, file, sheet, units_row, suffix in CSV_SUFFIXES)
+        return _read_parquet(source, file, max_rows, max_cells, max_bytes)
+    rows, title = _open_rows(source, file, suffix, sheet, delimiter, max_bytes)
+    counted = _counted(rows, _Counter(file, title, max_rows, max_cells))
+    return _table_from_rows(counted, file, title, units_row, suffix in CSV_SUFFIXES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow.csv as pacsv
@@ -119,3 +120,20 @@ def test_monitoring_engine_reads_the_written_files_with_its_defaults(
     assert tuple(dataset.batch_ids) == ("N1", "F1")
     assert set(dataset.variables) == {m.name for m in (*ONLINE_SENSORS, *OFFLINE_ASSAYS)}
     assert dataset.units["titer_g_l"] == "g/L"
+
+
+def test_a_failed_write_leaves_earlier_files_whole_and_no_temporary_file(
+    short_batches: list[BatchResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV writer that breaks half way keeps the file from the run before, byte for byte."""
+    written = write_dataset(tmp_path, short_batches, "csv")
+    before = {p.name: p.read_bytes() for p in written}
+
+    def fail_half_way(table: object, handle: Any) -> None:
+        handle.write(b'"batch","time"\n"N1",')
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pacsv, "write_csv", fail_half_way)
+    with pytest.raises(OSError, match="disk full"):
+        write_dataset(tmp_path, short_batches, "csv")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -115,3 +116,21 @@ def test_loading_bad_files_is_refused(tmp_path: Path, te_train: np.ndarray) -> N
         load_model(json_path)
     with pytest.raises(MonitoringInputError, match="only a fitted model"):
         save_model(PCA(2), tmp_path / "unfitted")
+
+
+def test_a_save_that_fails_leaves_the_earlier_model_whole(
+    tmp_path: Path, te_train: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Arrays that fail half-written leave the model saved before loadable and no stray file."""
+    save_model(PCA(2).fit(te_train), tmp_path / "m", metadata={"version": 1})
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def fail_half_way(handle: Any, **arrays: np.ndarray) -> None:
+        handle.write(b"PK\x03\x04 half an archive")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez_compressed", fail_half_way)
+    with pytest.raises(OSError, match="disk full"):
+        save_model(PCA(3).fit(te_train), tmp_path / "m", metadata={"version": 2})
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert load_model(tmp_path / "m.json").metadata_ == {"version": 1}

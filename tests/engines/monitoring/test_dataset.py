@@ -115,3 +115,19 @@ def test_unknown_file_type_is_refused(tmp_path: Path) -> None:
     path.write_text("{}")
     with pytest.raises(MonitoringInputError, match=r"unknown file type '\.json'"):
         read_batch_file(path)
+
+
+def test_wide_csv_with_a_units_row_reads_its_numbers(tmp_path: Path) -> None:
+    """A units row under the header is not taken for a batch's first sample."""
+    path = tmp_path / "wide.csv"
+    path.write_text("batch_id;t;temp\n;h;degC\n1;0;36.9\n1;1;37.0\n2;0;37.1\n2;1;37.2\n")
+    data = read_batch_file(path, time_column="t")
+    np.testing.assert_allclose(data["1"].values[:, 0], [36.9, 37.0])
+
+
+def test_undecodable_file_names_line_and_byte(tmp_path: Path) -> None:
+    """Bytes that are not UTF-8 are refused with the line and byte offset where they sit."""
+    path = tmp_path / "wide.csv"
+    path.write_bytes(b"batch_id,x\n1,1.0\n1,\xb52.0\n")
+    with pytest.raises(MonitoringInputError, match=r"wide\.csv, line 3 \(byte 19\): not UTF-8"):
+        read_batch_file(path)
