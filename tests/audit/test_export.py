@@ -93,7 +93,7 @@ def test_csv_follows_the_page_filter_and_is_audited(changed_world: Any, client_f
     (event,) = _exports(world)
     assert event.organisation_id == world.orgs["alpha-bio"].pk
     assert event.actor_id == world.user("alpha-bio", "cdmo_qa").pk
-    assert event.after["format"] == "csv"
+    assert event.after["format"] == "CSV"
     assert event.after["entries"] == len(listed)
     assert "Action: Suite changed" in event.after["filter"]
     assert audit.verify_all() == []
@@ -150,7 +150,7 @@ def test_pdf_is_a_labelled_report(changed_world: Any, client_for: Any) -> None:
     assert "HVAC requalified" not in text
     assert "15000.0" not in text
     (event,) = _exports(world)
-    assert (event.after["format"], event.after["entries"]) == ("pdf", 1)
+    assert (event.after["format"], event.after["entries"]) == ("PDF", 1)
 
 
 def test_pdf_refuses_a_selection_over_the_limit(

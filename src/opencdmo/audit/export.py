@@ -139,6 +139,6 @@ def record_export(
             TRAIL_EXPORTED,
             actor=user,
             organisation_id=user.organisation_id,
-            after={"format": kind, "entries": entries, "filter": described},
+            after={"format": kind.upper(), "entries": entries, "filter": described},
             reason=f"Exported {entries} entries as {kind.upper()} (filter: {described})",
         )

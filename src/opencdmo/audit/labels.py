@@ -341,6 +341,11 @@ class LabelledEntry:
     object_type_label: str
     changes: list[FieldChange]
 
+    @property
+    def action_parts(self) -> list[str]:
+        """The action code's dotted parts, so a narrow column breaks it at the dots."""
+        return self.entry.action.split(".")
+
 
 def labelled(entries: Iterable[AuditEntry]) -> list[LabelledEntry]:
     """Label a batch of entries; foreign keys are resolved once for the whole batch."""
