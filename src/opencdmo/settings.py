@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "opencdmo.core",
     "opencdmo.accounts",
     "opencdmo.audit",
     "opencdmo.network",

@@ -184,3 +184,87 @@ def test_queries_outside_a_scope_raise(world: Any) -> None:
 
     with pytest.raises(ScopeError):
         list(AuditEntry.objects.all())
+
+
+def test_shared_entry_is_read_by_both_organisations_and_no_one_else(world: Any) -> None:
+    """An entry in the CDMO's chain naming the sponsor shows in both scopes, not a third's."""
+    from opencdmo.core.tenancy import caller_scope
+
+    cdmo, sponsor = world.orgs["alpha-bio"], world.orgs["sponsor-one"]
+    entry = audit.record(
+        "opencdmo.test.shared", organisation_id=cdmo.pk, shared_with_id=sponsor.pk, reason="x"
+    )
+    private = audit.record("opencdmo.test.private", organisation_id=cdmo.pk, reason="x")
+    with caller_scope(world.user("sponsor-one", "sponsor_qa")):
+        assert list(AuditEntry.objects.values_list("pk", flat=True)) == [entry.pk]
+    with caller_scope(world.user("alpha-bio", "cdmo_qa")):
+        assert set(AuditEntry.objects.values_list("pk", flat=True)) == {entry.pk, private.pk}
+    for other in ("beta-pharma/cdmo_qa", "sponsor-two/sponsor_qa"):
+        with caller_scope(world.users[other]):
+            assert not AuditEntry.objects.exists()
+    assert entry.chain == audit.chain_key(cdmo.pk)
+
+
+def test_shared_with_is_covered_by_the_hash(world: Any, capsys: Any) -> None:
+    """Pointing a shared entry at another organisation breaks the chain at that entry."""
+    entry = audit.record(
+        "opencdmo.test.shared",
+        organisation_id=world.orgs["alpha-bio"].pk,
+        shared_with_id=world.orgs["sponsor-one"].pk,
+    )
+    with append_only_triggers_disabled() as cursor:
+        cursor.execute(
+            "UPDATE audit_auditentry SET shared_with_id = %s WHERE id = %s",
+            [world.orgs["sponsor-two"].pk, entry.pk],
+        )
+    assert "content does not match its hash" in _verify_fails_naming(entry.seq, capsys)
+
+
+def test_entries_without_a_sharer_keep_the_hash_they_were_written_with() -> None:
+    """Entries written before ``shared_with`` existed still verify: the hashed content of an
+    entry without a sharer is exactly the sixteen fields it was written with."""
+    import datetime as dt
+    import hashlib
+    import json
+
+    at = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    entry = AuditEntry(
+        chain="org:7",
+        seq=3,
+        organisation_id=7,
+        at=at,
+        actor_id=None,
+        actor_name="",
+        action="opencdmo.suite.changed",
+        object_type="network.suite",
+        object_id="5",
+        object_repr="USP 1",
+        before={"a": 1},
+        after={"a": 2},
+        reason="why",
+        request_id="r",
+        ip="127.0.0.1",
+        prev_hash="0" * 64,
+    )
+    written = {
+        "chain": "org:7",
+        "seq": 3,
+        "organisation": 7,
+        "at": "2026-01-02T03:04:05.000000+00:00",
+        "actor": None,
+        "actor_name": "",
+        "action": "opencdmo.suite.changed",
+        "object_type": "network.suite",
+        "object_id": "5",
+        "object_repr": "USP 1",
+        "before": {"a": 1},
+        "after": {"a": 2},
+        "reason": "why",
+        "request_id": "r",
+        "ip": "127.0.0.1",
+        "prev_hash": "0" * 64,
+    }
+    encoded = json.dumps(written, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert audit.entry_hash(entry) == hashlib.sha256(encoded.encode()).hexdigest()
+    entry.shared_with_id = 9
+    assert audit.entry_hash(entry) != hashlib.sha256(encoded.encode()).hexdigest()

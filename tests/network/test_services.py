@@ -172,8 +172,8 @@ def test_create_site_suite_and_equipment_as_system(world: Any) -> None:
 
 
 def test_create_site_for_another_organisation_is_refused(world: Any) -> None:
-    """A CDMO admin cannot plant sites in a competitor's network."""
-    with pytest.raises(PermissionDenied):
+    """A CDMO admin cannot plant sites in a competitor's network: it answers like a missing one."""
+    with pytest.raises(Http404):
         services.create_site(
             actor=world.user("alpha-bio", "cdmo_admin"),
             owner=world.orgs["beta-pharma"],

@@ -1,206 +1,248 @@
-"""Every page and API route that shows or changes one object, for the tenant-isolation suite.
+"""The tenant-isolation matrix, generated rather than kept by hand.
 
-Each app registers its routes here. A route says whose objects it serves and which
-permission it needs; ``test_tenant_isolation`` then requests it as every role of every
-organisation for an own, a foreign and a missing object and checks the answer.
+Routes come from Django's URL patterns and from the OpenAPI operations of ``/api/v1/``;
+every one with an object id in its path must say below what it serves (``PAGES`` by URL
+name, ``OPERATIONS`` by method and path) or why it serves no tenant object
+(``NOT_TENANT_OBJECTS``); ``test_matrix_covers_every_route`` fails otherwise. The expected
+answer for each caller and object is derived from the served model's tenancy declaration and
+the route's permission, never written per route.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from opencdmo.accounts.roles import EDIT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SITE
+from django.db import models
+from django.urls import URLPattern, URLResolver, get_resolver
+from django_scopes import scopes_disabled
+
+from opencdmo.accounts.models import ApiToken, Organisation, User
+from opencdmo.accounts.roles import (
+    EDIT_NETWORK,
+    IMPORT_NETWORK,
+    MANAGE_TOKENS,
+    MANAGE_USERS,
+    VIEW_NETWORK,
+    VIEW_PRIVATE_SITE,
+)
+from opencdmo.api import api
+from opencdmo.core.tenancy import tenancy_of
+from opencdmo.network.models import Equipment, ImportJob, Site, Suite
+from tests.platform.shared_records.models import SharedRecord
 
 MISSING_ID = 987654321
+ORGANISATIONS = ("alpha-bio", "beta-pharma", "sponsor-one", "sponsor-two")
 
-Relation = Literal["own", "foreign", "missing"]
+Relation = Literal["own", "shared", "foreign", "missing"]
+RELATIONS: tuple[Relation, ...] = ("own", "shared", "foreign", "missing")
+SERVED = "served"
+"""A write that reached the object: a redirect after saving or the form shown again (400)."""
 
 
 @dataclass(frozen=True)
-class Route:
-    """One route serving a single object.
+class Serves:
+    """What a route with an id serves.
 
-    ``objects`` maps an organisation slug to the object that organisation owns in the test
-    world (organisations absent from the map own none). ``url`` builds the address from the
-    object's key. ``visibility`` is ``"public"`` when any signed-in user may read any object
-    (site profiles) and ``"owner"`` when only the owning organisation may.
+    ``access`` is ``"read"`` (whoever the declaration lets read), ``"owner"`` (the owner's
+    private side of a record others may read) or ``"change"`` (the owner, via the declaration's
+    write check). ``per_user`` routes serve the caller's own object only (its API tokens).
     """
 
-    name: str
-    front: Literal["page", "api"]
-    objects: Callable[[Any], dict[str, Any]]
-    url: Callable[[Any], str]
-    visibility: Literal["public", "owner"]
+    model: type[models.Model]
+    access: Literal["read", "owner", "change"]
     permission: str | None = None
-    method: Literal["get", "post"] = "get"
-    data: dict[str, Any] | None = None
-    key: Callable[[Any], Any] = lambda obj: obj.pk
-
-    def expected_status(self, permissions: frozenset[str], relation: Relation) -> int:
-        if self.permission is not None and self.permission not in permissions:
-            return 403
-        if relation == "missing":
-            return 404
-        if self.visibility == "owner" and relation == "foreign":
-            return 404
-        return 302 if self.method == "post" and self.front == "page" else 200
+    key: str = "pk"
+    methods: tuple[str, ...] = ("get",)
+    data: Mapping[str, Any] = field(default_factory=dict)
+    per_user: bool = False
 
 
-def _sites(world: Any) -> dict[str, Any]:
-    return dict(world.sites)
-
-
-def _suites(world: Any) -> dict[str, Any]:
-    return dict(world.suites)
-
-
-def _equipment(world: Any) -> dict[str, Any]:
-    return dict(world.equipment)
-
-
-def _import_jobs(world: Any) -> dict[str, Any]:
-    """One finished import job per CDMO, made once per test world."""
-    if "import_jobs" not in world.extra:
-        from django_scopes import scopes_disabled
-
-        from opencdmo.network.models import ImportJob
-
-        with scopes_disabled():
-            world.extra["import_jobs"] = {
-                slug: ImportJob.objects.create(
-                    organisation=world.orgs[slug],
-                    user=world.user(slug, "cdmo_admin"),
-                    filename="sites.csv",
-                    stored_path="/nonexistent/sites.csv",
-                    sha256="0" * 64,
-                    status="imported",
-                    summary="Imported 1 site from sites.csv.",
-                )
-                for slug in ("alpha-bio", "beta-pharma")
-            }
-    return dict(world.extra["import_jobs"])
-
-
-def _organisations(world: Any) -> dict[str, Any]:
-    return {slug: org for slug, org in world.orgs.items() if slug != "platform"}
-
-
-ROUTES: list[Route] = [
-    Route(
-        "import-job-page",
-        "page",
-        _import_jobs,
-        lambda key: f"/sites/import/{key}/",
-        "owner",
-        permission="network.import",
-    ),
-    Route(
-        "organisation-page",
-        "page",
-        _organisations,
-        lambda key: f"/organisations/{key}/",
-        "public",
-        key=lambda org: org.slug,
-    ),
-    Route(
-        "organisation-api",
-        "api",
-        _organisations,
-        lambda key: f"/api/v1/organisations/{key}",
-        "public",
-        key=lambda org: org.slug,
-    ),
-    # network routes
-    Route(
-        "site-page",
-        "page",
-        _sites,
-        lambda key: f"/sites/{key}/",
-        "public",
-        permission=VIEW_NETWORK,
-    ),
-    Route(
-        "site-api",
-        "api",
-        _sites,
-        lambda key: f"/api/v1/sites/{key}",
-        "public",
-        permission=VIEW_NETWORK,
-    ),
-    Route(
-        "site-private-api",
-        "api",
-        _sites,
-        lambda key: f"/api/v1/sites/{key}/private",
-        "owner",
-        permission=VIEW_PRIVATE_SITE,
-    ),
-    Route(
-        "suite-edit-page",
-        "page",
-        _suites,
-        lambda key: f"/suites/{key}/edit/",
-        "owner",
-        permission=EDIT_NETWORK,
-    ),
-    Route(
-        "suite-edit-page-post",
-        "page",
-        _suites,
-        lambda key: f"/suites/{key}/edit/",
-        "owner",
-        permission=EDIT_NETWORK,
-        method="post",
+_REASON = "Tenant-isolation check"
+PAGES: dict[str, Serves] = {
+    "network:site": Serves(Site, "read", VIEW_NETWORK),
+    "network:import-job": Serves(ImportJob, "read", IMPORT_NETWORK),
+    "network:suite-edit": Serves(
+        Suite,
+        "change",
+        EDIT_NETWORK,
+        methods=("get", "post"),
         data={
             "name": "USP 1",
             "kind": "upstream",
             "gmp_grade": "B",
             "status": "operational",
             "modalities": ["mab"],
-            "reason": "Tenant-isolation check",
+            "reason": _REASON,
         },
     ),
-    Route(
-        "equipment-edit-page",
-        "page",
-        _equipment,
-        lambda key: f"/equipment/{key}/edit/",
-        "owner",
-        permission=EDIT_NETWORK,
-    ),
-    Route(
-        "equipment-edit-page-post",
-        "page",
-        _equipment,
-        lambda key: f"/equipment/{key}/edit/",
-        "owner",
-        permission=EDIT_NETWORK,
-        method="post",
+    "network:equipment-edit": Serves(
+        Equipment,
+        "change",
+        EDIT_NETWORK,
+        methods=("get", "post"),
         data={
             "tag": "BR-1",
             "kind": "bioreactor_su",
             "working_volume_l": "2500",
-            "reason": "Tenant-isolation check",
+            "reason": _REASON,
         },
     ),
-    Route(
-        "private-profile-edit-page",
-        "page",
-        _sites,
-        lambda key: f"/sites/{key}/private/edit/",
-        "owner",
-        permission=EDIT_NETWORK,
+    "network:private-edit": Serves(
+        Site,
+        "change",
+        EDIT_NETWORK,
+        methods=("get", "post"),
+        data={"key_contact": "Tenant check", "reason": _REASON},
     ),
-    Route(
-        "private-profile-edit-page-post",
-        "page",
-        _sites,
-        lambda key: f"/sites/{key}/private/edit/",
-        "owner",
-        permission=EDIT_NETWORK,
-        method="post",
-        data={"key_contact": "Tenant check", "reason": "Tenant-isolation check"},
+    "organisation": Serves(Organisation, "read", key="slug"),
+    "revoke-token": Serves(ApiToken, "change", MANAGE_TOKENS, methods=("post",), per_user=True),
+    "user": Serves(User, "change", MANAGE_USERS),
+    "user-role": Serves(User, "change", MANAGE_USERS, methods=("post",)),
+    "user-active": Serves(User, "change", MANAGE_USERS, methods=("post",)),
+    "user-link": Serves(User, "change", MANAGE_USERS, methods=("post",)),
+    "shared_records:record": Serves(SharedRecord, "read"),
+}
+OPERATIONS: dict[str, Serves] = {
+    "GET /api/v1/organisations/{slug}": Serves(Organisation, "read", key="slug"),
+    "GET /api/v1/sites/{site_id}": Serves(Site, "read", VIEW_NETWORK),
+    "GET /api/v1/sites/{site_id}/private": Serves(Site, "owner", VIEW_PRIVATE_SITE),
+    "PATCH /api/v1/suites/{suite_id}": Serves(
+        Suite, "change", EDIT_NETWORK, data={"reason": _REASON, "status": "operational"}
     ),
-]
+    "GET /api/v1/shared-records/{record_id}": Serves(SharedRecord, "read"),
+    "PATCH /api/v1/shared-records/{record_id}": Serves(
+        SharedRecord, "change", EDIT_NETWORK, data={"reason": _REASON, "title": "Retitled"}
+    ),
+}
+NOT_TENANT_OBJECTS: dict[str, str] = {
+    "set-password": "a one-time link whose signed token is the credential, for anyone invited",
+}
+SKIPPED_NAMESPACES: dict[str, str] = {
+    "admin": "Django's admin is for platform administrators only (tests/network/test_admin.py)",
+    "api": "the API is enumerated from its OpenAPI operations instead",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One method on one route with an object id, and what it serves."""
+
+    name: str
+    front: Literal["page", "api"]
+    method: str
+    path: str
+    param: str
+    serves: Serves
+
+    @property
+    def id(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+    def url(self, key: Any) -> str:
+        return self.path.replace("{" + self.param + "}", str(key))
+
+    def expected(self, user: Any, relation: Relation) -> int | str:
+        """The answer the declaration and the permission call for."""
+        serves = self.serves
+        if serves.permission is not None and not user.can(serves.permission):
+            return 403
+        if relation == "missing":
+            return 404
+        tenancy = tenancy_of(serves.model)
+        if serves.access == "read":
+            reaches = tenancy.public or relation in ("own", "shared")
+        else:
+            reaches = relation == "own"
+        if not reaches:
+            return 404
+        return 200 if self.method == "get" else SERVED
+
+
+# --- discovery -------------------------------------------------------------------------------
+
+_CONVERTER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<parameter>[^>]+)>")
+
+
+def _walk(
+    patterns: list[Any], prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str, str]]:
+    for entry in patterns:
+        route = str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            inner = ":".join(n for n in (namespace, entry.namespace or "") if n)
+            yield from _walk(entry.url_patterns, prefix + route, inner)
+        elif isinstance(entry, URLPattern):
+            name = ":".join(n for n in (namespace, entry.name or route) if n)
+            yield name, "/" + prefix + route, namespace
+
+
+def url_patterns_with_ids() -> dict[str, str]:
+    """URL name → path template (``/sites/{pk}/``) of every page route taking parameters."""
+    found: dict[str, str] = {}
+    for name, route, namespace in _walk(get_resolver().url_patterns):
+        if namespace.split(":")[0] in SKIPPED_NAMESPACES or "<" not in route:
+            continue
+        found[name] = _CONVERTER.sub(lambda m: "{" + m["parameter"] + "}", route)
+    return found
+
+
+def api_operations_with_ids() -> dict[str, list[str]]:
+    """``"METHOD /api/v1/path"`` → path parameters, for every OpenAPI operation taking one."""
+    schema = api.get_openapi_schema(path_prefix="/api/v1")
+    found: dict[str, list[str]] = {}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            params = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+            if params:
+                found[f"{method.upper()} {path}"] = params
+    return found
+
+
+def routes() -> list[Route]:
+    """Every covered route as one ``Route`` per method."""
+    found: list[Route] = []
+    for name, path in sorted(url_patterns_with_ids().items()):
+        if name in NOT_TENANT_OBJECTS or name not in PAGES:
+            continue
+        serves = PAGES[name]
+        (param,) = re.findall(r"{(\w+)}", path)
+        found += [Route(name, "page", method, path, param, serves) for method in serves.methods]
+    for operation, params in sorted(api_operations_with_ids().items()):
+        if operation not in OPERATIONS:
+            continue
+        method, path = operation.split(" ", 1)
+        (param,) = params
+        found.append(Route(operation, "api", method.lower(), path, param, OPERATIONS[operation]))
+    return found
+
+
+# --- the objects each caller asks for -------------------------------------------------------
+
+
+def target(route: Route, world: Any, caller: Any, relation: Relation) -> Any | None:
+    """The key of an object standing in ``relation`` to the caller's organisation, or None.
+
+    Classified by the model's declaration: own (the caller's organisation owns it), shared
+    (shared with the caller's organisation), foreign (neither).
+    """
+    serves = route.serves
+    if relation == "missing":
+        return MISSING_ID if serves.key == "pk" else "no-such-object"
+    tenancy = tenancy_of(serves.model)
+    matrix = {world.orgs[slug].pk for slug in ORGANISATIONS}
+    org = caller.organisation_id
+    with scopes_disabled():
+        candidates = list(serves.model._default_manager.order_by("pk"))
+    for obj in candidates:
+        owner, shared = tenancy.owner_id(obj), tenancy.shared_ids(obj)
+        if owner not in matrix:
+            continue
+        if serves.per_user and relation == "own" and getattr(obj, "user_id", None) != caller.pk:
+            continue
+        kind = "own" if owner == org else "shared" if org in shared else "foreign"
+        if kind == relation:
+            return getattr(obj, serves.key)
+    return None

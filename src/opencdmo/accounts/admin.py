@@ -15,6 +15,7 @@ from django.http import HttpRequest
 
 from opencdmo.accounts.models import ApiToken, Organisation, User
 from opencdmo.audit import services as audit
+from opencdmo.core.tenancy import tenancy_of
 
 admin.site.site_header = "opencdmo administration"
 admin.site.site_title = "opencdmo"
@@ -45,7 +46,8 @@ class AuditedAdmin(admin.ModelAdmin):
     action_prefix = ""
 
     def _organisation_id(self, obj: Any) -> int | None:
-        return obj.pk if isinstance(obj, Organisation) else obj.organisation_id
+        """The chain the entry goes to: the owner named by the model's tenancy declaration."""
+        return tenancy_of(obj).owner_id(obj)
 
     def _snapshot(self, obj: Model) -> dict[str, Any]:
         return audit.snapshot(obj, self.audited_fields)

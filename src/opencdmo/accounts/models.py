@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
-from django_scopes import ScopedManager
 
-from opencdmo.accounts.roles import PERMISSIONS, ROLES_BY_KIND, OrganisationKind, Role
+from opencdmo.accounts.roles import (
+    MANAGE_USERS,
+    PERMISSIONS,
+    ROLES_BY_KIND,
+    OrganisationKind,
+    Role,
+)
+from opencdmo.core.tenancy import Tenancy, TenantManager
 
 
 class Organisation(models.Model):
@@ -21,6 +27,8 @@ class Organisation(models.Model):
     website = models.URLField(blank=True)
     description = models.TextField(blank=True)
     is_demo = models.BooleanField(default=False, help_text="Seeded by 'opencdmo demo'")
+
+    objects = TenantManager(owner="id", public=True)
 
     class Meta:
         ordering = ["name"]
@@ -46,6 +54,11 @@ class User(AbstractUser):
     role = models.CharField(max_length=32, choices=Role.choices, blank=True)
     failed_login_count = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+
+    # Authentication loads the user before any scope exists, so the default manager stays
+    # unscoped; ``organisation.users`` and other readers go through the declaration.
+    objects = UserManager()
+    tenancy = Tenancy(owner="organisation", change=MANAGE_USERS)
 
     class Meta:
         ordering = ["username"]
@@ -91,7 +104,7 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(organisation="user__organisation")
+    objects = TenantManager(owner="user__organisation")
 
     class Meta:
         ordering = ["-created_at"]

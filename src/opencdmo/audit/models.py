@@ -1,4 +1,8 @@
-"""Audit entries and the head of each tenant's hash chain."""
+"""Audit entries and the head of each tenant's hash chain.
+
+An entry about a record two organisations share lies in the chain of the organisation that
+acted and names the other one in ``shared_with``, so both read it on their audit pages.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
-from django_scopes import ScopedManager
+
+from opencdmo.core.tenancy import TenantManager
 
 
 class AppendOnlyError(Exception):
@@ -23,6 +28,14 @@ class AuditEntry(models.Model):
         blank=True,
         related_name="+",
         help_text="Tenant whose chain holds this entry; empty for platform events",
+    )
+    shared_with = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The other organisation of a shared record, which reads this entry too",
     )
     chain = models.CharField(max_length=32, help_text="'org:<id>' or 'platform'")
     seq = models.PositiveBigIntegerField(help_text="Position in the chain, from 1")
@@ -43,7 +56,8 @@ class AuditEntry(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
-    objects = ScopedManager(organisation="organisation")
+    # A caller's scope holds its own chain and the entries of records it shares with another.
+    objects = TenantManager(owner="organisation", shared_with=("shared_with",))
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -1,6 +1,7 @@
 """Writing and verifying the audit trail.
 
-Each tenant has its own chain. An entry's hash is SHA-256 over a canonical JSON encoding of
+Each tenant has its own chain; an entry about a record shared by two organisations goes to
+the acting one's chain and names the other in ``shared_with``. An entry's hash is SHA-256 over a canonical JSON encoding of
 its content and the previous entry's hash, so editing, deleting, inserting or reordering
 entries breaks the chain at that point. Entries are written in the caller's transaction:
 if the change rolls back, so does its entry.
@@ -64,7 +65,8 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
 
 
 def _content(entry: AuditEntry) -> dict[str, Any]:
-    return {
+    """What the hash covers; ``shared_with`` only when set, so older entries verify unchanged."""
+    content = {
         "chain": entry.chain,
         "seq": entry.seq,
         "organisation": entry.organisation_id,
@@ -82,6 +84,9 @@ def _content(entry: AuditEntry) -> dict[str, Any]:
         "ip": entry.ip,
         "prev_hash": entry.prev_hash,
     }
+    if entry.shared_with_id is not None:
+        content["shared_with"] = entry.shared_with_id
+    return content
 
 
 def entry_hash(entry: AuditEntry) -> str:
@@ -100,8 +105,13 @@ def record(
     after: dict[str, Any] | None = None,
     reason: str = "",
     actor_name: str = "",
+    shared_with_id: int | None = None,
 ) -> AuditEntry:
-    """Append one entry to the chain of ``organisation_id`` inside the current transaction."""
+    """Append one entry to the chain of ``organisation_id`` inside the current transaction.
+
+    ``shared_with_id`` names the other organisation of a shared record: the entry stays in
+    the acting organisation's chain and the other one reads it on its audit page as well.
+    """
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     chain = chain_key(organisation_id)
@@ -114,6 +124,7 @@ def record(
             chain=chain,
             seq=head.last_seq + 1,
             organisation_id=organisation_id,
+            shared_with_id=shared_with_id if shared_with_id != organisation_id else None,
             at=timezone.now(),
             actor=actor,
             actor_name=actor_name or (str(actor) if actor is not None else ""),

@@ -20,7 +20,8 @@ from django.db import models
 from django.http import HttpRequest
 
 from opencdmo.accounts.models import Organisation
-from opencdmo.accounts.roles import EDIT_NETWORK, MAINTAIN_NETWORK, VIEW_NETWORK
+from opencdmo.accounts.roles import VIEW_NETWORK
+from opencdmo.core.tenancy import caller_organisation_ids, tenancy_of
 from opencdmo.network import services
 from opencdmo.network.choices import Modality
 from opencdmo.network.models import Equipment, Inspection, RegulatoryApproval, Site, Suite
@@ -57,19 +58,12 @@ class SuiteAdminForm(ChangeWithReasonForm):
 
 
 class NetworkAdmin(admin.ModelAdmin):
-    """Role-based access; saves call ``create``/``update`` from ``services``."""
+    """Role-based access from the model's tenancy declaration; saves call ``services``."""
 
     form = ChangeWithReasonForm
     parent: str = ""
-    owner_path: tuple[str, ...] = ()
     create: Callable[..., models.Model]
     update: Callable[..., models.Model]
-
-    def _owner_id(self, obj: models.Model) -> int | None:
-        node: Any = obj
-        for name in self.owner_path:
-            node = getattr(node, name)
-        return getattr(node, "pk", None)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         user = request.user
@@ -79,16 +73,14 @@ class NetworkAdmin(admin.ModelAdmin):
         return self.has_module_permission(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        user = request.user
-        may_edit = user.can(EDIT_NETWORK) or user.can(MAINTAIN_NETWORK)
-        return self.has_module_permission(request) and may_edit
+        return self.has_module_permission(request) and tenancy_of(self.model).may_change(
+            request.user
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if not self.has_add_permission(request):
+        if not self.has_module_permission(request):
             return False
-        if obj is None or request.user.can(MAINTAIN_NETWORK):
-            return True
-        return self._owner_id(obj) == request.user.organisation_id
+        return tenancy_of(self.model).may_change(request.user, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -105,18 +97,18 @@ class NetworkAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> forms.ModelChoiceField | None:
-        """New records attach to the caller's own sites; the platform administrator's to any CDMO's."""
-        if request.user.can(MAINTAIN_NETWORK):
-            owners = Organisation.objects.filter(kind="cdmo")
-        else:
-            owners = Organisation.objects.filter(pk=request.user.organisation_id)
-        choices = {
-            "owner": owners,
-            "site": Site.objects.filter(owner__in=owners),
-            "suite": Suite.objects.filter(site__owner__in=owners).select_related("site"),
+        """New records attach to parents the caller may change: its own, or any CDMO's for a curator."""
+        parents = {
+            "owner": Organisation.objects.filter(kind="cdmo"),
+            "site": Site.objects.select_related("owner"),
+            "suite": Suite.objects.select_related("site"),
         }
-        if db_field.name in choices:
-            kwargs["queryset"] = choices[db_field.name]
+        if db_field.name in parents:
+            queryset = parents[db_field.name]
+            if not tenancy_of(self.model).curates(request.user):
+                mine = caller_organisation_ids(request.user)
+                queryset = queryset.filter(tenancy_of(queryset.model).owned_q(mine))
+            kwargs["queryset"] = queryset
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def _values(self, form: forms.ModelForm, names: Any) -> dict[str, Any]:
@@ -143,7 +135,6 @@ class NetworkAdmin(admin.ModelAdmin):
 @admin.register(Site)
 class SiteAdmin(NetworkAdmin):
     parent = "owner"
-    owner_path = ("owner",)
     create = staticmethod(services.create_site)
     update = staticmethod(services.update_site)
     list_display = ["name", "owner", "city", "country", "region"]
@@ -156,7 +147,6 @@ class SiteAdmin(NetworkAdmin):
 class SuiteAdmin(NetworkAdmin):
     form = SuiteAdminForm
     parent = "site"
-    owner_path = ("site", "owner")
     create = staticmethod(services.create_suite)
     update = staticmethod(services.update_suite)
     list_display = ["name", "site", "kind", "gmp_grade", "status"]
@@ -168,7 +158,6 @@ class SuiteAdmin(NetworkAdmin):
 @admin.register(Equipment)
 class EquipmentAdmin(NetworkAdmin):
     parent = "suite"
-    owner_path = ("suite", "site", "owner")
     create = staticmethod(services.create_equipment)
     update = staticmethod(services.update_equipment)
     list_display = ["tag", "kind", "working_volume_l", "throughput_units_per_h", "suite"]
@@ -180,7 +169,6 @@ class EquipmentAdmin(NetworkAdmin):
 @admin.register(RegulatoryApproval)
 class RegulatoryApprovalAdmin(NetworkAdmin):
     parent = "site"
-    owner_path = ("site", "owner")
     create = staticmethod(services.create_approval)
     update = staticmethod(services.update_approval)
     list_display = ["site", "agency", "scope", "granted_on"]
@@ -192,7 +180,6 @@ class RegulatoryApprovalAdmin(NetworkAdmin):
 @admin.register(Inspection)
 class InspectionAdmin(NetworkAdmin):
     parent = "site"
-    owner_path = ("site", "owner")
     create = staticmethod(services.create_inspection)
     update = staticmethod(services.update_inspection)
     list_display = ["site", "agency", "inspected_on", "outcome", "observations"]

@@ -7,13 +7,12 @@ import re
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict, field_validator
 
 from opencdmo.accounts.roles import EDIT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SITE
-from opencdmo.accounts.tenancy import get_owned_or_404
 from opencdmo.api_errors import answers
+from opencdmo.core.tenancy import get_changeable_or_404, get_owned_or_404, get_visible_or_404
 from opencdmo.network import services
 from opencdmo.network.capabilities import attach_capabilities, capabilities_of
 from opencdmo.network.choices import (
@@ -234,7 +233,7 @@ def list_sites(request: HttpRequest, filters: Query[SiteFilters]) -> dict:
 )
 def get_site(request: HttpRequest, site_id: int) -> Site:
     _require(request, VIEW_NETWORK)
-    site = get_object_or_404(Site.objects.select_related("owner"), pk=site_id)
+    site = get_visible_or_404(Site.objects.select_related("owner"), request.user, pk=site_id)
     site.capabilities = capabilities_of(site)
     own = request.user.organisation_id == site.owner_id and request.user.can(VIEW_PRIVATE_SITE)
     site.private_profile = SitePrivateProfile.objects.filter(site=site).first() if own else None
@@ -248,7 +247,7 @@ def get_site(request: HttpRequest, site_id: int) -> Site:
 )
 def get_private_profile(request: HttpRequest, site_id: int) -> SitePrivateProfile:
     _require(request, VIEW_PRIVATE_SITE)
-    site = get_owned_or_404(Site.objects, request.user, "owner", pk=site_id)
+    site = get_owned_or_404(Site, request.user, pk=site_id)
     return SitePrivateProfile.objects.filter(site=site).first() or SitePrivateProfile(site=site)
 
 
@@ -259,6 +258,6 @@ def get_private_profile(request: HttpRequest, site_id: int) -> SitePrivateProfil
 )
 def patch_suite(request: HttpRequest, suite_id: int, payload: SuitePatch) -> Suite:
     _require(request, EDIT_NETWORK)
-    suite = get_owned_or_404(Suite.objects, request.user, "site__owner", pk=suite_id)
+    suite = get_changeable_or_404(Suite, request.user, pk=suite_id)
     changes = payload.dict(exclude_unset=True, exclude={"reason"})
     return services.update_suite(suite, actor=request.user, reason=payload.reason, **changes)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django_scopes import ScopedManager
 
+from opencdmo.accounts.roles import EDIT_NETWORK, IMPORT_NETWORK, MAINTAIN_NETWORK
+from opencdmo.core.tenancy import TenantManager
 from opencdmo.network.choices import (
     Agency,
     EquipmentKind,
@@ -22,12 +23,18 @@ from opencdmo.network.choices import (
     SuiteStatus,
 )
 
+PUBLIC_MASTER_DATA = {"public": True, "change": EDIT_NETWORK, "curate": MAINTAIN_NETWORK}
+"""Site profiles: every signed-in user reads them, the owning CDMO changes them, and the
+platform administrator curates every CDMO's (see ``opencdmo.core.tenancy``)."""
+
 
 class ModalityQualification(models.Model):
     """One modality a suite is qualified to make (a row per suite and modality)."""
 
     suite = models.ForeignKey("Suite", on_delete=models.CASCADE, related_name="qualifications")
     modality = models.CharField(max_length=32, choices=Modality.choices)
+
+    objects = TenantManager(owner="suite__site__owner", **PUBLIC_MASTER_DATA)
 
     class Meta:
         constraints = [
@@ -57,6 +64,8 @@ class Site(models.Model):
     description = models.TextField(blank=True)
     established_year = models.PositiveSmallIntegerField(null=True, blank=True)
 
+    objects = TenantManager(owner="owner", **PUBLIC_MASTER_DATA)
+
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["owner", "code"], name="unique_site_code")]
@@ -74,7 +83,7 @@ class SitePrivateProfile(models.Model):
     key_contact = models.CharField(max_length=200, blank=True)
     internal_notes = models.TextField(blank=True)
 
-    objects = ScopedManager(organisation="site__owner")
+    objects = TenantManager(owner="site__owner", change=EDIT_NETWORK, curate=MAINTAIN_NETWORK)
 
     def __str__(self) -> str:
         return f"Private profile of {self.site}"
@@ -90,6 +99,8 @@ class Suite(models.Model):
     status = models.CharField(
         max_length=20, choices=SuiteStatus.choices, default=SuiteStatus.OPERATIONAL
     )
+
+    objects = TenantManager(owner="site__owner", **PUBLIC_MASTER_DATA)
 
     class Meta:
         ordering = ["site", "name"]
@@ -120,6 +131,8 @@ class Equipment(models.Model):
     )
     manufacturer = models.CharField(max_length=120, blank=True)
 
+    objects = TenantManager(owner="suite__site__owner", **PUBLIC_MASTER_DATA)
+
     class Meta:
         ordering = ["suite", "tag"]
         verbose_name_plural = "equipment"
@@ -139,6 +152,8 @@ class RegulatoryApproval(models.Model):
     scope = models.CharField(max_length=200)
     granted_on = models.DateField()
 
+    objects = TenantManager(owner="site__owner", **PUBLIC_MASTER_DATA)
+
     class Meta:
         ordering = ["site", "agency", "granted_on"]
 
@@ -154,6 +169,8 @@ class Inspection(models.Model):
     inspected_on = models.DateField()
     outcome = models.CharField(max_length=20, choices=InspectionOutcome.choices)
     observations = models.PositiveSmallIntegerField(default=0)
+
+    objects = TenantManager(owner="site__owner", **PUBLIC_MASTER_DATA)
 
     class Meta:
         ordering = ["site", "-inspected_on"]
@@ -191,7 +208,7 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(organisation="organisation")
+    objects = TenantManager(owner="organisation", change=IMPORT_NETWORK)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

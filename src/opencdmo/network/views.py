@@ -10,13 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.text import capfirst
 
 from opencdmo.accounts.roles import EDIT_NETWORK, IMPORT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SITE
-from opencdmo.accounts.tenancy import get_owned_or_404
+from opencdmo.core.tenancy import get_changeable_or_404, get_visible_or_404
 from opencdmo.network import services
 from opencdmo.network.capabilities import attach_capabilities, capabilities_of
 from opencdmo.network.choices import SuiteKind
@@ -83,7 +83,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A site's public profile; its private profile only for the owner's entitled roles."""
     _require(request, VIEW_NETWORK)
-    site = get_object_or_404(Site.objects.select_related("owner"), pk=pk)
+    site = get_visible_or_404(Site.objects.select_related("owner"), request.user, pk=pk)
     suites = sorted(
         site.suites.prefetch_related("equipment", "qualifications"),
         key=lambda suite: (SUITE_KIND_ORDER.get(suite.kind, 99), suite.name),
@@ -138,9 +138,7 @@ def _posted(request: HttpRequest) -> QueryDict | None:
 def suite_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The owning CDMO changes a suite, giving a reason; another CDMO's suite is a 404."""
     _require(request, EDIT_NETWORK)
-    suite = get_owned_or_404(
-        Suite.objects.select_related("site"), request.user, "site__owner", pk=pk
-    )
+    suite = get_changeable_or_404(Suite.objects.select_related("site"), request.user, pk=pk)
     return _change_page(
         request,
         SuiteForm.for_suite(suite, _posted(request)),
@@ -154,11 +152,8 @@ def suite_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def equipment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The owning CDMO changes a piece of equipment; capabilities follow at once."""
     _require(request, EDIT_NETWORK)
-    equipment = get_owned_or_404(
-        Equipment.objects.select_related("suite__site"),
-        request.user,
-        "suite__site__owner",
-        pk=pk,
+    equipment = get_changeable_or_404(
+        Equipment.objects.select_related("suite__site"), request.user, pk=pk
     )
     return _change_page(
         request,
@@ -173,7 +168,7 @@ def equipment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def private_profile_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The owning CDMO sets its private commercial details for a site."""
     _require(request, EDIT_NETWORK)
-    site = get_owned_or_404(Site.objects, request.user, "owner", pk=pk)
+    site = get_changeable_or_404(Site, request.user, pk=pk)
     profile = SitePrivateProfile.objects.filter(site=site).first() or SitePrivateProfile(site=site)
     return _change_page(
         request,
@@ -213,5 +208,5 @@ def import_page(request: HttpRequest) -> HttpResponse:
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     """One import's outcome with every problem found in the file."""
     _require(request, IMPORT_NETWORK)
-    job = get_object_or_404(ImportJob.objects.select_related("user"), pk=pk)
+    job = get_visible_or_404(ImportJob.objects.select_related("user"), request.user, pk=pk)
     return render(request, "network/import_job.html", {"job": job})
