@@ -29,7 +29,9 @@ def can_fork() -> bool:
 
 
 CANCEL_GRACE_S = 0.5
-"""After a cancel, the time runs have to answer with what they found before they are stopped."""
+"""After a cancel, the time the runs have to answer with what they found: then those that
+have not are stopped, once one has answered (until then all are awaited, up to the timeout,
+so that a cancel never loses every plan)."""
 POLL_S = 0.05
 """How often the parent looks at the cancel token while the runs work."""
 
@@ -67,7 +69,7 @@ def run_forked(
     control
         Progress and cancel of the solve: the runs' reports reach its callback from this
         process (the best objective and bound so far), and once it is cancelled the runs are
-        asked to stop and given :data:`CANCEL_GRACE_S` to answer.
+        asked to stop and given :data:`CANCEL_GRACE_S` to answer (longer, while none has).
 
     Returns
     -------
@@ -99,10 +101,13 @@ def run_forked(
     best = _Best(control)
     try:
         pending = list(runs)
+        cancelled_by: float | None = None
         while pending:
-            if control is not None and control.stopped and not stop.is_set():
+            if control is not None and control.stopped and cancelled_by is None:
                 stop.set()
-                deadline = min(deadline, time.monotonic() + CANCEL_GRACE_S)
+                cancelled_by = time.monotonic() + CANCEL_GRACE_S
+            if cancelled_by is not None and results and time.monotonic() >= cancelled_by:
+                break
             left = max(0.0, deadline - time.monotonic())
             ready = wait(pending, timeout=left if control is None else min(left, POLL_S))
             if not ready:
