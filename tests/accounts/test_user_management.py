@@ -201,7 +201,7 @@ def test_bad_role_change_names_the_field_and_changes_nothing(
         f"/users/{planner.pk}/role/", data
     )
     assert response.status_code == 400
-    assert f'id="id_{field}-errors"' in response.content.decode()
+    assert f'id="role_{field}-errors"' in response.content.decode()
     planner.refresh_from_db()
     assert planner.role == "cdmo_planner"
     assert _entries("opencdmo.user.role_changed") == []

@@ -163,8 +163,10 @@ def user_invite(request: HttpRequest) -> HttpResponse:
 def _user_page(request: HttpRequest, user: User, **forms_: forms.Form) -> HttpResponse:
     context = {
         "managed": user,
-        "role_form": RoleForm(organisation=user.organisation, initial={"role": user.role}),
-        "active_form": ActiveForm(),
+        "role_form": RoleForm(
+            organisation=user.organisation, initial={"role": user.role}, auto_id="role_%s"
+        ),
+        "active_form": ActiveForm(auto_id="active_%s"),
         **forms_,
     }
     status = 400 if any(f.errors for f in forms_.values()) else 200
@@ -180,7 +182,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def user_change_role(request: HttpRequest, pk: int) -> HttpResponse:
     user = services.get_managed_user(request.user, pk)
-    form = RoleForm(request.POST, organisation=user.organisation)
+    form = RoleForm(request.POST, organisation=user.organisation, auto_id="role_%s")
     if form.is_valid():
         try:
             services.change_role(
@@ -199,7 +201,7 @@ def user_change_role(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     user = services.get_managed_user(request.user, pk)
-    form = ActiveForm(request.POST)
+    form = ActiveForm(request.POST, auto_id="active_%s")
     active = request.POST.get("active") == "1"
     if form.is_valid():
         try:

@@ -30,6 +30,7 @@ class Panel:
     template: str
     title: str
     data: dict[str, Any]
+    wide: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,13 @@ def own_sites(user: User) -> Panel:
         "own_sites",
         "Your sites and suites",
         {"sites": sites, "can_edit": user.can(EDIT_NETWORK)},
+        wide=True,
     )
 
 
 def latest_audit(user: User) -> Panel:
     entries = AuditEntry.objects.order_by("-at", "-pk")[:RECENT]
-    return Panel("audit", "Latest audit entries", {"entries": entries})
+    return Panel("audit", "Latest audit entries", {"entries": entries}, wide=True)
 
 
 def users(user: User) -> Panel:
@@ -123,7 +125,7 @@ def users(user: User) -> Panel:
                 inactive=Count("users", filter=Q(users__is_active=False)),
             )
         )
-    return Panel("users", "Users", {"organisations": rows})
+    return Panel("users", "Users", {"organisations": rows}, wide=len(rows) > 1)
 
 
 def pending_imports(user: User) -> Panel:
