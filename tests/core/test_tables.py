@@ -274,9 +274,9 @@ def test_the_limit_stops_reading_before_the_rest_of_the_file() -> None:
 
 
 def test_a_csv_over_the_cell_limit_stops_early() -> None:
-    """The limit on values counts non-empty cells and names the line that passes it."""
+    """The limit on cells counts every cell read and names the line that passes it."""
     data = b"a,b\n" + b"1,2\n" * 100_000
-    with pytest.raises(TableError, match=r"line 6: more than 10 values"):
+    with pytest.raises(TableError, match=r"line 6: more than 10 cells"):
         read_table(data, name="x.csv", max_cells=10)
 
 

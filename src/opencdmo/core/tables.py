@@ -23,7 +23,7 @@ The contract every reader of tabular files in opencdmo relies on:
   column per variable, as plant historians export it. :attr:`Table.layout` tells which a
   table is and :meth:`Table.to_wide` turns a long table into a wide one.
 * **Limits**: reading stops with a :class:`TableError` as soon as a file has more than
-  ``max_rows`` rows or ``max_cells`` non-empty cells, so a small .xlsx that decompresses to
+  ``max_rows`` rows or ``max_cells`` cells, so a small .xlsx that decompresses to
   millions of rows costs only the rows up to the limit. A file (or an Excel sheet or its
   shared strings, unpacked, as the zip records them) larger than ``max_bytes`` is refused
   before it is parsed. A Parquet file's row count is read from its footer, before any data.
@@ -45,7 +45,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, NamedTuple
 from xml.etree import ElementTree
 
 import numpy as np
@@ -85,6 +85,8 @@ _SHEET_DATA = re.compile(rb"<([A-Za-z_][\w.-]*:)?sheetData[\s/>]")
 
 Layout = Literal["long", "wide"]
 Source = str | os.PathLike[str] | bytes
+_Raw = tuple[int, tuple[object, ...]]
+"""A row as the readers yield it inside this module: (line, cells)."""
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -142,12 +144,12 @@ class TableError(ValueError):
         return f"{', '.join(where)}: {self.reason}"
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One row as read: its line (CSV line it starts on, Excel row) and its cells.
 
-    CSV cells are strings as written; Excel cells are what openpyxl gives (str, int, float,
-    bool, datetime or None), trailing empty cells dropped.
+    Cells are stripped of surrounding white space. CSV cells are strings; Excel cells are
+    what openpyxl gives (str, int, float, bool, datetime or None), trailing empty cells
+    dropped.
     """
 
     line: int
@@ -184,30 +186,20 @@ def _unknown_type(name: str, suffix: str) -> TableError:
 
 
 class _Counter:
-    """Stops reading at ``max_rows`` rows or ``max_cells`` non-empty cells."""
+    """Stops reading at ``max_rows`` rows or ``max_cells`` cells."""
 
     def __init__(self, name: str, sheet: str | None, max_rows: int, max_cells: int) -> None:
         self.name, self.sheet = name, sheet
         self.max_rows, self.max_cells = max_rows, max_cells
         self.rows = self.cells = 0
 
-    def count(self, row: Row) -> None:
-        self.rows += 1
-        self.cells += sum(not _is_blank(cell) for cell in row.cells)
+    def error(self, line: int) -> TableError:
+        """The limit that the row on ``line`` passed."""
         if self.rows > self.max_rows:
-            raise TableError(
-                self.name,
-                f"more than {self.max_rows:,} rows; the limit is {self.max_rows:,}",
-                line=row.line,
-                sheet=self.sheet,
-            )
-        if self.cells > self.max_cells:
-            raise TableError(
-                self.name,
-                f"more than {self.max_cells:,} values; the limit is {self.max_cells:,}",
-                line=row.line,
-                sheet=self.sheet,
-            )
+            reason = f"more than {self.max_rows:,} rows; the limit is {self.max_rows:,}"
+        else:
+            reason = f"more than {self.max_cells:,} cells; the limit is {self.max_cells:,}"
+        return TableError(self.name, reason, line=line, sheet=self.sheet)
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -264,12 +256,12 @@ def _unquoted_count(line: str, delimiter: str) -> int:
 
 def detect_delimiter(text: str) -> str:
     """The delimiter of :data:`DELIMITERS` most frequent in the first non-blank line."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for line in io.StringIO(text) if line.strip()), "")
     counts = [_unquoted_count(first, d) for d in DELIMITERS]
     return DELIMITERS[counts.index(max(counts))] if max(counts) else ","
 
 
-def _csv_rows(data: bytes, name: str, suffix: str, delimiter: str | None) -> Iterator[Row]:
+def _csv_rows(data: bytes, name: str, suffix: str, delimiter: str | None) -> Iterator[_Raw]:
     text = decode_text(data, name)
     if delimiter is None:
         delimiter = "\t" if suffix == ".tsv" else detect_delimiter(text)
@@ -277,7 +269,7 @@ def _csv_rows(data: bytes, name: str, suffix: str, delimiter: str | None) -> Ite
     start = 1
     try:
         for cells in reader:
-            yield Row(start, tuple(cells))
+            yield start, tuple(map(str.strip, cells))
             start = reader.line_num + 1
     except csv.Error as exc:
         raise TableError(name, f"unreadable CSV ({exc})", line=start) from None
@@ -381,7 +373,7 @@ def sheet_names(
         workbook.close()
 
 
-def _excel_rows(workbook: Any, worksheet: Any, name: str) -> Iterator[Row]:
+def _excel_rows(workbook: Any, worksheet: Any, name: str) -> Iterator[_Raw]:
     """The rows of an opened sheet, numbered as Excel numbers them; closes the workbook."""
     try:
         worksheet.reset_dimensions()  # a recorded dimension may be wrong; rows tell the truth
@@ -400,10 +392,10 @@ def _excel_rows(workbook: Any, worksheet: Any, name: str) -> Iterator[Row]:
             if cells is None:
                 return
             number += 1
-            trimmed = list(cells)
-            while trimmed and trimmed[-1] is None:
+            trimmed = [cell.strip() if isinstance(cell, str) else cell for cell in cells]
+            while trimmed and (trimmed[-1] is None or trimmed[-1] == ""):
                 trimmed.pop()
-            yield Row(number, tuple(trimmed))
+            yield number, tuple(trimmed)
     finally:
         workbook.close()
 
@@ -429,7 +421,7 @@ def _open_rows(
     sheet: str | None,
     delimiter: str | None,
     max_bytes: int,
-) -> tuple[Iterator[Row], str | None]:
+) -> tuple[Iterator[_Raw], str | None]:
     """The rows of a CSV file or an Excel sheet, and the sheet's name; raises on opening."""
     if suffix in CSV_SUFFIXES:
         return _csv_rows(_bytes(source, file, max_bytes), file, suffix, delimiter), None
@@ -441,9 +433,12 @@ def _open_rows(
     raise _unknown_type(file, suffix)
 
 
-def _counted(rows: Iterator[Row], counter: _Counter) -> Iterator[Row]:
+def _counted(rows: Iterator[_Raw], counter: _Counter) -> Iterator[_Raw]:
     for row in rows:
-        counter.count(row)
+        counter.rows += 1
+        counter.cells += len(row[1])
+        if counter.rows > counter.max_rows or counter.cells > counter.max_cells:
+            raise counter.error(row[0])
         yield row
 
 
@@ -474,12 +469,13 @@ def read_rows(
     delimiter : str, optional
         CSV delimiter; detected by default.
     max_rows, max_cells, max_bytes : int
-        Limits on rows, on non-empty cells and on the bytes of the file (of an Excel
+        Limits on rows, on cells and on the bytes of the file (of an Excel
         sheet or its shared strings, unpacked).
     """
     file, suffix = _name_and_suffix(source, name)
     rows, title = _open_rows(source, file, suffix, sheet, delimiter, max_bytes)
-    yield from _counted(rows, _Counter(file, title, max_rows, max_cells))
+    for line, cells in _counted(rows, _Counter(file, title, max_rows, max_cells)):
+        yield Row(line, cells)
 
 
 # --- tables ----------------------------------------------------------------------------------
@@ -505,6 +501,11 @@ def _is_number(value: object) -> bool:
 
 def typed_column(values: Sequence[object]) -> np.ndarray:
     """Floats (NaN where empty) when every value is a number or empty, otherwise strings."""
+    if set(map(type, values)) <= {str, int, float}:
+        try:  # numpy parses text as float() does; an empty or non-numeric value falls through
+            return np.array(values, dtype=float)
+        except ValueError:
+            pass
     out = np.empty(len(values), dtype=float)
     for i, value in enumerate(values):
         if value is None or value == "":
@@ -651,92 +652,99 @@ class Table:
         return {name: units[name] for name in variable_index if units.get(name)}
 
 
-def _header(row: Row, file: str, sheet: str | None) -> list[str]:
-    names = ["" if _is_blank(cell) else str(cell).strip() for cell in row.cells]
+def _header(row: _Raw, file: str, sheet: str | None) -> list[str]:
+    line, cells = row
+    names = ["" if _is_blank(cell) else str(cell).strip() for cell in cells]
     seen: set[str] = set()
     for name in names:
         if name and name in seen:
             raise TableError(
-                file, "column appears more than once", line=row.line, column=name, sheet=sheet
+                file, "column appears more than once", line=line, column=name, sheet=sheet
             )
         seen.add(name)
     return names
 
 
-def _looks_like_units(units: Row, below: Row | None) -> bool:
+def _looks_like_units(units: tuple[object, ...], below: tuple[object, ...] | None) -> bool:
     """All text, and at least half of it over numbers in the first data row."""
-    texts = [k for k, cell in enumerate(units.cells) if not _is_blank(cell)]
-    if not texts or below is None or any(_is_number(units.cells[k]) for k in texts):
+    texts = [k for k, cell in enumerate(units) if not _is_blank(cell)]
+    if not texts or below is None or any(_is_number(units[k]) for k in texts):
         return False
-    over_numbers = sum(k < len(below.cells) and _is_number(below.cells[k]) for k in texts)
+    over_numbers = sum(k < len(below) and _is_number(below[k]) for k in texts)
     return over_numbers > 0 and 2 * over_numbers >= len(texts)
 
 
 def _check_width(
-    row: Row, names: list[str], file: str, sheet: str | None, is_csv: bool
+    row: _Raw, names: list[str], file: str, sheet: str | None, is_csv: bool
 ) -> tuple[object, ...]:
     """The row's cells, one per header column; an error for values outside the header."""
-    cells, width = row.cells, len(names)
+    line, cells = row
+    width = len(names)
+    if len(cells) == width:
+        return cells
     extra = next((k for k in range(width, len(cells)) if not _is_blank(cells[k])), None)
     if is_csv and (len(cells) < width or extra is not None):
-        raise TableError(file, f"{len(cells)} fields where the header has {width}", line=row.line)
+        raise TableError(file, f"{len(cells)} fields where the header has {width}", line=line)
     if extra is not None:
         raise TableError(
             file,
             "value in a column without a header",
-            line=row.line,
+            line=line,
             column=f"#{extra + 1}",
             sheet=sheet,
         )
     return cells[:width] + (None,) * (width - len(cells))
 
 
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
+def _is_blank_row(cells: tuple[object, ...]) -> bool:
+    """Cells are stripped, so a blank one is None or ""; counting them runs in C."""
+    return cells.count(None) + cells.count("") == len(cells)
 
 
 def _table_from_rows(
-    rows: Iterable[Row], file: str, sheet: str | None, units_row: bool | None, is_csv: bool
+    rows: Iterable[_Raw], file: str, sheet: str | None, units_row: bool | None, is_csv: bool
 ) -> Table:
-    content = (row for row in rows if not all(_is_blank(cell) for cell in row.cells))
+    content = (row for row in rows if not _is_blank_row(row[1]))
     header_row = next(content, None)
     if header_row is None:
         raise TableError(
             file, "the file is empty; the first line must name the columns", sheet=sheet
         )
     names = _header(header_row, file, sheet)
-    body = [(row, _check_width(row, names, file, sheet, is_csv)) for row in content]
+    width = len(names)
+    lines: list[int] = []
+    body: list[tuple[object, ...]] = []
+    for row in content:
+        lines.append(row[0])
+        body.append(
+            row[1] if len(row[1]) == width else _check_width(row, names, file, sheet, is_csv)
+        )
     units: dict[str, str] = {}
     if body and (
         units_row
-        or (
-            units_row is None
-            and _looks_like_units(body[0][0], body[1][0] if len(body) > 1 else None)
-        )
+        or (units_row is None and _looks_like_units(body[0], body[1] if len(body) > 1 else None))
     ):
-        units_cells = body.pop(0)[1]
+        del lines[0]
         units = {
-            n: str(_strip(u))
-            for n, u in zip(names, units_cells, strict=True)
-            if n and not _is_blank(u)
+            n: str(u) for n, u in zip(names, body.pop(0), strict=True) if n and not _is_blank(u)
         }
+    transposed = list(zip(*body, strict=True)) or [()] * width
     columns: dict[str, np.ndarray] = {}
     for index, name in enumerate(names):
-        values = [_strip(cells[index]) for _, cells in body]
+        values = transposed[index]
         if not name:
-            if any(not _is_blank(v) for v in values):
-                first = next(row for row, cells in body if not _is_blank(cells[index]))
+            blank = [_is_blank(v) for v in values]
+            if not all(blank):
                 raise TableError(
                     file,
                     "value in a column without a header",
-                    line=first.line,
+                    line=lines[blank.index(False)],
                     column=f"#{index + 1}",
                     sheet=sheet,
                 )
             continue
         columns[name] = typed_column(values)
-    lines = np.array([row.line for row, _ in body], dtype=int)
-    return Table(file, columns, units, lines, sheet)
+    return Table(file, columns, units, np.array(lines, dtype=int), sheet)
 
 
 def _read_parquet(
@@ -752,7 +760,7 @@ def _read_parquet(
         if n_rows > max_rows:
             raise TableError(file, f"{n_rows:,} rows; the limit is {max_rows:,}")
         if n_rows * n_columns > max_cells:
-            raise TableError(file, f"{n_rows * n_columns:,} values; the limit is {max_cells:,}")
+            raise TableError(file, f"{n_rows * n_columns:,} cells; the limit is {max_cells:,}")
         arrow = parquet.read()
     except (pa.ArrowException, OSError) as exc:
         raise TableError(file, f"not a readable Parquet file ({exc})") from None
@@ -797,7 +805,7 @@ def read_table(
     units_row : bool, optional
         Whether the row under the header holds units; detected when None.
     max_rows, max_cells, max_bytes : int
-        Limits on rows, on non-empty cells and on the bytes of the file (of an Excel sheet
+        Limits on rows, on cells and on the bytes of the file (of an Excel sheet
         or its shared strings, unpacked); reading stops as soon as one is passed.
 
     Raises
