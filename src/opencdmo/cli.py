@@ -118,7 +118,7 @@ def unusable_database() -> str | None:
         has_tables = executor.recorder.has_table()
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes()) if has_tables else []
     except Error as error:
-        return f"Cannot reach the database {where}: {_first_reason(error)}."
+        return f"Cannot connect to the database {where}: {_first_reason(error)}."
     if not has_tables:
         return (
             f"The database {where} has no opencdmo tables: run 'opencdmo migrate' to create them."

@@ -89,7 +89,7 @@ def test_unreachable_postgresql_is_one_sentence(tmp_path: Path) -> None:
             DATABASE_URL=url,
         )
     )
-    assert sentence.startswith(f"Cannot reach the database 127.0.0.1:{port}/opencdmo: ")
+    assert sentence.startswith(f"Cannot connect to the database 127.0.0.1:{port}/opencdmo: ")
     assert "refused" in sentence.lower()
     assert "secret-password" not in sentence
 
