@@ -13,6 +13,7 @@ import importlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from unittest import mock
 
 from django.core.management import get_commands, load_command_class
 
@@ -32,20 +33,19 @@ def platform_parser(name: str) -> argparse.ArgumentParser:
 
 def engine_parser(name: str) -> argparse.ArgumentParser:
     module = importlib.import_module(ENGINE_COMMANDS[name][0])
-    original = argparse.ArgumentParser.print_help
 
     def catch(parser: argparse.ArgumentParser, file: object = None) -> None:
         raise _ParserFoundError(parser)
 
-    argparse.ArgumentParser.print_help = catch  # type: ignore[method-assign]
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with (
+            mock.patch.object(argparse.ArgumentParser, "print_help", catch),
+            contextlib.redirect_stdout(io.StringIO()),
+        ):
             module.main(["--help"])
     except _ParserFoundError as found:
         found.parser.prog = f"opencdmo {name}"
         return found.parser
-    finally:
-        argparse.ArgumentParser.print_help = original  # type: ignore[method-assign]
     raise AssertionError(f"opencdmo {name} --help printed no argparse help")
 
 

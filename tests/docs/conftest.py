@@ -10,6 +10,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not config.pluginmanager.hasplugin("xdist"):
         return
     for item in items:
-        document = getattr(item, "callspec", None) and item.callspec.params.get("document")
+        callspec = getattr(item, "callspec", None)
+        document = callspec.params.get("document") if callspec else None
         if document is not None:
             item.add_marker(pytest.mark.xdist_group(f"docs-{document.stem}"))
