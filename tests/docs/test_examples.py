@@ -192,3 +192,17 @@ def test_document_examples_run(document: Path, tmp_path: Path) -> None:
     failure = run_document(document, tmp_path)
     if failure:
         pytest.fail(failure, pytrace=False)
+
+
+def test_every_example_file_is_used() -> None:
+    """Each file in examples/ (but its READMEs) appears in a documented console command."""
+    commands = "\n".join(run.command for document in DOCUMENTS for run in examples(document))
+    files = sorted(
+        path.relative_to(REPO).as_posix()
+        for path in (REPO / "examples").rglob("*")
+        if path.is_file() and path.name != "README.md" and "__pycache__" not in path.parts
+    )
+    unused = [name for name in files if name not in commands]
+    assert unused == [], (
+        f"example files no console command of docs/*.md or README.md uses: {unused}"
+    )
