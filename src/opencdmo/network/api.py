@@ -235,7 +235,7 @@ def get_site(request: HttpRequest, site_id: int) -> Site:
     _require(request, VIEW_NETWORK)
     site = get_visible_or_404(Site.objects.select_related("owner"), request.user, pk=site_id)
     site.capabilities = capabilities_of(site)
-    own = request.user.organisation_id == site.owner_id and request.user.can(VIEW_PRIVATE_SITE)
+    own = Site.tenancy.owns(request.user, site) and request.user.can(VIEW_PRIVATE_SITE)
     site.private_profile = SitePrivateProfile.objects.filter(site=site).first() if own else None
     return site
 

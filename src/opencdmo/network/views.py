@@ -88,7 +88,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         site.suites.prefetch_related("equipment", "qualifications"),
         key=lambda suite: (SUITE_KIND_ORDER.get(suite.kind, 99), suite.name),
     )
-    own = request.user.organisation_id == site.owner_id
+    own = Site.tenancy.owns(request.user, site)
     private = None
     if own and request.user.can(VIEW_PRIVATE_SITE):
         private = SitePrivateProfile.objects.filter(site=site).first() or SitePrivateProfile()
