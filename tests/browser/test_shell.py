@@ -183,5 +183,7 @@ def test_new_api_token_can_be_copied(page: Any, demo_server: DemoServer) -> None
     page.click("nav button:has-text('Data')")
     page.click("nav >> text=API docs")
     page.wait_for_url(re.compile(r".*/api/v1/docs$"))
+    page.locator("#swagger-ui .information-container").wait_for()
+    page.screenshot(path=str(OUTPUT / "shell-api-docs.png"))
     page.click("[data-testid=back-to-app]")
     page.wait_for_url(re.compile(r"^https?://[^/]+/$"))
