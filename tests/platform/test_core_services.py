@@ -169,3 +169,38 @@ def test_delete_records_what_it_was_and_refuses_what_is_referred_to(
     assert entry.before["title"] == record.title
     with scopes_disabled():
         assert not SharedRecord.objects.filter(pk=record.pk).exists()
+
+
+def test_a_sharer_granted_writing_acts_in_its_own_chain(
+    platform_world: Any, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``shared_change`` the sponsor's QA writes; the entry lies in the sponsor's chain,
+    names the CDMO, and both read it; the sponsor's viewer and the other sponsor may not."""
+    from opencdmo.accounts.roles import VIEW_AUDIT
+
+    monkeypatch.setattr(SharedRecord.tenancy, "shared_change", VIEW_AUDIT)
+    record = _record(platform_world)
+    qa = platform_world.user("sponsor-one", "sponsor_qa")
+    services.transition(RECORD, record, actor=qa, reason="Accepted by sponsor QA", to="closed")
+    (entry,) = _entries(action="opencdmo.shared_record.closed")
+    assert entry.chain == audit.chain_key(platform_world.orgs["sponsor-one"].pk)
+    assert entry.shared_with_id == platform_world.orgs["alpha-bio"].pk
+    with caller_scope(platform_world.user("alpha-bio", "cdmo_qa")):
+        assert AuditEntry.objects.filter(pk=entry.pk).exists()
+    with pytest.raises(PermissionDenied):
+        services.update(
+            RECORD,
+            record,
+            actor=platform_world.user("sponsor-one", "sponsor_viewer"),
+            reason="x",
+            changes={"title": "y"},
+        )
+    with pytest.raises(Http404):
+        services.update(
+            RECORD,
+            record,
+            actor=platform_world.user("sponsor-two", "sponsor_qa"),
+            reason="x",
+            changes={"title": "y"},
+        )
+    assert audit.verify_all() == []

@@ -62,6 +62,8 @@ __all__ = [
     "get_changeable_or_404",
     "get_owned_or_404",
     "get_visible_or_404",
+    "guard_accessors",
+    "scoped",
     "tenancy_of",
     "tenant_models",
 ]
@@ -98,7 +100,9 @@ class Tenancy:
     Paths are Django lookups from the model to an ``accounts.Organisation`` foreign key
     (``"owner"``, ``"site__owner"``); ``"id"`` on the organisation model means itself.
     ``curate`` is a permission that changes every tenant's rows (the platform administrator's
-    master-data upkeep); its changes are audited on the owner's chain.
+    master-data upkeep); its changes are audited on the owner's chain. ``shared_change`` is
+    the later capability by which an organisation a record is shared with writes to it too
+    (a sponsor approving a document); without it writing stays with the owner.
     """
 
     def __init__(
@@ -109,12 +113,14 @@ class Tenancy:
         public: bool = False,
         change: str | None = None,
         curate: str | None = None,
+        shared_change: str | None = None,
     ) -> None:
         self.owner = owner
         self.shared_with = tuple(shared_with)
         self.public = public
         self.change = change
         self.curate = curate
+        self.shared_change = shared_change
         self.model: type[models.Model] | None = None
 
     def __repr__(self) -> str:
@@ -175,7 +181,7 @@ class Tenancy:
 
     def curates(self, user: Any) -> bool:
         """Whether ``user`` changes every tenant's rows of this model (platform upkeep)."""
-        return _signed_in(user) and self.curate is not None and user.can(self.curate)
+        return _signed_in(user) and self._holds(user, self.curate)
 
     def changeable(self, queryset: models.QuerySet[M], user: Any) -> models.QuerySet[M]:
         """What ``user`` may change of ``queryset``: its own rows, every row for a curator."""
@@ -183,21 +189,35 @@ class Tenancy:
             return queryset.none()
         if self.curates(user):
             return queryset
-        return queryset.filter(self.owned_q(caller_organisation_ids(user)))
+        ids = caller_organisation_ids(user)
+        condition = self.owned_q(ids)
+        if self._holds(user, self.shared_change):
+            for path in self.shared_with:
+                condition |= Q(**{f"{path}__in": ids})
+        return queryset.filter(condition)
 
     def owns(self, user: Any, obj: models.Model) -> bool:
         """Whether ``obj`` belongs to ``user``'s organisation."""
         return self.owner_id(obj) in caller_organisation_ids(user)
 
     def may_change(self, user: Any, obj: models.Model | None = None) -> bool:
-        """Whether ``user`` holds a change permission and, given ``obj``, owns it (or curates)."""
+        """Whether ``user`` holds a change permission and, given ``obj``, may use it there:
+        as its owner, as a sharer holding ``shared_change``, or as a curator."""
         if not _signed_in(user):
             return False
         if self.curates(user):
             return True
-        if self.change is None or not user.can(self.change):
-            return False
-        return obj is None or self.owns(user, obj)
+        as_owner = self._holds(user, self.change)
+        as_sharer = self._holds(user, self.shared_change)
+        if obj is None:
+            return as_owner or as_sharer
+        if as_owner and self.owns(user, obj):
+            return True
+        return as_sharer and bool(set(caller_organisation_ids(user)) & set(self.shared_ids(obj)))
+
+    @staticmethod
+    def _holds(user: Any, permission: str | None) -> bool:
+        return permission is not None and user.can(permission)
 
 
 def _follow(obj: Any, path: str) -> int | None:
@@ -315,7 +335,8 @@ def authorise_change(actor: Any, obj: models.Model) -> None:
     """The write check of every audited service; ``actor=None`` is the system (seeding).
 
     A role without the declared permission gets 403; another tenant's object 404, like a
-    missing one, even where the caller may read it (shared or public records).
+    missing one, even where the caller may read it (shared or public records) unless the
+    declaration grants its sharers ``shared_change``.
     """
     if actor is None:
         return
