@@ -33,7 +33,7 @@ def _change(row: labels.LabelledEntry, code: str) -> labels.FieldChange:
         ("opencdmo.site.created", "Site created"),
         ("opencdmo.equipment.deleted", "Equipment deleted"),
         ("opencdmo.approval.created", "Regulatory approval created"),
-        ("opencdmo.api_token.revoked", "Api token revoked"),
+        ("opencdmo.api_token.revoked", "API token revoked"),
         ("opencdmo.user.logged_in", "Login"),
         ("opencdmo.user.logged_out", "Logout"),
         ("opencdmo.user.login_failed", "Failed login"),

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
-from django.utils.text import capfirst
+from django.utils.text import camel_case_to_spaces, capfirst
 
 from opencdmo.audit.models import AuditEntry
 
@@ -120,6 +120,14 @@ def _models_by_noun() -> dict[str, type[models.Model]]:
     return {**unique_tails, **exact}
 
 
+def model_label(model: type[models.Model]) -> str:
+    """The model's verbose name; one Django derived from the class name spells its acronyms."""
+    name = str(model._meta.verbose_name)
+    if name == camel_case_to_spaces(model.__name__):
+        name = " ".join(ACRONYMS.get(word, word) for word in name.split())
+    return str(capfirst(name))
+
+
 def model_for(object_type: str) -> type[models.Model] | None:
     """The model an entry's ``object_type`` (``network.suite``) names, if it still exists."""
     if "." not in object_type:
@@ -144,7 +152,7 @@ def subject_label(action: str, object_type: str = "") -> str:
     """What an action is about, e.g. 'Suite' or 'Audit trail'; groups the action filter."""
     model = model_for(object_type) or noun_model(action)
     if model is not None:
-        return str(capfirst(model._meta.verbose_name))
+        return model_label(model)
     return humanise(_split(action)[0].replace(".", "_"))
 
 
@@ -179,7 +187,7 @@ def is_labelled(action: str) -> bool:
 def object_type_label(object_type: str) -> str:
     """'Suite' for ``network.suite``; the code itself for a model that no longer exists."""
     model = model_for(object_type)
-    return str(capfirst(model._meta.verbose_name)) if model is not None else object_type
+    return model_label(model) if model is not None else object_type
 
 
 def _field(model: type[models.Model] | None, key: str) -> models.Field[Any, Any] | None:
@@ -292,7 +300,7 @@ class Labeller:
             target: Any = field.related_model if field.is_relation else None
             if target is not None and _is_id(value):
                 name = self.names.get((target, value))
-                kind = capfirst(target._meta.verbose_name)
+                kind = model_label(target)
                 return name if name is not None else f"{kind} #{value} (deleted)"
             if isinstance(value, str) and (text := _parsed_time(value, field)) is not None:
                 return text

@@ -43,7 +43,7 @@ def object_type_choices(entries: QuerySet[AuditEntry]) -> list[tuple[str, str]]:
     """The object types present in ``entries``, by their models' names."""
     present = entries.order_by().exclude(object_type="").values_list("object_type", flat=True)
     labelled = sorted(
-        ((code, object_type_label(code)) for code in set(present)), key=lambda c: c[1]
+        ((code, object_type_label(code)) for code in present.distinct()), key=lambda c: c[1]
     )
     return [("", "Any object"), *labelled]
 
