@@ -72,12 +72,12 @@ def test_cdmo_suite_change_appears_in_audit_trail(
     page.wait_for_url(re.compile(rf".*/sites/{facts['site']}/$"))
     _log_out(page, demo_server)
     _log_in(page, demo_server, facts["qa"])
-    page.goto(f"{demo_server.url}/audit/?action=suite.changed")
+    page.goto(f"{demo_server.url}/audit/?action=opencdmo.suite.changed")
     row = page.locator("[data-testid=audit-table] tr", has_text="HVAC requalification")
     assert row.count() == 1
     text = row.inner_text()
     assert "opencdmo.suite.changed" in text
-    assert "gmp_grade: C → B" in text
+    assert "GMP grade: Grade C → Grade B" in text
     assert facts["planner_name"] in text
     screenshot("2-audit")
 
