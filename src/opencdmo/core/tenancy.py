@@ -78,7 +78,7 @@ _REGISTRY: dict[type[models.Model], Tenancy] = {}
 
 def caller_organisation_ids(user: Any) -> list[int]:
     """The organisations ``user`` acts for: its own, or none (anonymous, inactive, orphan)."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not _signed_in(user):
         return []
     return [user.organisation_id] if user.organisation_id else []
 
