@@ -204,3 +204,21 @@ def test_a_sharer_granted_writing_acts_in_its_own_chain(
             changes={"title": "y"},
         )
     assert audit.verify_all() == []
+
+
+def test_a_change_with_a_meaning_of_its_own_names_its_action(platform_world: Any, db: Any) -> None:
+    """``verb`` names the entry; a change that changes nothing records nothing."""
+    record, planner = _record(platform_world), platform_world.user("alpha-bio", "cdmo_planner")
+    services.update(
+        RECORD,
+        record,
+        actor=planner,
+        reason="Same",
+        changes={"title": record.title},
+        verb="retitled",
+    )
+    services.update(
+        RECORD, record, actor=planner, reason="New", changes={"title": "Lot 9"}, verb="retitled"
+    )
+    (entry,) = _entries(object_type="shared_records.sharedrecord")
+    assert entry.action == "opencdmo.shared_record.retitled"

@@ -201,11 +201,13 @@ def update(
     changes: Mapping[str, Any],
     extra_state: Mapping[str, Any] | None = None,
     after_save: Callable[[M], None] | None = None,
+    verb: str = "changed",
 ) -> M:
     """Apply ``changes`` to the stored record; one entry if anything changed, none otherwise.
 
     ``extra_state`` is the new value of state kept outside the record's own fields (a
-    suite's modalities), which ``after_save`` writes when something changed.
+    suite's modalities), which ``after_save`` writes when something changed. ``verb`` names
+    a change with a meaning of its own (``opencdmo.user.role_changed``).
     """
     authorise_change(actor, instance)
     spec.check_fields(changes)
@@ -222,7 +224,7 @@ def update(
             stored.save()
             if after_save is not None:
                 after_save(stored)
-            _record("changed", spec, stored, actor=actor, before=old, after=new, reason=reason)
+            _record(verb, spec, stored, actor=actor, before=old, after=new, reason=reason)
     instance.refresh_from_db()
     return instance
 
