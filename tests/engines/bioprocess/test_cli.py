@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -26,12 +27,17 @@ def test_simulate_writes_labelled_data_and_reports_progress(
             "--days", "3",
             "--interval-min", "60",
             "--workers", "1",
-            "--format", "parquet",
+            "--files", "parquet",
             "--out", str(out),
         ]
     )  # fmt: skip
     assert code == 0
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
+    printed = json.loads(captured.out)
+    assert printed["out"] == str(out)
+    assert [b["batch"] for b in printed["batches"]] == ["B0001", "B0002", "B0003"]
+    assert sum(len(b["faults"]) for b in printed["batches"]) == 1
     assert "simulated 3/3 batches" in err
     assert "3 batches (1 faulty)" in err
     summary = pq.read_table(out / "summary.parquet").to_pylist()
@@ -39,6 +45,33 @@ def test_simulate_writes_labelled_data_and_reports_progress(
     assert {row["scale_l"] for row in summary} == {200.0}
     assert pq.read_table(out / "faults.parquet").num_rows == 1
     assert not (out / "timeseries.csv").exists()
+
+
+def test_simulate_table_lists_each_batch_with_regime_and_fault(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--format table prints a row per batch (regime, harvest, fault) and a total."""
+    argv = ["--batches", "2", "--faulty", "1", "--seed", "4", "--days", "2", "--workers", "1"]
+    code = main([*argv, "--interval-min", "60", "--out", str(tmp_path / "d"), "--format", "table"])
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ["batch", "regime", "titer"]
+    rows = {line.split()[0]: line for line in lines[1:-1]}
+    assert set(rows) == {"B0001", "B0002"}
+    assert sum(line.rstrip().endswith("-") for line in rows.values()) == 1
+    assert lines[-1] == "2 batches, 1 faulty"
+
+
+def test_older_format_spelling_still_chooses_the_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--format csv, as scripts wrote it before --files, writes CSV only and prints JSON."""
+    out = tmp_path / "d"
+    argv = ["--batches", "1", "--days", "2", "--workers", "1", "--interval-min", "60"]
+    assert main([*argv, "--out", str(out), "--format", "csv"]) == 0
+    assert json.loads(capsys.readouterr().out)["batches"][0]["batch"] == "B0001"
+    assert (out / "summary.csv").exists()
+    assert not (out / "summary.parquet").exists()
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ def _run(main: object, argv: list[str], capsys: pytest.CaptureFixture[str]) -> t
 
 
 def test_monitor_fit_and_score_nylon(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """With training limits, linear alignment flags nylon batches 53 and 54; scoring agrees."""
+    """Classical limits and autoscaling flag nylon batches 53 and 54; scoring agrees."""
     model = tmp_path / "nylon.json"
     status, out, err = _run(
         cli.main,
@@ -36,6 +36,8 @@ def test_monitor_fit_and_score_nylon(tmp_path: Path, capsys: pytest.CaptureFixtu
             "100",
             "--limits",
             "training",
+            "--scale-floor",
+            "off",
         ],
         capsys,
     )
@@ -177,6 +179,22 @@ def test_spc_ewma_and_subgroup_charts(capsys: pytest.CaptureFixture[str]) -> Non
     )
     assert status == 0
     assert len(json.loads(out)["charts"][0]["values"]) == 60
+
+
+def test_spc_table_shows_limits_out_of_control_points_and_capability(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--format table prints one line per chart with its limits and broken rules, then Cp/Cpk."""
+    path = str(BATCH / "batch-yield-and-purity.csv")
+    argv = [path, "--column", "yield", "--freeze", "100", "--lsl", "80", "--usl", "100"]
+    status, out, _ = _run(spc_cli.main, [*argv, "--rules", "nelson", "--format", "table"], capsys)
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].endswith("column yield: 241 values, limits from the first 100")
+    individuals = next(line for line in lines if line.startswith("individuals"))
+    assert "nelson1 at " in individuals
+    assert int(individuals.split()[4]) > 0
+    assert any(line.startswith("CPK ") and "95% interval" in line for line in lines)
 
 
 def test_monitor_dtw_model_scores_new_batches_on_its_reference(

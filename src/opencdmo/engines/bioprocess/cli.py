@@ -1,21 +1,29 @@
-"""``opencdmo simulate``: generate labelled fed-batch data sets without a database."""
+"""``opencdmo simulate``: generate labelled fed-batch data sets without a database.
+
+Files go to ``--out``; a summary of every batch (regime, fault, harvest figures) goes to
+stdout as JSON or, with ``--format table``, as a table; progress and errors go to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from opencdmo.engines.bioprocess.errors import IntegrationError, InvalidInputError
 from opencdmo.engines.bioprocess.faults import FAULT_KINDS
 from opencdmo.engines.bioprocess.generator import REGIMES, GeneratorConfig, generate
-from opencdmo.engines.bioprocess.output import write_dataset
-from opencdmo.engines.bioprocess.simulator import SimulationSettings
+from opencdmo.engines.bioprocess.output import summary_table, write_dataset
+from opencdmo.engines.bioprocess.simulator import BatchResult, SimulationSettings
 
 __all__ = ["main"]
 
 PROG = "opencdmo simulate"
+FILE_FORMATS = ("parquet", "csv", "both")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,9 +35,14 @@ def _parser() -> argparse.ArgumentParser:
             "summary and fault labels as Parquet and/or CSV."
         ),
     )
-    parser.add_argument("--batches", type=int, default=10, help="number of batches (default 10)")
     parser.add_argument(
-        "--faulty", type=int, default=0, help="how many batches carry a fault (default 0)"
+        "--batches", type=int, default=10, help="number of batches, a count (default 10)"
+    )
+    parser.add_argument(
+        "--faulty",
+        type=int,
+        default=0,
+        help="how many of the batches carry one labelled fault, a count (default 0)",
     )
     parser.add_argument(
         "--scale", type=float, default=2000.0, help="working volume in L, 2-20000 (default 2000)"
@@ -40,9 +53,13 @@ def _parser() -> argparse.ArgumentParser:
         default="single_use",
         help="bioreactor construction (default single_use)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
-    parser.add_argument("--out", required=True, help="output directory")
-    parser.add_argument("--days", type=float, default=14.0, help="run length in days (default 14)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="master seed, a whole number >= 0 (default 0)"
+    )
+    parser.add_argument("--out", required=True, help="output directory (created if missing)")
+    parser.add_argument(
+        "--days", type=float, default=14.0, help="run length in days, 2-30 (default 14)"
+    )
     parser.add_argument(
         "--interval-min",
         type=float,
@@ -59,25 +76,71 @@ def _parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=min(os.cpu_count() or 1, 4),
-        help="worker processes (default: CPU count, at most 4)",
+        help="worker processes, a count (default: CPU count, at most 4)",
+    )
+    parser.add_argument(
+        "--files",
+        choices=FILE_FORMATS,
+        default="both",
+        help="file formats written to --out (default both)",
     )
     parser.add_argument(
         "--format",
-        choices=("parquet", "csv", "both"),
-        default="both",
-        help="file format (default both)",
+        choices=("json", "table", *FILE_FORMATS),
+        default="json",
+        help="summary on stdout: json (default) or table; parquet, csv and both are the "
+        "older spelling of --files",
     )
     parser.add_argument(
         "--regimes",
         default=",".join(REGIMES),
-        help="comma-separated operating regimes: " + ", ".join(REGIMES),
+        help="comma-separated operating regimes the batches cycle through: " + ", ".join(REGIMES),
     )
     parser.add_argument(
         "--faults",
         default=",".join(FAULT_KINDS),
-        help="comma-separated fault kinds to draw from: " + ", ".join(FAULT_KINDS),
+        help="comma-separated fault kinds the faulty batches cycle through: "
+        + ", ".join(FAULT_KINDS),
     )
     return parser
+
+
+def batch_summaries(results: Sequence[BatchResult]) -> list[dict[str, Any]]:
+    """Per batch: regime, fault (kind, start and end in h, magnitude) and harvest figures."""
+    summaries = summary_table(results).to_pylist()
+    for summary, result in zip(summaries, results, strict=True):
+        summary["faults"] = [
+            {
+                "kind": f.kind,
+                "start_h": f.start_h,
+                "end_h": f.end_h,
+                "magnitude": f.magnitude,
+                "magnitude_unit": f.unit,
+            }
+            for f in result.spec.faults
+        ]
+    return summaries
+
+
+def summary_text(summaries: Sequence[dict[str, Any]]) -> str:
+    """The batch summaries as a table for people (fault magnitudes in each kind's unit)."""
+    lines = [
+        f"{'batch':<7} {'regime':<17} {'titer g/L':>9} {'product kg':>10} "
+        f"{'viability %':>11} {'peak VCD 1e6/mL':>15}  fault (start-end h, magnitude)"
+    ]
+    for s in summaries:
+        faults = "; ".join(
+            f"{f['kind']} ({f['start_h']:g}-{f['end_h']:g} h, {f['magnitude']:g})"
+            for f in s["faults"]
+        )
+        lines.append(
+            f"{s['batch']:<7} {s['regime']:<17} {s['final_titer_g_l']:>9.2f} "
+            f"{s['product_g'] / 1000.0:>10.2f} {s['harvest_viability_pct']:>11.1f} "
+            f"{s['peak_vcd_e6_per_ml']:>15.1f}  {faults or '-'}"
+        )
+    faulty = sum(1 for s in summaries if s["faults"])
+    lines.append(f"{len(summaries)} batches, {faulty} faulty")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         0 on success, 2 for bad input, 1 when the integration fails.
     """
     args = _parser().parse_args(argv)
+    if args.format in FILE_FORMATS:
+        args.files, args.format = args.format, "json"
     started = time.perf_counter()
 
     def report(done: int, total: int) -> None:
@@ -119,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             fault_kinds=tuple(f.strip() for f in args.faults.split(",") if f.strip()),
         )
         results = generate(config, workers=args.workers, progress=report)
-        written = write_dataset(args.out, results, args.format)
+        written = write_dataset(args.out, results, args.files)
     except InvalidInputError as error:
         print(f"{PROG}: error: {error.parameter}: {error.reason}", file=sys.stderr)
         return 2
@@ -133,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(str(p) for p in written),
         file=sys.stderr,
     )
+    summaries = batch_summaries(results)
+    if args.format == "table":
+        print(summary_text(summaries))
+    else:
+        json.dump({"out": str(args.out), "batches": summaries}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
     return 0
 
 

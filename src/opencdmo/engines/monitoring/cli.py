@@ -45,10 +45,13 @@ options that matter with few training batches:
                 fitted batches, too tight for new batches when there are few of them
   --align       linear (default) when batches run the same recipe for similar times;
                 phase with a phase column; dtw when events happen at varying times
+  --scale-floor 0.1 (default) keeps columns where the training batches happen to agree
+                from turning small deviations into huge ones
   alarm rule    a batch is alarmed when its T² or SPE is above its --confidence limit,
                 or one variable's SPE contribution is above its limit (family-wise
                 --variable-confidence); the first alarm time is where the SPE at one
                 sample stays above its time-varying 99.9 % limit for 1 % of the batch
+                (at least 3 samples)
 """
 
 
@@ -130,8 +133,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit.add_argument(
         "--scale-floor",
-        type=float,
-        help="smallest column scale as a fraction of the variable's SD (MPCA; e.g. 0.05)",
+        default="0.1",
+        help="smallest column scale as a fraction of the variable's SD over all samples, or "
+        "'off' for plain autoscaling (MPCA; default 0.1)",
     )
     _reading_options(fit)
     score = commands.add_parser("score", help="score new data against a model file")
@@ -186,14 +190,14 @@ def _reading(args: argparse.Namespace) -> ReadOptions:
     )
 
 
-def _variable_confidence(text: str) -> float | None:
+def _fraction_or_off(text: str, option: str) -> float | None:
     if text == "off":
         return None
     try:
         return float(text)
     except ValueError:
         raise MonitoringInputError(
-            f"--variable-confidence must be a fraction such as 0.99999 or 'off'; got {text!r}."
+            f"{option} must be a number such as 0.1 or 'off'; got {text!r}."
         ) from None
 
 
@@ -207,8 +211,8 @@ def _fit(args: argparse.Namespace) -> FitResult | TableFit:
         confidence=args.confidence,
         limits=args.limits,
         folds=args.folds,
-        variable_confidence=_variable_confidence(args.variable_confidence),
-        scale_floor=args.scale_floor,
+        variable_confidence=_fraction_or_off(args.variable_confidence, "--variable-confidence"),
+        scale_floor=_fraction_or_off(args.scale_floor, "--scale-floor"),
     )
     return fit_batch_file(args.data, args.out, _reading(args), options, progress=_Messages())
 
@@ -218,7 +222,11 @@ def _number(value: float) -> str:
 
 
 def batch_table(report: BatchReport) -> str:
-    """One line per batch: status, T² and SPE against their limits, first alarm, top variables."""
+    """One line per batch: status, T² and SPE against their limits, first alarm, variables.
+
+    The variables are those above their contribution limits, then the largest SPE
+    contributors, three in all.
+    """
     limits = report.limits
     lines = [
         f"limits: {limits.method}, {limits.confidence:.3g} confidence; "
@@ -236,9 +244,11 @@ def batch_table(report: BatchReport) -> str:
                 else verdict.first_alarm_time
             )
         )
+        named = [*verdict.alarmed_variables]
+        named += [v for v in verdict.top_spe_variables if v not in named]
         marks = ", ".join(
             f"{name}{' (over limit)' if name in verdict.alarmed_variables else ''}"
-            for name in verdict.top_spe_variables
+            for name in named[:3]
         )
         lines.append(
             f"{verdict.batch:<12} {verdict.status:<7} {verdict.t2 / verdict.t2_limit:>9.2f} "

@@ -1,7 +1,8 @@
 """``opencdmo spc``: univariate control charts and capability of one column of a file.
 
-Prints JSON (chart points, limits, rule violations, capability) on stdout; bad input exits
-with status 2 and a message naming the file and column.
+Prints JSON (chart points, limits, rule violations, capability) or, with ``--format table``,
+a summary per chart on stdout; bad input exits with status 2 and a message naming the file
+and column.
 """
 
 from __future__ import annotations
@@ -40,11 +41,17 @@ def _parser() -> argparse.ArgumentParser:
         description="Control charts and capability of one column of a CSV, Parquet or Excel file. JSON on stdout.",
     )
     parser.add_argument("data", type=Path, help="CSV, Parquet or .xlsx file")
-    parser.add_argument("--column", required=True, help="column to chart")
+    parser.add_argument("--column", required=True, help="column to chart (values in its unit)")
     parser.add_argument(
-        "--chart", choices=["imr", "xbar-r", "xbar-s", "ewma", "cusum"], default="imr"
+        "--chart",
+        choices=["imr", "xbar-r", "xbar-s", "ewma", "cusum"],
+        default="imr",
+        help="individuals and moving range (default), subgroup means with ranges or SDs, "
+        "EWMA or CUSUM",
     )
-    parser.add_argument("--subgroup", type=int, default=5, help="subgroup size (xbar charts)")
+    parser.add_argument(
+        "--subgroup", type=int, default=5, help="subgroup size, a count (xbar charts; default 5)"
+    )
     parser.add_argument(
         "--rules",
         default="western-electric",
@@ -55,13 +62,30 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="compute the limits from the first N observations (a validated period) only",
     )
-    parser.add_argument("--lsl", type=float, help="lower specification limit")
-    parser.add_argument("--usl", type=float, help="upper specification limit")
-    parser.add_argument("--lambda", dest="lam", type=float, default=0.2, help="EWMA λ")
-    parser.add_argument("--k", type=float, default=0.5, help="CUSUM reference value (σ)")
-    parser.add_argument("--h", type=float, default=5.0, help="CUSUM decision interval (σ)")
-    parser.add_argument("--confidence", type=float, default=0.95)
-    parser.add_argument("--sheet")
+    parser.add_argument("--lsl", type=float, help="lower specification limit, in the column's unit")
+    parser.add_argument("--usl", type=float, help="upper specification limit, in the column's unit")
+    parser.add_argument(
+        "--lambda", dest="lam", type=float, default=0.2, help="EWMA weight λ, 0-1 (default 0.2)"
+    )
+    parser.add_argument(
+        "--k", type=float, default=0.5, help="CUSUM reference value, in σ (default 0.5)"
+    )
+    parser.add_argument(
+        "--h", type=float, default=5.0, help="CUSUM decision interval, in σ (default 5)"
+    )
+    parser.add_argument(
+        "--confidence",
+        type=float,
+        default=0.95,
+        help="confidence of the capability intervals, a fraction (default 0.95)",
+    )
+    parser.add_argument("--sheet", help="Excel sheet (default: the first)")
+    parser.add_argument(
+        "--format",
+        choices=["json", "table"],
+        default="json",
+        help="stdout: json (default) or a summary table for people",
+    )
     return parser
 
 
@@ -144,6 +168,47 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     return output
 
 
+def _limit_text(values: list[float | None]) -> str:
+    """A limit that is constant, or its range where it varies (EWMA start, varying subgroups)."""
+    finite = [v for v in values if v is not None]
+    if not finite:
+        return "-"
+    low, high = min(finite), max(finite)
+    return f"{low:.4g}" if low == high else f"{low:.4g}..{high:.4g}"
+
+
+def summary_text(output: dict[str, Any]) -> str:
+    """One line per chart (limits, points out of control, rules broken), then capability."""
+    lines = [
+        f"{output['file']}, column {output['column']}: {output['n']} values, limits from the "
+        f"first {output['limits_from']}",
+        f"{'chart':<16} {'lower':>18} {'center':>18} {'upper':>18} {'out':>5}  rules broken",
+    ]
+    for chart in output["charts"]:
+        broken = ", ".join(
+            f"{rule} at {', '.join(str(i + 1) for i in points[:5])}"
+            + (" ..." if len(points) > 5 else "")
+            for rule, points in chart["violations"].items()
+            if points
+        )
+        lines.append(
+            f"{chart['name']:<16} {_limit_text(chart['lower']):>18} "
+            f"{_limit_text(chart['center']):>18} {_limit_text(chart['upper']):>18} "
+            f"{len(chart['out_of_control']):>5}  {broken or '-'}"
+        )
+    capability_figures = output.get("capability")
+    if capability_figures:
+        level = capability_figures["confidence"]
+        for name in ("cp", "cpk", "pp", "ppk"):
+            figure = capability_figures[name]
+            if figure is not None:
+                lines.append(
+                    f"{name.upper():<4} {figure['value']:.3f} ({level:.0%} interval "
+                    f"{figure['low']:.3f} to {figure['high']:.3f})"
+                )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``opencdmo spc``; return the exit status."""
     args = _parser().parse_args(argv)
@@ -152,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     except (MonitoringInputError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.format == "table":
+        print(summary_text(output))
+        return 0
     json.dump(output, sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")
     return 0
