@@ -138,3 +138,20 @@ def test_entries_carry_request_id_and_client_address(world: Any, client_for: Any
     assert entry.request_id == "r" * 64
     assert entry.ip == "127.0.0.9"
     assert audit.verify_all() == []
+
+
+def test_shared_entries_name_the_chain_they_belong_to(world: Any, client_for: Any) -> None:
+    """An entry Beta wrote about a record shared with Alpha shows on Alpha's page under Beta's name."""
+    alpha, beta = world.orgs["alpha-bio"], world.orgs["beta-pharma"]
+    audit.record("opencdmo.test.ours", organisation_id=alpha.pk, reason="ours")
+    audit.record(
+        "opencdmo.test.shared", organisation_id=beta.pk, shared_with_id=alpha.pk, reason="shared"
+    )
+    client = client_for(world.user("alpha-bio", "cdmo_qa"))
+    html = client.get("/audit/").content.decode()
+    assert (
+        f'title="Entry #1 of chain {audit.chain_key(beta.pk)}, shared with you">Beta Pharma' in html
+    )
+    assert html.count('class="muted small shared"') == 1
+    body = b"".join(client.get("/audit/export.csv").streaming_content).decode("utf-8-sig")
+    assert f"{audit.chain_key(beta.pk)},1," in body

@@ -17,8 +17,8 @@ from opencdmo.audit.models import AuditEntry
 
 
 def visible_entries() -> QuerySet[AuditEntry]:
-    """The entries of the tenant scope in force, newest first."""
-    return AuditEntry.objects.order_by("-at", "-id")
+    """The entries of the tenant scope in force (own chain and shared entries), newest first."""
+    return AuditEntry.objects.select_related("organisation").order_by("-at", "-id")
 
 
 def action_choices(entries: QuerySet[AuditEntry]) -> list[tuple[str, Any]]:
