@@ -3,6 +3,8 @@
 A background task hands an engine a callback to show how far it got and a token to stop it
 on request. Both are optional, so engines stay plain functions for scripts and tests; an
 engine calls the callback from the thread that runs it and checks the token between steps.
+On a cancel, a solver returns its best answer so far (a plan is still worth showing), while a
+fit raises :class:`CancelledError` (half a model is worth nothing).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ ProgressCallback = Callable[[Progress], None]
 
 
 class CancelledError(Exception):
-    """The caller asked the engine to stop; nothing it was computing is returned."""
+    """The caller asked a fit to stop; nothing it was computing is returned or written."""
 
 
 class CancelToken:
