@@ -252,10 +252,12 @@ def test_deactivated_user_cannot_sign_in_until_reactivated(world: Any, client_fo
     admin = world.user("alpha-bio", "cdmo_admin")
     planner = world.user("alpha-bio", "cdmo_planner")
     client = client_for(admin)
+    open_session = client_for(planner)
     assert (
         client.post(f"/users/{planner.pk}/active/", {"active": "0", "reason": "Left"}).status_code
         == 302
     )
+    assert open_session.get("/")["Location"].startswith("/login/")
     login = {"username": planner.username, "password": PASSWORD}
     assert Client().post("/login/", login).status_code == 200
     assert (
