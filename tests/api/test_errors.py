@@ -73,6 +73,8 @@ def test_every_operation_declares_its_error_answers() -> None:
     paths = api.get_openapi_schema(path_prefix="/api/v1")["paths"]
     for path, operations in paths.items():
         for method, operation in operations.items():
+            if any("(test fixture)" in tag for tag in operation.get("tags", [])):
+                continue
             declared = {str(status) for status in operation["responses"]}
             assert "401" in declared, (method, path)
             if "{" in path:

@@ -173,8 +173,8 @@ def test_patch_suite_changes_and_audits(world: Any, client_for: Any) -> None:
     [
         ({"status": "maintenance"}, 422, "reason"),
         ({"reason": " ", "status": "maintenance"}, 400, "reason"),
-        ({"reason": "x", "status": "melted"}, 400, "status"),
-        ({"reason": "x", "modalities": ["mab", "magic"]}, 400, "modalities"),
+        ({"reason": "x", "status": "melted"}, 422, "payload.status"),
+        ({"reason": "x", "modalities": ["mab", "magic"]}, 422, "payload.modalities.1"),
         ({"reason": "x", "site": 2}, 422, "site"),
     ],
 )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import partial
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict, field_validator
 
@@ -14,6 +15,7 @@ from opencdmo.accounts.roles import EDIT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SIT
 from opencdmo.api_errors import answers
 from opencdmo.core.tenancy import get_changeable_or_404, get_owned_or_404, get_visible_or_404
 from opencdmo.network import services
+from opencdmo.network.cache import cached, network_version, query_key
 from opencdmo.network.capabilities import attach_capabilities, capabilities_of
 from opencdmo.network.choices import (
     Agency,
@@ -31,6 +33,7 @@ router = Router(tags=["network"])
 
 _COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
 MAX_OFFSET = 1_000_000_000
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 class SiteFilters(Schema):
@@ -214,16 +217,26 @@ def _require(request: HttpRequest, permission: str) -> None:
 @router.get(
     "/sites", response=answers(SitePageOut, 400, 401, 403, 422), summary="Find sites by capability"
 )
-def list_sites(request: HttpRequest, filters: Query[SiteFilters]) -> dict:
+def list_sites(request: HttpRequest, filters: Query[SiteFilters]) -> HttpResponse:
+    """Every caller sees the same page, so its JSON is built once per network version."""
     _require(request, VIEW_NETWORK)
+    key = "api-sites:" + query_key((k, repr(v)) for k, v in filters.model_dump().items())
+    body = cached(network_version(), key, partial(_site_page_json, filters))
+    return HttpResponse(body, content_type=JSON_CONTENT_TYPE)
+
+
+def _site_page_json(filters: SiteFilters) -> bytes:
     sites = find_sites(filters.to_query())
     window = list(sites[filters.offset : filters.offset + filters.limit])
-    return {
-        "count": sites.count(),
-        "limit": filters.limit,
-        "offset": filters.offset,
-        "items": attach_capabilities(window),
-    }
+    page = SitePageOut.model_validate(
+        {
+            "count": sites.count(),
+            "limit": filters.limit,
+            "offset": filters.offset,
+            "items": attach_capabilities(window),
+        }
+    )
+    return page.model_dump_json().encode()
 
 
 @router.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.text import capfirst
@@ -18,6 +20,7 @@ from django.utils.text import capfirst
 from opencdmo.accounts.roles import EDIT_NETWORK, IMPORT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SITE
 from opencdmo.core.tenancy import get_changeable_or_404, get_visible_or_404
 from opencdmo.network import services
+from opencdmo.network.cache import cached, network_version, query_key
 from opencdmo.network.capabilities import attach_capabilities, capabilities_of
 from opencdmo.network.choices import SuiteKind
 from opencdmo.network.forms import (
@@ -34,6 +37,7 @@ from opencdmo.network.search import find_sites, region_counts, site_points
 from opencdmo.network.worldmap import MAP_VIEWBOX, land_paths, markers, project
 
 PAGE_SIZE = 20
+LAND_PATHS = land_paths()
 SUITE_KIND_ORDER = {kind: position for position, kind in enumerate(SuiteKind.values)}
 
 
@@ -50,31 +54,53 @@ def _require(request: HttpRequest, permission: str) -> None:
         raise PermissionDenied("Your role does not allow this.")
 
 
-@login_required
-def directory(request: HttpRequest) -> HttpResponse:
-    """Filterable, sortable list of sites with a world plot; htmx swaps only the results."""
-    _require(request, VIEW_NETWORK)
+@dataclass(frozen=True)
+class DirectoryView:
+    """The rendered directory for one query: the whole content and the htmx results swap."""
+
+    content: str
+    results: str
+    page_number: int
+
+
+def _render_directory(params: QueryDict) -> DirectoryView:
     countries = list(Site.objects.order_by("country").values_list("country", flat=True).distinct())
-    form = SiteFilterForm(request.GET or None, countries=countries)
+    form = SiteFilterForm(params or None, countries=countries)
     sites = find_sites(form.query())
-    page = Paginator(sites, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(sites, PAGE_SIZE).get_page(params.get("page"))
     context = {
-        "form": form,
         "problems": form.problems(),
         "page": page,
         "sites": attach_capabilities(list(page.object_list)),
-        "query": _query_string(request.GET),
+        "query": _query_string(params),
         "regions": region_counts(sites),
         "markers": markers(site_points(sites)),
-        "land": land_paths(),
+        "land": LAND_PATHS,
         "viewbox": MAP_VIEWBOX,
     }
+    results = render_to_string("network/_results.html", context)
+    content = render_to_string("network/_directory.html", {"form": form, "results": results})
+    return DirectoryView(content=content, results=results, page_number=page.number)
+
+
+@login_required
+def directory(request: HttpRequest) -> HttpResponse:
+    """Filterable, sortable list of sites with a world plot; htmx swaps only the results.
+
+    Everything below the navigation is the same for every reader, so it is rendered once per
+    network version and query string (see ``opencdmo.network.cache``).
+    """
+    _require(request, VIEW_NETWORK)
+    key = "directory:" + query_key((k, v) for k, vs in request.GET.lists() for v in vs)
+    view = cached(network_version(), key, partial(_render_directory, request.GET))
     fragment = request.htmx and not request.htmx.history_restore_request
-    template = "network/_results.html" if fragment else "network/directory.html"
-    response = render(request, template, context)
+    if fragment:
+        response = HttpResponse(view.results)
+    else:
+        response = render(request, "network/directory.html", {"content": view.content})
     patch_vary_headers(response, ["HX-Request"])
     if fragment:
-        shown = _query_string(request.GET, page=page.number)
+        shown = _query_string(request.GET, page=view.page_number)
         response["HX-Push-Url"] = f"{request.path}?{shown}" if shown else request.path
     return response
 
@@ -84,27 +110,48 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A site's public profile; its private profile only for the owner's entitled roles."""
     _require(request, VIEW_NETWORK)
     site = get_visible_or_404(Site.objects.select_related("owner"), request.user, pk=pk)
-    suites = sorted(
-        site.suites.prefetch_related("equipment", "qualifications"),
-        key=lambda suite: (SUITE_KIND_ORDER.get(suite.kind, 99), suite.name),
-    )
     own = Site.tenancy.owns(request.user, site)
     private = None
     if own and request.user.can(VIEW_PRIVATE_SITE):
         private = SitePrivateProfile.objects.filter(site=site).first() or SitePrivateProfile()
+    can_edit = services.can_edit_site(request.user, site)
+    profile = cached(
+        network_version(),
+        f"site:{site.pk}:{int(can_edit)}",
+        partial(_render_profile, site, can_edit),
+    )
+    context = {"site": site, "private": private, "can_edit": can_edit, "profile": profile}
+    return render(request, "network/site_detail.html", context)
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """A site's public profile, rendered: the part above the private details and the rest."""
+
+    head: str
+    body: str
+
+
+def _render_profile(site: Site, can_edit: bool) -> SiteProfile:
+    suites = sorted(
+        site.suites.prefetch_related("equipment", "qualifications"),
+        key=lambda suite: (SUITE_KIND_ORDER.get(suite.kind, 99), suite.name),
+    )
     context = {
         "site": site,
         "suites": suites,
         "capabilities": capabilities_of(site),
         "approvals": site.approvals.order_by("agency", "-granted_on"),
         "inspections": site.inspections.order_by("-inspected_on"),
-        "private": private,
-        "can_edit": services.can_edit_site(request.user, site),
-        "land": land_paths(),
+        "can_edit": can_edit,
+        "land": LAND_PATHS,
         "viewbox": MAP_VIEWBOX,
         "marker": project(site.longitude, site.latitude),
     }
-    return render(request, "network/site_detail.html", context)
+    return SiteProfile(
+        head=render_to_string("network/_site_head.html", context),
+        body=render_to_string("network/_site_body.html", context),
+    )
 
 
 def _change_page(
