@@ -6,8 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from opencdmo.audit.models import AuditEntry
-from opencdmo.audit.services import verify_all
+from opencdmo.audit.verification import check_all_chains
 
 
 class Command(BaseCommand):
@@ -20,10 +19,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        breaks = verify_all()
-        total = AuditEntry.objects.with_scopes_disabled().count()
-        if breaks:
-            for chain_break in breaks:
-                self.stderr.write(f"BROKEN {chain_break}")
-            raise CommandError(f"{len(breaks)} broken chain(s) among {total} entries.")
-        self.stdout.write(f"OK: {total} audit entries, every chain intact.")
+        check = check_all_chains()
+        *details, verdict = check.lines()
+        if not check.intact:
+            for line in details:
+                self.stderr.write(line)
+            raise CommandError(verdict)
+        self.stdout.write(verdict)
