@@ -16,8 +16,12 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from opencdmo.engines.monitoring import BatchDataset
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "monitoring"
 
@@ -34,7 +38,7 @@ TRAINING_BATCHES = 12
 NEW_BATCHES = 10
 
 
-def simulated(seed: int, batches: int, faulty: int) -> tuple[object, dict[str, str]]:
+def simulated(seed: int, batches: int, faulty: int) -> tuple[BatchDataset, dict[str, str]]:
     """Simulated batches at ``opencdmo simulate``'s defaults as a dataset, and their faults."""
     from opencdmo.engines.bioprocess.generator import GeneratorConfig, generate
     from opencdmo.engines.bioprocess.output import long_table
@@ -70,10 +74,10 @@ def simulator_rows(seeds: tuple[int, ...]) -> tuple[int, int, int, int]:
         normal, _ = simulated(2000 + seed, NEW_BATCHES, 0)
         faulty, faults = simulated(3000 + seed, NEW_BATCHES, NEW_BATCHES)
         started = time.perf_counter()
-        aligned, spec = align_batches(training)  # type: ignore[arg-type]
+        aligned, spec = align_batches(training)
         model, limits = fit_batch_model(aligned, FitOptions())
         verdicts = {
-            name: judge_batches(model, realign_batches(data, spec), limits, data)  # type: ignore[arg-type]
+            name: judge_batches(model, realign_batches(data, spec), limits, data)
             for name, data in (("normal", normal), ("faulty", faulty))
         }
         elapsed = time.perf_counter() - started

@@ -77,7 +77,11 @@ def test_cancel_from_another_thread_stops_the_fit_promptly_and_writes_nothing(
             first_fold.set()
             time.sleep(0.05)
 
-    canceller = threading.Thread(target=lambda: (first_fold.wait(30), token.cancel()))
+    def cancel_at_first_fold() -> None:
+        first_fold.wait(30)
+        token.cancel()
+
+    canceller = threading.Thread(target=cancel_at_first_fold)
     canceller.start()
     with pytest.raises(CancelledError):
         fit_batch_file(
