@@ -356,7 +356,7 @@ def _stored_user(user: User) -> User:
     """A fresh, locked copy, so two administrators' changes cannot interleave."""
     with scopes_disabled():
         stored = (
-            User.objects.select_for_update()
+            User.objects.select_for_update(of=("self",))
             .select_related("organisation")
             .filter(pk=user.pk)
             .first()
