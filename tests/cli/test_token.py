@@ -66,12 +66,13 @@ def test_bad_input_is_refused_and_nothing_written(
 
 
 def test_inactive_user_gets_no_token(opencdmo_cli: Any, world: Any, capsys: Any) -> None:
-    """A token for an inactive user would be refused at once, so none is made."""
+    """A token for an inactive user would be refused at once, so none is made; lists work."""
     user = world.user("beta-pharma", "cdmo_msat")
     user.is_active = False
     user.save()
     assert opencdmo_cli(["token", "create", user.username, "--name", "x"]) == 1
     assert "is inactive" in capsys.readouterr().err
+    assert opencdmo_cli(["token", "list", user.username]) == 0, "listing stays possible"
 
 
 def test_list_then_revoke_by_prefix(opencdmo_cli: Any, world: Any, capsys: Any) -> None:

@@ -21,11 +21,11 @@ from opencdmo.accounts.tokens import TOKEN_PREFIX
 CREATED_REASON = "Created with opencdmo token create"
 
 
-def _user(username: str) -> User:
+def _user(username: str, *, active: bool = True) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
         raise CommandError(f"No user '{username}'.")
-    if not user.is_active:
+    if active and not user.is_active:
         raise CommandError(f"User '{username}' is inactive; a token of theirs would be refused.")
     return user
 
@@ -96,7 +96,7 @@ class Command(BaseCommand):
         self.stdout.write(secret)
 
     def _list(self, options: dict[str, Any]) -> None:
-        user = _user(options["username"])
+        user = _user(options["username"], active=False)
         tokens = list(ApiToken.objects.filter(user=user))
         if not tokens:
             self.stdout.write(f"{user.username} has no API tokens.")
