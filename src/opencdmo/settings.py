@@ -48,7 +48,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "opencdmo.web.middleware.RejectNulMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "opencdmo.accounts.middleware.IdleTimeoutSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -136,6 +136,10 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A running job whose worker has not been heard from for JOB_LEASE_S seconds is handed to
+# another worker, and marked failed once JOB_ATTEMPTS runs have been started.
+JOB_LEASE_S = float(os.environ.get("OPENCDMO_JOB_LEASE_S", "60"))
+JOB_ATTEMPTS = int(os.environ.get("OPENCDMO_JOB_ATTEMPTS", "2"))
 
 LOGGING = {
     "version": 1,

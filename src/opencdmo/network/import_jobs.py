@@ -51,5 +51,8 @@ def queue_import(
             kind=kind,
             dry_run=dry_run,
         )
-        transaction.on_commit(lambda: run_import_job.enqueue(job.pk))
+        # The database backend queues in this same transaction: the job and its task are
+        # written together or not at all, and the job knows its task from the start.
+        job.task_id = str(run_import_job.enqueue(job.pk).id)
+        job.save(update_fields=["task_id"])
     return job

@@ -188,6 +188,7 @@ class ImportJob(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
         IMPORTED = "imported", "Imported"
         VALID = "valid", "Valid (dry run)"
         REJECTED = "rejected", "Rejected"
@@ -207,6 +208,12 @@ class ImportJob(models.Model):
     problems = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The lease of the worker running the job: ``task_id`` is its django-tasks result,
+    # ``attempts`` counts the runs started, and a ``heartbeat_at`` older than
+    # ``settings.JOB_LEASE_S`` means the worker stopped (see ``network.tasks``).
+    task_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager(owner="organisation", change=IMPORT_NETWORK)
 
@@ -218,4 +225,4 @@ class ImportJob(models.Model):
 
     @property
     def is_pending(self) -> bool:
-        return self.status == self.Status.QUEUED
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.text import capfirst
@@ -34,6 +35,7 @@ from opencdmo.network.forms import (
 from opencdmo.network.import_jobs import queue_import
 from opencdmo.network.models import Equipment, ImportJob, Site, SitePrivateProfile, Suite
 from opencdmo.network.search import find_sites, region_counts, site_points
+from opencdmo.network.tasks import lease_expired
 from opencdmo.network.worldmap import MAP_VIEWBOX, land_paths, markers, project
 
 PAGE_SIZE = 20
@@ -246,9 +248,13 @@ def import_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{job.filename} is queued for import.")
             return redirect("network:import")
     jobs = list(ImportJob.objects.select_related("user")[:20])
-    pending = any(job.is_pending for job in jobs)
+    now = timezone.now()
+    # A job whose worker stopped is not polled for: a worker queues it again or fails it.
+    lost = {job.pk for job in jobs if lease_expired(job, now)}
+    pending = any(job.is_pending and job.pk not in lost for job in jobs)
     template = "network/_import_jobs.html" if request.htmx else "network/import.html"
-    return render(request, template, {"form": form, "jobs": jobs, "pending": pending})
+    context = {"form": form, "jobs": jobs, "pending": pending, "lost": lost}
+    return render(request, template, context)
 
 
 @login_required

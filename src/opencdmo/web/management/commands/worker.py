@@ -1,11 +1,38 @@
-"""``opencdmo worker``: run background tasks from the database queue."""
+"""``opencdmo worker``: run background tasks from the database queue.
+
+Beside the tasks, every worker looks after the jobs whose worker stopped (killed, or its
+machine gone): each quarter lease it queues them again or marks them failed, see
+``opencdmo.network.tasks``. SIGINT or SIGTERM lets the current task finish; a second one
+stops it, and the job is handed back to the queue.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import DatabaseError, close_old_connections
+
+from opencdmo.network.tasks import heartbeat_interval_s, recover_lost_imports
+
+logger = logging.getLogger(__name__)
+
+
+def look_after_lost_jobs(stop: threading.Event) -> None:
+    """Recover lost jobs now and then every heartbeat interval until ``stop`` is set."""
+    while True:
+        close_old_connections()
+        try:
+            for line in recover_lost_imports():
+                logger.warning(line)
+        except DatabaseError as exc:
+            # A busy or briefly unreachable database: the next round tries again.
+            logger.info("Looking for lost jobs failed: %s", exc)
+        if stop.wait(heartbeat_interval_s()):
+            return
 
 
 class Command(BaseCommand):
@@ -18,4 +45,12 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("db_worker", queue_name=options["queue"], interval=options["interval"])
+        stop = threading.Event()
+        keeper = threading.Thread(
+            target=look_after_lost_jobs, args=(stop,), name="lost-jobs", daemon=True
+        )
+        keeper.start()
+        try:
+            call_command("db_worker", queue_name=options["queue"], interval=options["interval"])
+        finally:
+            stop.set()
