@@ -13,6 +13,10 @@ from opencdmo.audit import services as audit
 from opencdmo.audit.models import AuditEntry
 from tests.audit.test_chain import append_only_triggers_disabled
 
+NOT_ANCHORED = (
+    "Not anchored: no signed checkpoint to compare with (run 'opencdmo audit checkpoint')."
+)
+
 
 def _command_lines(capsys: Any) -> list[str]:
     """What ``opencdmo audit verify`` prints, on either stream, one line per item."""
@@ -45,7 +49,7 @@ def test_intact_chain_reads_as_the_command_says(world: Any, client_for: Any, cap
     _entries(world.orgs["alpha-bio"], 4)
     expected = _command_lines(capsys)
     lines, response = _page_lines(client)
-    assert lines == expected == ["OK: 5 audit entries, every chain intact."]
+    assert lines == expected == [f"OK: 5 audit entries, every chain intact. {NOT_ANCHORED}"]
     assert b"OK: 5 audit entries, every chain intact." in response.content
     assert b'data-testid="chain-check"' in response.content
 
@@ -78,7 +82,7 @@ def test_each_organisation_checks_its_own_chain(world: Any, client_for: Any) -> 
     with append_only_triggers_disabled() as cursor:
         cursor.execute("DELETE FROM audit_auditentry WHERE id = %s", [beta[-1].pk])
     alpha_lines, _ = _page_lines(alpha)
-    assert alpha_lines == ["OK: 3 audit entries, every chain intact."]
+    assert alpha_lines == [f"OK: 3 audit entries, every chain intact. {NOT_ANCHORED}"]
     platform_lines, _ = _page_lines(platform)
     assert platform_lines[0].startswith(f"BROKEN {audit.chain_key(world.orgs['beta-pharma'].pk)}")
     assert "tail deleted" in platform_lines[0]

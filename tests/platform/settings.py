@@ -1,7 +1,16 @@
 """The product's settings plus the shared-record fixture app, for the test suite only."""
 
+import tempfile
+from pathlib import Path
+
 from opencdmo.settings import *  # noqa: F403
 from opencdmo.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.platform.shared_records"]
 ROOT_URLCONF = "tests.platform.urls"
+
+# The audit signing key and checkpoints of a test run stay out of the data folder, so a
+# developer's own checkpoints never judge the test database.
+AUDIT_DIR = Path(tempfile.mkdtemp(prefix="opencdmo-test-audit-"))
+AUDIT_KEY_FILE = AUDIT_DIR / "audit-signing.key"
+AUDIT_CHECKPOINTS = AUDIT_DIR / "audit-checkpoints.jsonl"

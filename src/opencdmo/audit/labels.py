@@ -27,6 +27,8 @@ from opencdmo.audit.models import AuditEntry
 ACTION_PREFIX = "opencdmo."
 TRAIL_EXPORTED = "opencdmo.audit_trail.exported"
 CHAIN_VERIFIED = "opencdmo.audit_chain.verified"
+CHAIN_WITNESSED = "opencdmo.audit_chain.witnessed"
+KEY_ROTATED = "opencdmo.audit_key.rotated"
 
 EVENT_LABELS: dict[str, str] = {
     "opencdmo.user.logged_in": "Login",
@@ -34,6 +36,8 @@ EVENT_LABELS: dict[str, str] = {
     "opencdmo.user.login_failed": "Failed login",
     TRAIL_EXPORTED: "Audit trail exported",
     CHAIN_VERIFIED: "Audit chain verified",
+    CHAIN_WITNESSED: "Partner chain witnessed",
+    KEY_ROTATED: "Audit signing key rotated",
 }
 """Events whose label is not '<model> <verb>'."""
 

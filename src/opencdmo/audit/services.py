@@ -143,6 +143,9 @@ def record(
         entry.save()
         head.last_seq, head.last_hash = entry.seq, entry.hash
         head.save(update_fields=["last_seq", "last_hash"])
+    from opencdmo.audit.anchors import checkpoint_when_due
+
+    checkpoint_when_due(chain, entry.seq)
     return entry
 
 
@@ -156,7 +159,9 @@ class ChainBreak:
     problem: str
 
     def __str__(self) -> str:
-        where = f"entry #{self.seq} (id {self.entry_id})" if self.seq is not None else "chain end"
+        if self.seq is None:
+            return f"{self.chain}: {self.problem}"
+        where = f"entry #{self.seq}" + (f" (id {self.entry_id})" if self.entry_id else "")
         return f"{self.chain}: {where}: {self.problem}"
 
 
@@ -189,7 +194,7 @@ def verify_chain(chain: str) -> ChainBreak | None:
                 chain,
                 None,
                 None,
-                f"chain ends at #{expected_seq - 1} but #{head.last_seq} was written "
+                f"chain end: chain ends at #{expected_seq - 1} but #{head.last_seq} was written "
                 "(tail deleted)",
             )
     return None

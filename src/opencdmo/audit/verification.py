@@ -1,8 +1,8 @@
 """Checking hash chains from the audit page, in the words of ``opencdmo audit verify``.
 
-The page calls the command's own functions (``verify_chain``, ``verify_all``) and writes the
-result as the command prints it, so a reviewer and an operator can never read different
-verdicts on the same chain.
+The page calls the command's own functions (``verify_chain``, ``verify_all``, and the anchors'
+checks against signed checkpoints and partner witnesses) and writes the result as the command
+prints it, so a reviewer and an operator can never read different verdicts on the same chain.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from opencdmo.accounts.roles import VIEW_AUDIT
+from opencdmo.audit.anchors import verify_checkpoints, verify_rotations, verify_witnesses
 from opencdmo.audit.labels import CHAIN_VERIFIED
 from opencdmo.audit.models import AuditEntry
 from opencdmo.audit.services import ChainBreak, chain_key, record, verify_all, verify_chain
@@ -26,23 +27,35 @@ ALL_CHAINS = "every chain"
 
 @dataclass(frozen=True)
 class ChainCheck:
-    """The verdict on the chains one caller may verify."""
+    """The verdict on the chains one caller may verify, and how many checkpoints anchor them."""
 
     chains: str
     entries: int
     breaks: tuple[ChainBreak, ...]
     at: dt.datetime
+    checkpoints: int = 0
 
     @property
     def intact(self) -> bool:
         return not self.breaks
 
+    @property
+    def anchored(self) -> bool:
+        return self.checkpoints > 0
+
     def lines(self) -> list[str]:
         """What ``opencdmo audit verify`` prints: 'OK: …', or 'BROKEN …' lines and a count."""
         if self.intact:
-            return [f"OK: {self.entries} audit entries, every chain intact."]
+            anchor = (
+                f"Anchored by {self.checkpoints} signed checkpoint(s)."
+                if self.anchored
+                else "Not anchored: no signed checkpoint to compare with "
+                "(run 'opencdmo audit checkpoint')."
+            )
+            return [f"OK: {self.entries} audit entries, every chain intact. {anchor}"]
+        broken = len({b.chain for b in self.breaks})
         return [f"BROKEN {b}" for b in self.breaks] + [
-            f"{len(self.breaks)} broken chain(s) among {self.entries} entries."
+            f"{broken} broken chain(s) among {self.entries} entries."
         ]
 
     def as_dict(self) -> dict[str, Any]:
@@ -57,9 +70,11 @@ class ChainCheck:
 
 def check_all_chains() -> ChainCheck:
     """Verify every chain, as ``opencdmo audit verify`` and the platform administrator do."""
+    anchors = verify_checkpoints()
+    breaks = (*verify_all(), *anchors.breaks, *verify_witnesses(), *verify_rotations())
     with scopes_disabled():
-        breaks = tuple(verify_all())
-        return ChainCheck(ALL_CHAINS, AuditEntry.objects.count(), breaks, timezone.now())
+        entries = AuditEntry.objects.count()
+    return ChainCheck(ALL_CHAINS, entries, breaks, timezone.now(), anchors.checkpoints)
 
 
 def check_chains(user: Any) -> ChainCheck:
@@ -74,7 +89,9 @@ def check_chains(user: Any) -> ChainCheck:
         chain = chain_key(user.organisation_id)
         found = verify_chain(chain)
         entries = AuditEntry.objects.filter(chain=chain).count()
-    return ChainCheck(chain, entries, (found,) if found else (), timezone.now())
+    anchors = verify_checkpoints({chain})
+    breaks = (*((found,) if found else ()), *anchors.breaks, *verify_witnesses({chain}))
+    return ChainCheck(chain, entries, breaks, timezone.now(), anchors.checkpoints)
 
 
 def run_chain_check(user: Any) -> ChainCheck:
