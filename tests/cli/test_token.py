@@ -103,3 +103,36 @@ def test_list_says_when_there_are_none(opencdmo_cli: Any, world: Any, capsys: An
     user = world.user("sponsor-two", "sponsor_qa")
     assert opencdmo_cli(["token", "list", user.username]) == 0
     assert capsys.readouterr().out.strip() == f"{user.username} has no API tokens."
+
+
+def test_empty_revocation_reason_names_the_option(
+    opencdmo_cli: Any, world: Any, capsys: Any
+) -> None:
+    """--reason '' exits 1 naming --reason; the token stays active and nothing is audited."""
+    user = world.user("alpha-bio", "cdmo_qa")
+    opencdmo_cli(["token", "create", user.username, "--name", "LIMS"])
+    secret = capsys.readouterr().out.strip()
+    with scopes_disabled():
+        prefix = ApiToken.objects.get().prefix
+    assert opencdmo_cli(["token", "revoke", prefix, "--reason", "  "]) == 1
+    assert "--reason: Give a reason" in capsys.readouterr().err
+    assert _me(secret).status_code == 200
+    assert _entries("opencdmo.api_token.revoked") == []
+
+
+def test_a_deactivated_users_token_is_revoked_by_the_system(
+    opencdmo_cli: Any, world: Any, capsys: Any
+) -> None:
+    """Its user holds no permission any more, so the entry names no actor; it is revoked."""
+    user = world.user("beta-pharma", "cdmo_msat")
+    opencdmo_cli(["token", "create", user.username, "--name", "historian"])
+    capsys.readouterr()
+    user.is_active = False
+    user.save()
+    with scopes_disabled():
+        prefix = ApiToken.objects.get().prefix
+    assert opencdmo_cli(["token", "revoke", prefix, "--reason", "Left the company"]) == 0
+    (entry,) = _entries("opencdmo.api_token.revoked")
+    assert (entry.actor_id, entry.reason) == (None, "Left the company")
+    with scopes_disabled():
+        assert not ApiToken.objects.get().is_active

@@ -7,7 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from opencdmo.accounts.roles import (
+    MANAGE_TOKENS,
     MANAGE_USERS,
+    MANAGE_USERS_OF_ANY_ORG,
     PERMISSIONS,
     ROLES_BY_KIND,
     OrganisationKind,
@@ -56,9 +58,10 @@ class User(AbstractUser):
     locked_until = models.DateTimeField(null=True, blank=True)
 
     # Authentication loads the user before any scope exists, so the default manager stays
-    # unscoped; ``organisation.users`` and other readers go through the declaration.
+    # unscoped; ``organisation.users`` and other readers go through the declaration. An
+    # organisation's administrator manages its own people; the platform's, everyone's.
     objects = UserManager()
-    tenancy = Tenancy(owner="organisation", change=MANAGE_USERS)
+    tenancy = Tenancy(owner="organisation", change=MANAGE_USERS, curate=MANAGE_USERS_OF_ANY_ORG)
 
     class Meta:
         ordering = ["username"]
@@ -104,7 +107,9 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = TenantManager(owner="user__organisation")
+    # Every role holds MANAGE_TOKENS; that only its own user revokes a token is the
+    # services' added check (``accounts.services.TOKEN``).
+    objects = TenantManager(owner="user__organisation", change=MANAGE_TOKENS)
 
     class Meta:
         ordering = ["-created_at"]

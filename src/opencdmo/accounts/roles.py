@@ -49,6 +49,8 @@ VIEW_PRIVATE_SITE = "network.view_private"
 VIEW_AUDIT = "audit.view"
 MANAGE_TOKENS = "accounts.tokens"
 MANAGE_USERS = "accounts.users"
+MANAGE_USERS_OF_ANY_ORG = "accounts.users.any_org"
+"""The platform administrator's: manage the users of every organisation, sponsors included."""
 
 PERMISSIONS: dict[Any, frozenset[str]] = {
     Role.SPONSOR_VIEWER: frozenset({VIEW_NETWORK, MANAGE_TOKENS}),
@@ -70,6 +72,14 @@ PERMISSIONS: dict[Any, frozenset[str]] = {
         }
     ),
     Role.PLATFORM_ADMIN: frozenset(
-        {VIEW_NETWORK, MAINTAIN_NETWORK, VIEW_AUDIT, MANAGE_TOKENS, MANAGE_USERS, IMPORT_NETWORK}
+        {
+            VIEW_NETWORK,
+            MAINTAIN_NETWORK,
+            VIEW_AUDIT,
+            MANAGE_TOKENS,
+            MANAGE_USERS,
+            MANAGE_USERS_OF_ANY_ORG,
+            IMPORT_NETWORK,
+        }
     ),
 }

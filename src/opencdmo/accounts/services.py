@@ -1,15 +1,23 @@
 """Creating organisations and users, managing users, issuing and revoking API tokens.
 
-Every change is audited. User management calls ``audit.services.record`` directly (with
-``snapshot`` and ``changed``), the way ``network.services`` writes its entries.
+Every write goes through the core's audited services (``opencdmo.core.services``): the write
+check of the model's tenancy declaration, a required reason, validation keyed by field, one
+transaction and one audit entry. Whose users a caller manages is said once, in
+``User.tenancy``: an organisation's administrator (``MANAGE_USERS``) its own people, the
+platform administrator (``MANAGE_USERS_OF_ANY_ORG``) every organisation's. ``actor=None`` is
+the system (seeding, ``opencdmo createuser``): no permission check, still audited.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -19,6 +27,139 @@ from django_scopes import scopes_disabled
 from opencdmo.accounts import roles, tokens
 from opencdmo.accounts.models import ApiToken, Organisation, User
 from opencdmo.audit import services as audit
+from opencdmo.core import services as core
+from opencdmo.core.services import Writable
+from opencdmo.core.tenancy import authorise_change, get_changeable_or_404
+
+__all__ = [
+    "USER_AUDIT_FIELDS",
+    "change_role",
+    "create_organisation",
+    "create_user",
+    "get_managed_user",
+    "invite_user",
+    "issue_token",
+    "managed_users",
+    "revoke_token",
+    "set_active",
+    "set_own_password",
+    "set_password_link",
+]
+
+USER_AUDIT_FIELDS = (
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "organisation",
+    "role",
+    "is_active",
+)
+"""What a user's audit entries record: never the password hash or login counters."""
+
+
+def _admin_roles() -> list[str]:
+    return [role for role, held in roles.PERMISSIONS.items() if roles.MANAGE_USERS in held]
+
+
+def _keeps_an_administrator(user: User) -> Iterator[tuple[str, str]]:
+    """An organisation keeps an active administrator, or nobody could manage its users.
+
+    Compared with the stored row, so only the change that removes the last one is refused;
+    the other administrators are locked so that two such changes cannot both pass.
+    """
+    admin_roles = _admin_roles()
+    if user.pk is None or (user.is_active and user.role in admin_roles):
+        return
+    with scopes_disabled():
+        administrators = User.objects.filter(
+            organisation_id=user.organisation_id, is_active=True, role__in=admin_roles
+        )
+        if not administrators.filter(pk=user.pk).exists():
+            return
+        if administrators.select_for_update().exclude(pk=user.pk).exists():
+            return
+    yield (
+        "role" if user.is_active else "is_active",
+        f"{user} is the last active administrator of {user.organisation}; "
+        "make someone else an administrator first.",
+    )
+
+
+def _invite_rules(user: User) -> Iterator[tuple[str, str]]:
+    """An invited person needs an address to receive the set-password link at."""
+    if not user.email:
+        yield "email", "Give the person's e-mail address."
+    yield from _keeps_an_administrator(user)
+
+
+def _user_values(fields: dict[str, Any]) -> dict[str, Any]:
+    """Names without stray spaces; the platform role alone opens Django's admin."""
+    values = {
+        name: value.strip() if isinstance(value, str) and name != "role" else value
+        for name, value in fields.items()
+    }
+    if "role" in values:
+        values["is_staff"] = values["is_superuser"] = values["role"] == roles.Role.PLATFORM_ADMIN
+    return values
+
+
+def _user_state(user: User) -> dict[str, Any]:
+    return audit.snapshot(user, USER_AUDIT_FIELDS)
+
+
+def _password_state(user: User) -> dict[str, Any]:
+    """Whether a password is set, never the hash."""
+    return {"password": "set" if user.has_usable_password() else "not set"}
+
+
+def _only_themself(actor: User | None, user: User) -> None:
+    """A first password is set by its user alone, the one-time link being the credential."""
+    if actor is not None and actor.pk != user.pk:
+        raise PermissionDenied("Only the person themself sets their password.")
+
+
+def _token_state(token: ApiToken) -> dict[str, Any]:
+    """A token as the audit trail records it: never its digest."""
+    return {**audit.snapshot(token, ("name", "prefix", "revoked_at")), "user": token.user.username}
+
+
+def _its_own_user(actor: User | None, token: ApiToken) -> None:
+    """The declaration's check, then: a token is its user's alone (another's is missing)."""
+    authorise_change(actor, token)
+    if actor is not None and token.user_id != actor.pk:
+        raise Http404("No such API token.")
+
+
+ORGANISATION = Writable(
+    Organisation,
+    fields=(
+        "name",
+        "slug",
+        "kind",
+        "country",
+        "headquarters",
+        "website",
+        "description",
+        "is_demo",
+    ),
+)
+USER = Writable(
+    User,
+    fields=("username", "email", "first_name", "last_name", "role", "is_active"),
+    rules=_keeps_an_administrator,
+    normalise=_user_values,
+    state=_user_state,
+)
+INVITED_USER = dataclasses.replace(USER, rules=_invite_rules)
+PASSWORD = Writable(User, fields=("password",), state=_password_state, authorise=_only_themself)
+TOKEN = Writable(
+    ApiToken,
+    fields=("name", "revoked_at"),
+    noun="api_token",
+    state=_token_state,
+    authorise=_its_own_user,
+)
 
 
 def create_organisation(
@@ -33,19 +174,13 @@ def create_organisation(
     """Create an organisation of ``kind`` (cdmo, sponsor, platform)."""
     if kind not in roles.OrganisationKind.values:
         raise ValidationError({"kind": f"Unknown organisation kind '{kind}'."})
-    organisation = Organisation(name=name, kind=kind, slug=slug or slugify(name)[:80], **fields)
-    organisation.full_clean()
-    with transaction.atomic():
-        organisation.save()
-        audit.record(
-            "opencdmo.organisation.created",
-            actor=actor,
-            organisation_id=organisation.pk,
-            target=organisation,
-            after=audit.snapshot(organisation),
-            reason=reason or "Organisation created",
-        )
-    return organisation
+    return core.create(
+        ORGANISATION,
+        actor=actor,
+        reason=reason,
+        default_reason="Organisation created",
+        fields={"name": name, "kind": kind, "slug": slug or slugify(name)[:80], **fields},
+    )
 
 
 def create_user(
@@ -61,170 +196,85 @@ def create_user(
     reason: str = "",
     check_password: bool = True,
 ) -> User:
-    """Create a user with a role that fits the organisation's kind."""
-    user = User(
-        organisation=organisation,
-        username=username,
-        role=role,
-        email=email,
-        first_name=first_name,
-        last_name=last_name,
-    )
-    user.full_clean(exclude=["password"])
+    """Create a user with a password and a role that fits the organisation's kind."""
+    fields = {
+        "username": username,
+        "role": role,
+        "email": email,
+        "first_name": first_name,
+        "last_name": last_name,
+    }
     if check_password:
-        validate_password(password, user)
-    user.set_password(password)
-    user.is_staff = user.is_superuser = role == roles.Role.PLATFORM_ADMIN
-    with transaction.atomic():
-        user.save()
-        audit.record(
-            "opencdmo.user.created",
-            actor=actor,
-            organisation_id=organisation.pk,
-            target=user,
-            after=audit.snapshot(user, ["username", "email", "organisation", "role", "is_active"]),
-            reason=reason or "User created",
-        )
-    return user
+        validate_password(password, User(organisation=organisation, **fields))
+    return core.create(
+        USER,
+        actor=actor,
+        reason=reason,
+        default_reason="User created",
+        parent={"organisation": organisation, "password": make_password(password)},
+        fields=fields,
+    )
 
 
 def issue_token(user: User, name: str, reason: str = "") -> tuple[ApiToken, str]:
-    """Create a token for ``user``; the secret is returned once and never stored."""
-    if not user.can(roles.MANAGE_TOKENS):
-        raise PermissionDenied("Your role may not create API tokens.")
-    name = name.strip()
-    if not name:
+    """Create a token acting as ``user``, by ``user``; the secret is returned once and never
+    stored."""
+    if not name.strip():
         raise ValidationError({"name": "Give the token a name, e.g. the system that will use it."})
     secret, prefix = tokens.new_secret()
-    with transaction.atomic():
-        token = ApiToken.objects.create(
-            user=user, name=name[:100], prefix=prefix, digest=tokens.digest(secret)
-        )
-        audit.record(
-            "opencdmo.api_token.created",
-            actor=user,
-            organisation_id=user.organisation_id,
-            target=token,
-            after={"name": token.name, "prefix": prefix, "user": user.username},
-            reason=reason or "API token created",
-        )
+    token = core.create(
+        TOKEN,
+        actor=user,
+        reason=reason,
+        default_reason="API token created",
+        parent={"user": user, "prefix": prefix, "digest": tokens.digest(secret)},
+        fields={"name": name.strip()[:100]},
+    )
     return token, secret
 
 
-def revoke_token(user: User, token: ApiToken, reason: str = "") -> ApiToken:
-    """Revoke one of the caller's own tokens."""
-    if token.user_id != user.pk:
-        raise PermissionDenied("Only the token's owner can revoke it.")
+def revoke_token(user: User | None, token: ApiToken, reason: str = "API token revoked") -> ApiToken:
+    """Revoke one of the caller's own tokens (``None``: the system, any token); one already
+    revoked stays as it was.
+
+    The tokens page asks no reason and records the default; ``opencdmo token revoke`` asks
+    for one, and an empty one is refused.
+    """
+    token.refresh_from_db(fields=["revoked_at"])
     if token.revoked_at is not None:
         return token
-    with transaction.atomic():
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-        audit.record(
-            "opencdmo.api_token.revoked",
-            actor=user,
-            organisation_id=user.organisation_id,
-            target=token,
-            before={"revoked_at": None},
-            after={"revoked_at": token.revoked_at},
-            reason=reason or "API token revoked",
-        )
-    return token
+    return core.update(
+        TOKEN,
+        token,
+        actor=user,
+        reason=reason,
+        changes={"revoked_at": timezone.now()},
+        verb="revoked",
+    )
 
 
 # --- user management by each organisation's administrator -------------------------------------
 
-USER_AUDIT_FIELDS = (
-    "username",
-    "first_name",
-    "last_name",
-    "email",
-    "organisation",
-    "role",
-    "is_active",
-)
-
-
-def _user_state(user: User) -> dict[str, object]:
-    return audit.snapshot(user, USER_AUDIT_FIELDS)
-
-
-def _change_reason(reason: str | None) -> str:
-    """Every change of a user says why; the reason goes on the audit trail."""
-    text = (reason or "").strip()
-    if not text:
-        raise ValidationError(
-            {"reason": "Give a reason for this change; it goes on the audit trail."}
-        )
-    return text
-
-
-def can_manage_users_of(actor: User, organisation: Organisation) -> bool:
-    """Whether ``actor`` administers the users of ``organisation``."""
-    if not actor.can(roles.MANAGE_USERS):
-        return False
-    return actor.is_platform_admin or actor.organisation_id == organisation.pk
-
-
-def _authorise_users(actor: User, organisation: Organisation) -> None:
-    """403 for a role without ``MANAGE_USERS``; 404 for another organisation's users."""
-    if not actor.can(roles.MANAGE_USERS):
-        raise PermissionDenied("Your role may not manage users.")
-    if not can_manage_users_of(actor, organisation):
-        raise Http404("No such user.")
-
 
 def managed_users(actor: User, organisation: Organisation | None = None) -> QuerySet[User]:
-    """The users ``actor`` administers: its organisation's, or any organisation's for the
-    platform administrator (narrowed to ``organisation`` when given)."""
-    if not actor.can(roles.MANAGE_USERS):
+    """The users ``actor`` administers, as ``User.tenancy`` says: its organisation's, or
+    every organisation's for the platform administrator (narrowed to ``organisation``)."""
+    if not User.tenancy.may_change(actor):
         raise PermissionDenied("Your role may not manage users.")
-    with scopes_disabled():
-        users = User.objects.select_related("organisation").order_by(
-            "organisation__name", "-is_active", "username"
-        )
+    users = User.tenancy.changeable(
+        User.objects.select_related("organisation").filter(organisation__isnull=False), actor
+    ).order_by("organisation__name", "-is_active", "username")
     if organisation is not None:
-        _authorise_users(actor, organisation)
-        return users.filter(organisation=organisation)
-    if actor.is_platform_admin:
-        return users.filter(organisation__isnull=False)
-    return users.filter(organisation_id=actor.organisation_id)
+        authorise_change(actor, User(organisation=organisation))
+        users = users.filter(organisation=organisation)
+    return users
 
 
 def get_managed_user(actor: User, pk: int) -> User:
     """One user ``actor`` administers; anyone else's answers like a missing one (404)."""
-    user = managed_users(actor).filter(pk=pk).first()
-    if user is None:
-        raise Http404("No such user.")
+    queryset = User.objects.select_related("organisation").filter(organisation__isnull=False)
+    user: User = get_changeable_or_404(queryset, actor, pk=pk)
     return user
-
-
-def _keeps_an_admin(user: User, *, role: str, is_active: bool) -> None:
-    """Refuse the change that would leave ``user``'s organisation without an active
-    administrator: nobody could then manage its users."""
-    if (
-        roles.MANAGE_USERS not in roles.PERMISSIONS.get(user.role, frozenset())
-        or not user.is_active
-    ):
-        return
-    if is_active and roles.MANAGE_USERS in roles.PERMISSIONS.get(role, frozenset()):
-        return
-    admin_roles = [r for r, perms in roles.PERMISSIONS.items() if roles.MANAGE_USERS in perms]
-    with scopes_disabled():
-        others = (
-            User.objects.select_for_update()
-            .filter(organisation_id=user.organisation_id, is_active=True, role__in=admin_roles)
-            .exclude(pk=user.pk)
-        )
-        if others.exists():
-            return
-    field = "role" if is_active else "is_active"
-    raise ValidationError(
-        {
-            field: f"{user} is the last active administrator of {user.organisation}; "
-            "make someone else an administrator first."
-        }
-    )
 
 
 def invite_user(
@@ -243,44 +293,27 @@ def invite_user(
     There is no mail server: the administrator passes the link on. The token is Django's
     password-reset token, so it stops working once the password is set.
     """
-    _authorise_users(actor, organisation)
-    reason = _change_reason(reason)
-    user = User(
-        organisation=organisation,
-        username=username.strip(),
-        email=email.strip(),
-        role=role,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
+    user = core.create(
+        INVITED_USER,
+        actor=actor,
+        reason=reason,
+        require_reason=True,
+        parent={"organisation": organisation, "password": make_password(None)},
+        fields={
+            "username": username,
+            "email": email,
+            "role": role,
+            "first_name": first_name,
+            "last_name": last_name,
+        },
+        verb="invited",
     )
-    user.set_unusable_password()
-    errors: dict[str, list[str]] = {}
-    try:
-        with scopes_disabled():
-            user.full_clean()
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if not user.email:
-        errors.setdefault("email", []).append("Give the person's e-mail address.")
-    if errors:
-        raise ValidationError(errors)
-    user.is_staff = user.is_superuser = role == roles.Role.PLATFORM_ADMIN
-    with transaction.atomic():
-        user.save()
-        audit.record(
-            "opencdmo.user.invited",
-            actor=actor,
-            organisation_id=organisation.pk,
-            target=user,
-            after=_user_state(user),
-            reason=reason,
-        )
     return user, default_token_generator.make_token(user)
 
 
 def set_password_link(actor: User, user: User) -> str:
     """A fresh one-time token for a user who has not set a password yet."""
-    _authorise_users(actor, user.organisation)
+    authorise_change(actor, user)
     if user.has_usable_password():
         raise ValidationError({"password": f"{user} has already set a password."})
     return default_token_generator.make_token(user)
@@ -288,79 +321,33 @@ def set_password_link(actor: User, user: User) -> str:
 
 def change_role(actor: User, user: User, role: str, reason: str) -> User:
     """Give ``user`` another role of its organisation's kind; the last administrator stays."""
-    _authorise_users(actor, user.organisation)
-    reason = _change_reason(reason)
-    with transaction.atomic():
-        stored = _stored_user(user)
-        if stored.role == role:
-            return stored
-        _keeps_an_admin(stored, role=role, is_active=stored.is_active)
-        before = _user_state(stored)
-        stored.role = role
-        stored.full_clean(exclude=["password", "username"])
-        stored.is_staff = stored.is_superuser = role == roles.Role.PLATFORM_ADMIN
-        stored.save(update_fields=["role", "is_staff", "is_superuser"])
-        old, new = audit.changed(before, _user_state(stored))
-        audit.record(
-            "opencdmo.user.role_changed",
-            actor=actor,
-            organisation_id=stored.organisation_id,
-            target=stored,
-            before=old,
-            after=new,
-            reason=reason,
-        )
-    return stored
+    return core.update(
+        USER, user, actor=actor, reason=reason, changes={"role": role}, verb="role_changed"
+    )
 
 
 def set_active(actor: User, user: User, active: bool, reason: str) -> User:
     """Deactivate (sign-in, sessions and tokens stop working) or reactivate ``user``."""
-    _authorise_users(actor, user.organisation)
-    reason = _change_reason(reason)
-    with transaction.atomic():
-        stored = _stored_user(user)
-        if stored.is_active == active:
-            return stored
-        _keeps_an_admin(stored, role=stored.role, is_active=active)
-        stored.is_active = active
-        stored.save(update_fields=["is_active"])
-        audit.record(
-            "opencdmo.user.reactivated" if active else "opencdmo.user.deactivated",
-            actor=actor,
-            organisation_id=stored.organisation_id,
-            target=stored,
-            before={"is_active": not active},
-            after={"is_active": active},
-            reason=reason,
-        )
-    return stored
+    return core.update(
+        USER,
+        user,
+        actor=actor,
+        reason=reason,
+        changes={"is_active": active},
+        verb="reactivated" if active else "deactivated",
+    )
 
 
 def set_own_password(user: User, password: str) -> User:
-    """The invited person's first password, set through the one-time link."""
+    """The invited person's first password, set by themself through the one-time link."""
+    if user.has_usable_password():
+        raise ValidationError({"password": f"{user} has already set a password."})
     validate_password(password, user)
-    with transaction.atomic():
-        user.set_password(password)
-        user.save(update_fields=["password"])
-        audit.record(
-            "opencdmo.user.password_set",
-            actor=user,
-            organisation_id=user.organisation_id,
-            target=user,
-            reason="Password set through the one-time link",
-        )
-    return user
-
-
-def _stored_user(user: User) -> User:
-    """A fresh, locked copy, so two administrators' changes cannot interleave."""
-    with scopes_disabled():
-        stored = (
-            User.objects.select_for_update(of=("self",))
-            .select_related("organisation")
-            .filter(pk=user.pk)
-            .first()
-        )
-    if stored is None:
-        raise Http404("No such user.")
-    return stored
+    return core.update(
+        PASSWORD,
+        user,
+        actor=user,
+        reason="Password set through the one-time link",
+        changes={"password": make_password(password)},
+        verb="password_set",
+    )

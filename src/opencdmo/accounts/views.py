@@ -19,7 +19,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 from django_scopes import scopes_disabled
 
-from opencdmo.accounts import roles, services
+from opencdmo.accounts import services
 from opencdmo.accounts.forms import (
     ActiveForm,
     FirstPasswordForm,
@@ -29,6 +29,7 @@ from opencdmo.accounts.forms import (
     TokenForm,
 )
 from opencdmo.accounts.models import ApiToken, Organisation, User
+from opencdmo.core.tenancy import authorise_change, get_changeable_or_404
 
 
 class LoginView(auth_views.LoginView):
@@ -51,7 +52,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
 def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = get_object_or_404(Organisation.objects.exclude(kind="platform"), slug=slug)
     sites = organisation.sites.order_by("name") if organisation.is_cdmo else []
-    own = organisation.pk == request.user.organisation_id
+    own = Organisation.tenancy.owns(request.user, organisation)
     members = organisation.users.filter(is_active=True).order_by("role") if own else []
     return render(
         request,
@@ -78,7 +79,7 @@ def account(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=token_id)
+    token = get_changeable_or_404(ApiToken, request.user, pk=token_id)
     services.revoke_token(request.user, token)
     messages.success(request, f"Token '{token.name}' revoked.")
     return redirect("account")
@@ -94,12 +95,14 @@ def _apply_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 def _organisation_asked(request: HttpRequest) -> Organisation | None:
+    """The organisation named in the query, if the caller manages its users (else 404)."""
     slug = request.GET.get("organisation", "")
     if not slug:
         return None
     organisation = Organisation.objects.filter(slug=slug).first()
-    if organisation is None or not services.can_manage_users_of(request.user, organisation):
+    if organisation is None:
         raise Http404("No such organisation.")
+    authorise_change(request.user, User(organisation=organisation))
     return organisation
 
 
@@ -130,13 +133,13 @@ def _invited_page(request: HttpRequest, user: User, token: str) -> HttpResponse:
 @login_required
 def user_invite(request: HttpRequest) -> HttpResponse:
     """Invite a person; the one-time set-password link is shown once, to pass on."""
-    if not request.user.can(roles.MANAGE_USERS):
+    if not User.tenancy.may_change(request.user):
         raise PermissionDenied("Your role may not manage users.")
     organisation = _organisation_asked(request) or request.user.organisation
     form = InviteForm(
         request.POST or None,
         organisation=organisation,
-        choose_organisation=request.user.is_platform_admin,
+        choose_organisation=User.tenancy.curates(request.user),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

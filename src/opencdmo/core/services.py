@@ -6,7 +6,7 @@ functions here. Every one of them, in this order:
 
 1. checks the caller through the model's tenancy declaration (``authorise_change``: 403 for
    a role without the permission, 404 for another tenant's object; ``actor=None`` is the
-   system, e.g. seeding, and is still audited);
+   system, e.g. seeding, and is still audited; a ``Writable`` may name its own check);
 2. refuses fields outside the whitelist and, for updates, deletions and transitions, a
    missing reason (GMP change control; creation may default it);
 3. validates with ``full_clean`` and the app's rules, raising ``ValidationError`` keyed by
@@ -54,7 +54,10 @@ class Writable(Generic[M]):
     rule the schema cannot express; ``normalise`` maps forgiving spellings to stored values;
     ``state`` is what the audit entry records (stored field values by default); ``noun``
     names the actions (``opencdmo.<noun>.created``); ``transitions`` maps each value of
-    ``state_field`` to the values it may move to.
+    ``state_field`` to the values it may move to. ``authorise`` is the write check, the
+    declaration's by default; a model whose writes the declaration alone cannot judge names
+    one that adds to it (a token only its own user revokes) or replaces it (a password set
+    by its user, whose one-time link is the credential).
     """
 
     model: type[M]
@@ -65,6 +68,7 @@ class Writable(Generic[M]):
     state: Callable[[Any], dict[str, Any]] = audit.snapshot
     state_field: str = "status"
     transitions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    authorise: Callable[[Any, Any], None] = authorise_change
 
     def action(self, verb: str) -> str:
         return f"opencdmo.{self.noun or self.model._meta.model_name}.{verb}"
@@ -161,18 +165,24 @@ def create(
     actor: Any,
     reason: str = "",
     default_reason: str = "",
+    require_reason: bool = False,
     parent: Mapping[str, Any] | None = None,
     fields: Mapping[str, Any],
     after_save: Callable[[M], None] | None = None,
+    verb: str = "created",
 ) -> M:
     """Check, validate and save a new record under ``parent``; record its creation.
+
+    A creation may default its reason, unless ``require_reason``; ``verb`` names a creation
+    with a meaning of its own (``opencdmo.user.invited``).
 
     ``after_save`` writes what belongs to the record (rows of a child table) inside the
     same transaction, before the audit entry takes ``spec.state`` of the result.
     """
     instance = spec.model(**(parent or {}))
-    authorise_change(actor, instance)
+    spec.authorise(actor, instance)
     spec.check_fields(fields)
+    reason = _reason(reason, required=require_reason, default=default_reason)
     values = spec.normalise(dict(fields)) if spec.normalise else dict(fields)
     for name, value in values.items():
         setattr(instance, name, value)
@@ -182,12 +192,12 @@ def create(
         if after_save is not None:
             after_save(instance)
         _record(
-            "created",
+            verb,
             spec,
             instance,
             actor=actor,
             after=spec.state(instance),
-            reason=_reason(reason, required=False, default=default_reason),
+            reason=reason,
         )
     return instance
 
@@ -209,7 +219,7 @@ def update(
     suite's modalities), which ``after_save`` writes when something changed. ``verb`` names
     a change with a meaning of its own (``opencdmo.user.role_changed``).
     """
-    authorise_change(actor, instance)
+    spec.authorise(actor, instance)
     spec.check_fields(changes)
     reason = _reason(reason, required=True)
     values = spec.normalise(dict(changes)) if spec.normalise else dict(changes)
@@ -231,7 +241,7 @@ def update(
 
 def delete(spec: Writable[Any], instance: models.Model, *, actor: Any, reason: str) -> None:
     """Delete the record and record what it was; one still referred to is refused by name."""
-    authorise_change(actor, instance)
+    spec.authorise(actor, instance)
     reason = _reason(reason, required=True)
     with transaction.atomic():
         stored = _stored(instance)
@@ -248,7 +258,7 @@ def delete(spec: Writable[Any], instance: models.Model, *, actor: Any, reason: s
 def transition(spec: Writable[M], instance: M, *, actor: Any, reason: str, to: str) -> M:
     """Move ``spec.state_field`` to ``to`` if ``spec.transitions`` allows it; the action is
     named after the new state (``opencdmo.batch.released``)."""
-    authorise_change(actor, instance)
+    spec.authorise(actor, instance)
     reason = _reason(reason, required=True)
     name = spec.state_field
     with transaction.atomic():

@@ -30,6 +30,11 @@ def _user(username: str, *, active: bool = True) -> User:
     return user
 
 
+def _fields(exc: ValidationError) -> str:
+    """A service's field-named errors as the options that carry those fields."""
+    return "; ".join(f"--{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+
+
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
 
@@ -86,9 +91,7 @@ class Command(BaseCommand):
         except PermissionDenied as exc:
             raise CommandError(f"{user.username}: {exc}") from exc
         except ValidationError as exc:
-            raise CommandError(
-                "; ".join(f"--{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-            ) from exc
+            raise CommandError(_fields(exc)) from exc
         self.stderr.write(
             f"Created API token '{token.name}' ({TOKEN_PREFIX}{token.prefix}…) for "
             f"{user.username}; it is shown only this once:"
@@ -117,7 +120,11 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Token '{token.name}' was already revoked {_when(token.revoked_at)}."
             )
-        if not options["reason"].strip():
-            raise CommandError("--reason: say why the token is revoked.")
-        services.revoke_token(token.user, token, options["reason"].strip())
+        # A deactivated user's tokens are already refused; the operator at the shell still
+        # revokes them, as the system, since their user holds no permission any more.
+        actor = token.user if token.user.is_active else None
+        try:
+            services.revoke_token(actor, token, options["reason"])
+        except ValidationError as exc:
+            raise CommandError(_fields(exc)) from exc
         self.stdout.write(f"Revoked API token '{token.name}' of {token.user.username}.")
