@@ -64,7 +64,7 @@ class JobWorld:
             import psycopg
 
             with psycopg.connect(self.database_url, autocommit=True) as connection:
-                return list(connection.execute(sql, params).fetchall())  # type: ignore[arg-type]
+                return list(connection.execute(sql, params).fetchall())
         with contextlib.closing(
             sqlite3.connect(self.folder / "opencdmo.sqlite3", timeout=20)
         ) as connection:

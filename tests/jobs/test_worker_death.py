@@ -7,6 +7,7 @@ import signal
 import time
 
 import pytest
+
 from tests.jobs.conftest import JobWorld
 
 pytestmark = pytest.mark.slow

@@ -1,4 +1,5 @@
-"""Resolve the caller (session or API token) and run the request inside its tenant scope."""
+"""Resolve the caller (session or API token) and run the request inside its tenant scope;
+restart the session's idle timer on every request the user made (not on background polls)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 
 from opencdmo.accounts import tokens
 from opencdmo.accounts.tenancy import caller_scope
 from opencdmo.audit.context import request_context
+
+# Sent by elements that refresh themselves (``hx-headers`` on an ``hx-trigger="every …"``).
+POLL_HEADER = "X-Background-Poll"
 
 
 class TenantScopeMiddleware:
@@ -39,3 +45,24 @@ class TenantScopeMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+class IdleTimeoutSessionMiddleware(SessionMiddleware):
+    """Django's sessions, saved on every request (``SESSION_SAVE_EVERY_REQUEST``), and so
+    kept alive for ``IDLE_TIMEOUT_MIN`` more, except by a background poll.
+
+    A page left open that polls a job's progress must not keep its session alive, so a poll
+    only saves a session it changed.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        session = request.session
+        if (
+            request.headers.get(POLL_HEADER) == "1"
+            and not session.modified
+            and not session.is_empty()
+        ):
+            if session.accessed:
+                patch_vary_headers(response, ("Cookie",))
+            return response
+        return super().process_response(request, response)

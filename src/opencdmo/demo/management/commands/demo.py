@@ -1,9 +1,13 @@
-"""``opencdmo demo``: migrate, seed the demo world, print the logins, run web and worker."""
+"""``opencdmo demo``: migrate, seed the demo world, print the logins, run web and worker.
+
+The worker is supervised: one that dies is started again and the web server keeps running.
+"""
 
 from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management import call_command
@@ -22,6 +26,11 @@ def server_commands(bind: str) -> dict[str, list[str]]:
         "web server": [*cli, "serve", "--bind", bind],
         "task worker": [*cli, "worker"],
     }
+
+
+def run_web_and_worker(bind: str, say: Callable[[str], None]) -> int:
+    """Serve until a signal, starting a worker that stops again; the exit status."""
+    return run_until_stopped(server_commands(bind), say=say, supervise={"task worker"})
 
 
 def logins_table() -> Table:
@@ -62,7 +71,8 @@ class Command(BaseCommand):
     help = (
         "Create or update the database, seed the fictional demo world (only into an empty "
         "database; nothing is duplicated on a second run), print the demo logins, then run the "
-        "web server and a task worker until Ctrl-C."
+        "web server and a task worker until Ctrl-C. A worker that stops is started again; "
+        "on Ctrl-C the worker finishes its job or hands it back to the queue."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -87,7 +97,7 @@ class Command(BaseCommand):
             f"Open http://{options['bind']}/ and sign in with a login above. Ctrl-C stops."
         )
         self.stdout.flush()
-        status = run_until_stopped(server_commands(options["bind"]), say=self.stdout.write)
+        status = run_web_and_worker(options["bind"], say=self.stdout.write)
         if status:
             raise CommandError("The demo stopped because a server ended.", returncode=status)
         self.stdout.write("Stopped.")
