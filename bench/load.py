@@ -1,7 +1,8 @@
 """Load test: gunicorn + PostgreSQL with the demo world, 50 concurrent clients (wrk).
 
-Prints p50/p95/p99 latency, throughput and errors for the directory page, a site page and
-the sites API, after a 3 s warm-up of each (every gunicorn worker loads templates and code). Uses ``DATABASE_URL`` when set, otherwise starts a throw-away PostgreSQL
+Prints p50/p95/p99 latency, throughput, errors and the gunicorn processes' CPU time per
+request (the figure that other work on a shared machine skews least) for the directory page,
+a site page and the sites API, after a 3 s warm-up of each (every gunicorn worker loads templates and code). Uses ``DATABASE_URL`` when set, otherwise starts a throw-away PostgreSQL
 cluster on a loopback port (needs the Debian ``postgresql`` package and root, as CI has).
 
     .venv/bin/python bench/load.py [--connections 50] [--duration 15]
@@ -138,6 +139,23 @@ with scopes_disabled():
     return session_key, secret, int(site_id)
 
 
+def _cpu_seconds(root_pid: int) -> float:
+    """User + system CPU seconds of ``root_pid`` and all its descendants (Linux ``/proc``)."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            pid = int(stat.parent.name)
+            parents[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+    tree, grown = {root_pid}, True
+    while grown:
+        children = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= children
+        grown = bool(children)
+    return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+
+
 def _load_average() -> str:
     """The 1, 5 and 15 minute load averages: other work on the machine skews every figure."""
     one, five, fifteen = os.getloadavg()
@@ -241,13 +259,17 @@ def main() -> int:
             print(f"load before: {_load_average()}")
             print(
                 f"{'endpoint':<34}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
+                f"{'server CPU ms/req':>19}"
             )
             for _, url, header in targets:
                 _wrk(url, header, args.connections, 3, script)
             for label, url, header in targets:
+                cpu_before = _cpu_seconds(server.pid)
                 r = _wrk(url, header, args.connections, args.duration, script)
+                cpu_ms = (_cpu_seconds(server.pid) - cpu_before) * 1000 / max(r["requests"], 1)
                 print(
                     f"{label:<34}{r['rps']:>8.0f}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}"
+                    f"{cpu_ms:>19.1f}"
                 )
             print(f"load after: {_load_average()}")
         finally:
