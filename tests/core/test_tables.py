@@ -347,6 +347,21 @@ def test_parquet_round_trip_keeps_values_nulls_and_units(tmp_path: Path) -> None
     assert table.lines.tolist() == [1, 2, 3]
 
 
+def test_parquet_text_columns_are_typed_per_distinct_value(tmp_path: Path) -> None:
+    """Numeric text, chunked dictionaries and a missing value read as per-cell typing would."""
+    chunks = [pa.array(["1.5", "2"]).dictionary_encode(), pa.array(["2", None]).dictionary_encode()]
+    arrow = pa.table(
+        {
+            "level": pa.chunked_array(chunks),
+            "name": pa.chunked_array([["a", "b"], [None, "a"]]),
+        }
+    )
+    pq.write_table(arrow, tmp_path / "t.parquet", row_group_size=2)
+    table = read_table(tmp_path / "t.parquet")
+    np.testing.assert_allclose(table.columns["level"], [1.5, 2.0, 2.0, np.nan])
+    assert table.columns["name"].tolist() == ["a", "b", "", "a"]
+
+
 def test_parquet_over_the_limit_or_damaged_is_refused(tmp_path: Path) -> None:
     """The footer's row count is checked before reading; a damaged file is named."""
     pq.write_table(pa.table({"x": np.arange(5_000.0)}), tmp_path / "big.parquet")
