@@ -157,7 +157,7 @@ def test_intact_anchored_chains_verify(world: Any, capsys: Any) -> None:
     _entries(world.orgs["alpha-bio"], 3)
     call_command("audit", "checkpoint")
     out = capsys.readouterr().out
-    assert "checkpoint(s) appended" in out
+    assert f"{keys.checkpoints_file()}: 1 signed checkpoint(s) appended." in out
     call_command("audit", "verify")
     assert "every chain intact. Anchored by 1 signed checkpoint(s)." in capsys.readouterr().out
 
@@ -178,6 +178,14 @@ def test_key_file_is_created_private_and_kept(world: Any, capsys: Any) -> None:
     call_command("audit", "keygen")
     assert path.read_bytes() == first
     assert "left as it is" in capsys.readouterr().out
+
+
+def test_migrate_creates_the_key_file_when_missing(world: Any) -> None:
+    """``opencdmo migrate`` (and so ``opencdmo demo``) leaves a 0600 signing key behind."""
+    assert not keys.key_file().exists()
+    call_command("migrate", verbosity=0)
+    assert stat.S_IMODE(os.stat(keys.key_file()).st_mode) == 0o600
+    assert keys.known_public_keys().keys() == {keys.key_id(keys.signing_key().public_key())}
 
 
 def test_key_from_the_environment_signs_and_is_not_written(
@@ -287,8 +295,10 @@ def test_witness_mismatch_is_caught(world: Any, capsys: Any) -> None:
         _rehash_from(cursor, sponsor_chain, 1)
     assert audit.verify_all() == []
     err = _verify_errors(capsys)
-    assert f"BROKEN {sponsor_chain}: entry #3: hash differs from what " in err
-    assert f"{audit.chain_key(cdmo.pk)} witnessed it in its entry #" in err
+    assert (
+        f"BROKEN {sponsor_chain}: entry #3: hash differs from the witness in "
+        f"{audit.chain_key(cdmo.pk)}'s entry #"
+    ) in err
 
 
 def test_periodic_checkpoint_is_written_after_commit(

@@ -297,28 +297,35 @@ def record_witnesses() -> list[AuditEntry]:
 
 def verify_witnesses(chains: set[str] | None = None) -> list[ChainBreak]:
     """Every witness entry must still match its partner chain at the witnessed seq."""
-    breaks = []
+    witnessed: dict[str, list[tuple[int, str, str]]] = {}
     with scopes_disabled():
         witnesses = AuditEntry.objects.filter(action=CHAIN_WITNESSED).order_by("chain", "seq")
-        for witness in witnesses.iterator(chunk_size=2000):
-            seen = witness.after or {}
-            partner_chain, seq, digest = seen.get("chain"), seen.get("seq"), seen.get("hash")
-            if chains is not None and witness.chain not in chains and partner_chain not in chains:
+        for chain, seq, seen in witnesses.values_list("chain", "seq", "after").iterator(2000):
+            partner_chain, partner_seq = (seen or {}).get("chain"), (seen or {}).get("seq")
+            if not isinstance(partner_chain, str) or not isinstance(partner_seq, int):
                 continue
-            if not isinstance(partner_chain, str) or not isinstance(seq, int):
-                continue
-            held = _hashes_at(partner_chain, [seq]).get(seq)
-            by = f"{witness.chain} witnessed it in its entry #{witness.seq}"
-            if held is None:
-                problem = f"missing: {by}, the chain no longer has it (truncated or deleted)"
-            elif held != digest:
-                problem = (
-                    f"hash differs from what {by}: witnessed {_short(str(digest))}, "
-                    f"database {_short(held)} (one of the two chains was rewritten)"
+            if chains is None or chain in chains or partner_chain in chains:
+                where = f"{chain}'s entry #{seq}"
+                witnessed.setdefault(partner_chain, []).append(
+                    (partner_seq, str(seen.get("hash")), where)
                 )
-            else:
-                continue
-            breaks.append(ChainBreak(partner_chain, seq, None, problem))
+        breaks = []
+        for partner_chain, seen_entries in sorted(witnessed.items()):
+            stored = _hashes_at(partner_chain, (seq for seq, _, _ in seen_entries))
+            for seq, digest, where in seen_entries:
+                held = stored.get(seq)
+                if held is None:
+                    problem = (
+                        f"missing: witnessed in {where}, the chain no longer has it (truncated)"
+                    )
+                elif held != digest:
+                    problem = (
+                        f"hash differs from the witness in {where}: witnessed {_short(digest)}, "
+                        f"database {_short(held)} (one of the two chains was rewritten)"
+                    )
+                else:
+                    continue
+                breaks.append(ChainBreak(partner_chain, seq, None, problem))
     return breaks
 
 

@@ -80,7 +80,7 @@ def _pem(private_key: Ed25519PrivateKey) -> bytes:
 
 
 def _write_private(path: Path, private_key: Ed25519PrivateKey, *, replace: bool) -> None:
-    """Write the key with mode 0600 to a temporary file, then put it in place in one step.
+    """Write the key to a temporary file (mkstemp: mode 0600), then put it in place in one step.
 
     A first key is linked in, which fails if another process made one meanwhile (that one
     is kept); a rotated key replaces the old file. No reader ever sees half a key.
@@ -88,10 +88,10 @@ def _write_private(path: Path, private_key: Ed25519PrivateKey, *, replace: bool)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        os.fchmod(descriptor, 0o600)
-        os.write(descriptor, _pem(private_key))
-        os.fsync(descriptor)
-        os.close(descriptor)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(_pem(private_key))
+            handle.flush()
+            os.fsync(handle.fileno())
         if replace:
             os.replace(temporary, path)
         else:

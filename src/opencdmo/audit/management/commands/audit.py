@@ -59,7 +59,9 @@ class Command(BaseCommand):
         written = anchors.write_checkpoints()
         for checkpoint in written:
             self.stdout.write(checkpoint.line())
-        self.stdout.write(f"{len(written)} checkpoint(s) appended to {keys.checkpoints_file()}.")
+        self.stdout.write(
+            f"{keys.checkpoints_file()}: {len(written)} signed checkpoint(s) appended."
+        )
 
     def _keygen(self, options: dict[str, Any]) -> None:
         path, created = keys.ensure_key()
