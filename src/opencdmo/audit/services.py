@@ -4,7 +4,8 @@ Each tenant has its own chain; an entry about a record shared by two organisatio
 the acting one's chain and names the other in ``shared_with``. An entry's hash is SHA-256 over a canonical JSON encoding of
 its content and the previous entry's hash, so editing, deleting, inserting or reordering
 entries breaks the chain at that point. Entries are written in the caller's transaction:
-if the change rolls back, so does its entry.
+if the change rolls back, so does its entry. Every N-th entry of a chain is followed, once
+committed, by a signed checkpoint outside the database (``audit.anchors``).
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def record(
         entry.save()
         head.last_seq, head.last_hash = entry.seq, entry.hash
         head.save(update_fields=["last_seq", "last_hash"])
-    from opencdmo.audit.anchors import checkpoint_when_due
+    from opencdmo.audit.anchors import checkpoint_when_due  # anchors imports this module
 
     checkpoint_when_due(chain, entry.seq)
     return entry
