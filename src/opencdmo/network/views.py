@@ -249,11 +249,12 @@ def import_page(request: HttpRequest) -> HttpResponse:
             return redirect("network:import")
     jobs = list(ImportJob.objects.select_related("user")[:20])
     now = timezone.now()
-    # A job whose worker stopped is not polled for: a worker queues it again or fails it.
+    # A job whose worker stopped changes only when another worker takes it up: ask rarely.
     lost = {job.pk for job in jobs if lease_expired(job, now)}
-    pending = any(job.is_pending and job.pk not in lost for job in jobs)
+    pending = [job for job in jobs if job.is_pending]
+    poll_s = 2 if any(job.pk not in lost for job in pending) else 30 if pending else None
     template = "network/_import_jobs.html" if request.htmx else "network/import.html"
-    context = {"form": form, "jobs": jobs, "pending": pending, "lost": lost}
+    context = {"form": form, "jobs": jobs, "poll_s": poll_s, "lost": lost}
     return render(request, template, context)
 
 
