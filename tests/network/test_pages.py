@@ -49,10 +49,11 @@ def test_directory_lists_sites_with_capabilities_and_map(fleet: Any, client_for:
     assert '<svg class="worldmap"' in html
 
 
-def test_home_is_the_directory(fleet: Any, client_for: Any) -> None:
+def test_sponsor_home_leads_to_the_site_directory(fleet: Any, client_for: Any) -> None:
+    """A sponsor's home page offers the site search, which answers on the directory."""
     response = client_for(fleet.user("sponsor-one", "sponsor_viewer")).get("/")
     assert response.status_code == 200
-    assert "Site directory" in response.content.decode()
+    assert 'action="/sites/"' in response.content.decode()
 
 
 def test_directory_filters_combine_and_update_map(fleet: Any, client_for: Any) -> None:
