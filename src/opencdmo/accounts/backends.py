@@ -49,3 +49,8 @@ class LockoutBackend(ModelBackend):
         if user.failed_login_count or user.locked_until:
             User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
         return authenticated
+
+    def get_user(self, user_id: int) -> User | None:
+        """The session's user with its organisation, which every page's header shows."""
+        user = User.objects.select_related("organisation").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -29,8 +29,9 @@ def authenticate(secret: str) -> tuple[User | None, str]:
     if not secret.startswith(TOKEN_PREFIX):
         return None, "Malformed API token."
     with scopes_disabled():
-        token = ApiToken.objects.select_related("user").filter(digest=digest(secret)).first()
-        if token is None:
+        try:
+            token = ApiToken.objects.select_related("user__organisation").get(digest=digest(secret))
+        except ApiToken.DoesNotExist:
             return None, "Unknown API token."
         if token.revoked_at is not None:
             return None, "This API token has been revoked."
