@@ -7,6 +7,11 @@ spread over ten organisations' chains (bulk inserts, hashes computed with the pr
 memory are printed. A flat peak across sizes shows verification streams the chains.
 
     .venv/bin/python bench/audit_verify.py [--sizes 100000 1000000] [--chains 10]
+
+Measured in December on a shared two-core machine (SQLite): 100,000 entries verified in 56 s
+with a 103 MiB peak, 1,000,000 in 106 s (9,400 entries/s) with a 216 MiB peak; the Python
+heap holds one chunk of 2,000 entries throughout (about 2.5 MiB traced at entry 150,000 of a
+200,000-entry chain), the rest of the growth is outside it.
 """
 
 from __future__ import annotations
