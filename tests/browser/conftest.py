@@ -8,7 +8,6 @@ PostgreSQL database beside ``DATABASE_URL``), seeded with the demo world by ``op
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -17,13 +16,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.databases import fresh_database
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -80,31 +80,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextlib.contextmanager
-def _server_database() -> Iterator[str]:
-    """A database URL of the server's own: a fresh PostgreSQL database or an SQLite file."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield ""
-        return
-    import psycopg
-
-    base, _, _ = url.rpartition("/")
-    name = f"opencdmo_browser_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """``opencdmo demo --no-serve``, then ``opencdmo serve`` on a free port and ``opencdmo worker``."""
     data_dir = tmp_path_factory.mktemp("demo-server")
-    with _server_database() as database_url:
+    with fresh_database("browser") as database_url:
         env = {**os.environ, "OPENCDMO_DATA_DIR": str(data_dir), "DATABASE_URL": database_url}
         env.pop("DJANGO_SETTINGS_MODULE", None)
         run = [sys.executable, "-m", "opencdmo.cli"]

@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from tests.databases import fresh_database
+
 CLI = [sys.executable, "-m", "opencdmo.cli"]
 SITE_HEADER = "owner,code,name,country,region,city,latitude,longitude"
 
@@ -128,29 +130,9 @@ class JobWorld:
         return time.monotonic() - started
 
 
-@contextlib.contextmanager
-def fresh_database() -> Iterator[str]:
-    """A new PostgreSQL database beside ``DATABASE_URL``, or "" for an SQLite file."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield ""
-        return
-    import psycopg
-
-    base, _, _ = url.rpartition("/")
-    name = f"opencdmo_jobs_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture
 def job_world(tmp_path: Path) -> Iterator[JobWorld]:
-    with fresh_database() as database_url:
+    with fresh_database("jobs") as database_url:
         env = {**os.environ, "OPENCDMO_DATA_DIR": str(tmp_path), "DATABASE_URL": database_url}
         env.pop("DJANGO_SETTINGS_MODULE", None)
         subprocess.run([*CLI, "migrate", "-v0"], env=env, check=True, capture_output=True)
