@@ -8,6 +8,7 @@ from ninja import Router, Schema
 
 from opencdmo.accounts.models import Organisation
 from opencdmo.api_errors import answers
+from opencdmo.core.inputs import Text
 
 router = Router(tags=["accounts"])
 
@@ -51,7 +52,7 @@ def me(request: HttpRequest) -> dict:
     response=answers(list[OrganisationOut], 400, 401, 422),
     summary="CDMOs and sponsors",
 )
-def organisations(request: HttpRequest, kind: str | None = None) -> list[Organisation]:
+def organisations(request: HttpRequest, kind: Text | None = None) -> list[Organisation]:
     queryset = Organisation.objects.exclude(kind="platform")
     if kind:
         queryset = queryset.filter(kind=kind)
@@ -63,5 +64,5 @@ def organisations(request: HttpRequest, kind: str | None = None) -> list[Organis
     response=answers(OrganisationOut, 400, 401, 404, 422),
     summary="One organisation",
 )
-def organisation(request: HttpRequest, slug: str) -> Organisation:
+def organisation(request: HttpRequest, slug: Text) -> Organisation:
     return get_object_or_404(Organisation.objects.exclude(kind="platform"), slug=slug)

@@ -10,9 +10,10 @@ from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from opencdmo.accounts import services
 from opencdmo.accounts.models import Organisation
 from opencdmo.accounts.roles import ROLES_BY_KIND, Role
+from opencdmo.core.inputs import CleanTextFields
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(CleanTextFields, AuthenticationForm):
     """Django's login form with a distinct message for a locked account."""
 
     def clean(self) -> dict:
@@ -27,7 +28,7 @@ class LoginForm(AuthenticationForm):
             raise
 
 
-class TokenForm(forms.Form):
+class TokenForm(CleanTextFields, forms.Form):
     name = forms.CharField(
         max_length=100, help_text="What will use this token, e.g. 'MES integration'."
     )
@@ -42,7 +43,7 @@ def _role_choices(organisation: Organisation | None) -> list[tuple[str, str]]:
     return [(value, label) for value, label in Role.choices if value in allowed]
 
 
-class InviteForm(forms.Form):
+class InviteForm(CleanTextFields, forms.Form):
     """A new user: who, which role, and why; the organisation only for the platform admin."""
 
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), required=False)
@@ -71,7 +72,7 @@ class InviteForm(forms.Form):
             self.fields["role"].choices = _role_choices(organisation)
 
 
-class RoleForm(forms.Form):
+class RoleForm(CleanTextFields, forms.Form):
     role = forms.ChoiceField(choices=(), label="New role")
     reason = forms.CharField(max_length=500, help_text=REASON_HELP)
 
@@ -80,11 +81,11 @@ class RoleForm(forms.Form):
         self.fields["role"].choices = _role_choices(organisation)
 
 
-class ActiveForm(forms.Form):
+class ActiveForm(CleanTextFields, forms.Form):
     reason = forms.CharField(max_length=500, help_text=REASON_HELP)
 
 
-class FirstPasswordForm(SetPasswordForm):
+class FirstPasswordForm(CleanTextFields, SetPasswordForm):
     """Django's set-password form, saving through the audited service."""
 
     def save(self, commit: bool = True) -> Any:

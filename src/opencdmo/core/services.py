@@ -38,6 +38,7 @@ from django_scopes import scopes_disabled
 
 from opencdmo.audit import services as audit
 from opencdmo.core.tenancy import authorise_change, tenancy_of
+from opencdmo.core.text import control_character_problem, texts_in
 
 __all__ = ["Writable", "create", "delete", "transition", "update"]
 
@@ -91,14 +92,14 @@ class Writable(Generic[M]):
 
         Uniqueness is checked against every tenant's rows, hence outside the caller's scope.
         """
-        nul = [
-            f.name
+        refused = {
+            f.name: problem
             for f in instance._meta.concrete_fields
-            if "\x00" in str(f.value_from_object(instance))
-        ]
-        if nul:
-            # Checked first: PostgreSQL rejects such text even in the uniqueness queries.
-            raise ValidationError(dict.fromkeys(nul, "Text must not contain NUL characters."))
+            if (problem := _text_problem(f.value_from_object(instance)))
+        }
+        if refused:
+            # Checked first: PostgreSQL rejects a NUL even in the uniqueness queries.
+            raise ValidationError(refused)
         errors: dict[str, list[str]] = {}
         try:
             with scopes_disabled():
@@ -111,9 +112,20 @@ class Writable(Generic[M]):
             raise ValidationError(errors)
 
 
+def _text_problem(value: object) -> str | None:
+    """'The text contains a control character …' for the first such string in ``value``."""
+    for text in texts_in(value):
+        problem = control_character_problem(text)
+        if problem is not None:
+            return f"The text {problem}."
+    return None
+
+
 def _reason(reason: str | None, *, required: bool, default: str = "") -> str:
     """A stripped reason; changes and deletions must say why (GMP change control)."""
     text = (reason or "").strip()
+    if problem := _text_problem(text):
+        raise ValidationError({"reason": problem})
     if not text and required:
         raise ValidationError(
             {"reason": "Give a reason for this change; it goes on the audit trail."}

@@ -50,6 +50,8 @@ from xml.etree import ElementTree
 
 import numpy as np
 
+from opencdmo.core.text import CONTROL_CHARACTERS, control_character_problem
+
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_CELLS",
@@ -212,7 +214,8 @@ def decode_text(data: bytes, name: str) -> str:
     ------
     TableError
         Naming the line and the byte offset of the first byte that does not decode, or of
-        the first NUL (UTF-16 text without its mark decodes as UTF-8 full of NULs).
+        the first NUL when the text is full of them (UTF-16 text without its mark decodes
+        as UTF-8 full of NULs).
     """
     encoding, start = "utf-8", 0
     for bom, bom_encoding in _BOMS:
@@ -232,7 +235,7 @@ def decode_text(data: bytes, name: str) -> str:
             byte_offset=offset,
         ) from None
     nul = text.find("\x00")
-    if nul >= 0:
+    if nul >= 0 and _looks_like_utf16(text):
         raise TableError(
             name,
             "NUL bytes in the text, as in UTF-16 without a byte-order mark; "
@@ -241,6 +244,15 @@ def decode_text(data: bytes, name: str) -> str:
             byte_offset=start + len(text[:nul].encode(encoding)),
         )
     return text
+
+
+def _looks_like_utf16(text: str) -> bool:
+    """At least one NUL in eight characters: UTF-16 read as UTF-8, not a stray NUL in a cell.
+
+    A stray one is left to the header and cell checks, which name its line and column.
+    """
+    sample = text[:4096]
+    return 8 * sample.count("\x00") >= len(sample)
 
 
 def _unquoted_count(line: str, delimiter: str) -> int:
@@ -655,6 +667,11 @@ class Table:
 def _header(row: _Raw, file: str, sheet: str | None) -> list[str]:
     line, cells = row
     names = ["" if _is_blank(cell) else str(cell).strip() for cell in cells]
+    for index, name in enumerate(names):
+        if problem := control_character_problem(name):
+            raise TableError(
+                file, f"the column name {problem}", line=line, column=f"#{index + 1}", sheet=sheet
+            )
     seen: set[str] = set()
     for name in names:
         if name and name in seen:
@@ -744,7 +761,25 @@ def _table_from_rows(
                 )
             continue
         columns[name] = typed_column(values)
+        if columns[name].dtype == object:
+            _check_text_column(columns[name], name, lines, file, sheet)
     return Table(file, columns, units, np.array(lines, dtype=int), sheet)
+
+
+def _check_text_column(
+    values: np.ndarray, name: str, lines: list[int], file: str, sheet: str | None
+) -> None:
+    """Refuse a control character in a text column, naming the first cell that holds one.
+
+    The column is searched as one string first (a pass in C), cell by cell only on a hit.
+    """
+    if CONTROL_CHARACTERS.search("\n".join(values.tolist())) is None:
+        return
+    for row, value in enumerate(values.tolist()):
+        if problem := control_character_problem(value):
+            raise TableError(
+                file, f"the value {problem}", line=lines[row], column=name, sheet=sheet
+            )
 
 
 def _arrow_column(column: Any) -> np.ndarray:

@@ -13,6 +13,7 @@ from pydantic import ConfigDict, field_validator
 
 from opencdmo.accounts.roles import EDIT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SITE
 from opencdmo.api_errors import answers
+from opencdmo.core.inputs import InputSchema
 from opencdmo.core.tenancy import get_changeable_or_404, get_owned_or_404, get_visible_or_404
 from opencdmo.network import services
 from opencdmo.network.cache import cached, network_version, query_key
@@ -36,7 +37,7 @@ MAX_OFFSET = 1_000_000_000
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
-class SiteFilters(Schema):
+class SiteFilters(InputSchema):
     """Query parameters of ``GET /sites``; each one narrows the result."""
 
     modality: Modality | None = Field(None, description="Qualified in an operational suite")
@@ -68,13 +69,6 @@ class SiteFilters(Schema):
     def _known_sort(cls, value: str) -> str:
         if value not in SORTS:
             raise ValueError(f"unknown sort '{value}'; use one of: {', '.join(SORTS)}")
-        return value
-
-    @field_validator("q")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is not None and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
         return value
 
     @field_validator("country")
@@ -196,7 +190,7 @@ class SiteOut(SiteSummaryOut):
         return getattr(site, "private_profile", None)
 
 
-class SuitePatch(Schema):
+class SuitePatch(InputSchema):
     """Fields to change; ``reason`` goes on the audit trail. Unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid")

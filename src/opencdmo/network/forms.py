@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
+from opencdmo.core.inputs import CleanTextFields
 from opencdmo.network.choices import (
     Agency,
     EquipmentKind,
@@ -26,7 +27,7 @@ def _any(choices: list[tuple[str, str]], label: str = "Any") -> list[tuple[str, 
     return [("", label), *choices]
 
 
-class SiteFilterForm(forms.Form):
+class SiteFilterForm(CleanTextFields, forms.Form):
     """The directory's filters; every field optional, invalid ones reported and ignored."""
 
     q = forms.CharField(required=False, max_length=100, label="Name, city or company")
@@ -77,7 +78,7 @@ class SiteFilterForm(forms.Form):
         ]
 
 
-class ChangeForm(forms.Form):
+class ChangeForm(CleanTextFields, forms.Form):
     """An edit form for one record: its fields plus the reason for the change.
 
     The form only parses; the service validates, and its messages come back through
@@ -170,7 +171,7 @@ class PrivateProfileForm(ChangeForm):
     field_order = [*FIELDS, "reason"]
 
 
-class ImportForm(forms.Form):
+class ImportForm(CleanTextFields, forms.Form):
     """Upload of a sites, suites or equipment file (docs/import.md lists the columns)."""
 
     file = forms.FileField(help_text="CSV (UTF-8, with a header row) or Excel .xlsx")

@@ -26,6 +26,7 @@ from django.http import Http404
 from opencdmo.accounts.models import Organisation, User
 from opencdmo.accounts.roles import IMPORT_NETWORK, OrganisationKind
 from opencdmo.core.tables import Row, TableError, read_rows, sheet_names
+from opencdmo.core.text import control_character_problem
 from opencdmo.network import services
 from opencdmo.network.choices import (
     EquipmentKind,
@@ -353,8 +354,14 @@ def _read_sheet(
     if not header:
         problems.add(None, None, "the file is empty; the first line must name the columns", sheet)
         return None
-    names = [_header_name(cell) for cell in header]
     usable = True
+    for index, cell in enumerate(header):
+        if isinstance(cell, str) and (problem := control_character_problem(cell)):
+            problems.add(header_line, f"#{index + 1}", f"the column name {problem}", sheet)
+            usable = False
+    if not usable:
+        return None
+    names = [_header_name(cell) for cell in header]
     seen: set[str] = set()
     for name in names:
         if not name:
@@ -406,6 +413,10 @@ def _read_row(
             if spec.required:
                 row.bad = True
                 problems.add(line, name, "a value is required", sheet)
+            continue
+        if isinstance(cell, str) and (problem := control_character_problem(cell)):
+            row.bad = True
+            problems.add(line, name, f"the value {problem}", sheet)
             continue
         try:
             row.values[name] = spec.parse(cell)
