@@ -4,6 +4,7 @@ the table reader, the forms and the request schemas apply it."""
 from __future__ import annotations
 
 import codecs
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -80,11 +81,12 @@ class _Derived(_Patch):
 
 def test_every_string_field_of_a_derived_schema_is_checked() -> None:
     """A schema gets the rule by deriving from InputSchema: plain, optional and list fields."""
-    for values, field in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"reason": "a\x00b"}, "reason"),
         ({"reason": "ok", "names": ["x", "\x02"]}, "names"),
         ({"reason": "ok", "note": "\uffff"}, "note"),
-    ]:
+    ]
+    for values, field in cases:
         with pytest.raises(ValidationError) as caught:
             _Derived(**values)
         (error,) = caught.value.errors()
