@@ -394,4 +394,6 @@ def test_nul_characters_are_rejected_before_the_database_sees_them(world: Any) -
     """PostgreSQL refuses NUL in text; the service says so per field instead of failing."""
     with pytest.raises(ValidationError) as exc:
         services.update_suite(world.suites["alpha-bio"], actor=None, reason="x", name="USP\x001")
-    assert exc.value.message_dict["name"] == ["Text must not contain NUL characters."]
+    assert exc.value.message_dict["name"] == [
+        "The text contains a control character (U+0000) at position 4."
+    ]
