@@ -2,7 +2,9 @@
 
 ``DATABASE_URL`` picks the database (SQLite file under ``OPENCDMO_DATA_DIR`` by default,
 PostgreSQL in production; the rule is in ``opencdmo.locations``); ``OPENCDMO_IDLE_TIMEOUT_MIN``
-sets the idle-session timeout.
+sets the idle-session timeout. With debug off and outside the local demo the HTTPS-only
+settings below are on, and ``opencdmo serve`` refuses to start without a real secret key and
+explicit allowed hosts (``opencdmo.web.management.commands.serve``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ DATA_DIR = locations.data_dir()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = os.environ.get("OPENCDMO_DEBUG", "0") == "1"
-SECRET_KEY = os.environ.get("OPENCDMO_SECRET_KEY", "insecure-demo-key-change-me-in-production-0000")
+# The local demo (``opencdmo demo`` sets OPENCDMO_DEMO=1) runs over plain HTTP on this machine
+# with the public key; everything else with debug off is production.
+LOCAL_DEMO = os.environ.get("OPENCDMO_DEMO", "0") == "1"
+PRODUCTION = not DEBUG and not LOCAL_DEMO
+PUBLIC_DEMO_SECRET_KEY = "insecure-demo-key-change-me-in-production-0000"
+SECRET_KEY = os.environ.get("OPENCDMO_SECRET_KEY", PUBLIC_DEMO_SECRET_KEY)
+ALLOWED_HOSTS_SET = bool(os.environ.get("OPENCDMO_ALLOWED_HOSTS", "").strip(", "))
 ALLOWED_HOSTS = [
     h for h in os.environ.get("OPENCDMO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]
@@ -46,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "opencdmo.web.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "opencdmo.web.middleware.RejectNulMiddleware",
     "opencdmo.accounts.middleware.IdleTimeoutSessionMiddleware",
@@ -117,7 +126,23 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_SSL_REDIRECT = PRODUCTION
+if BEHIND_PROXY:
+    # The proxy must overwrite X-Forwarded-Proto on every request; a client-sent value that
+    # reached us would let plain HTTP pass as HTTPS.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = int(os.environ.get("OPENCDMO_HSTS_SECONDS", "31536000")) if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("OPENCDMO_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+SECURE_HSTS_PRELOAD = os.environ.get("OPENCDMO_HSTS_PRELOAD", "0") == "1"
+# Asking browsers to preload the domain is the owner's decision to submit it to the preload
+# list, so it is off unless asked for and its deploy-check warning is not one to act on.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "en-gb"

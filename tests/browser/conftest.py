@@ -85,7 +85,12 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     """``opencdmo demo --no-serve``, then ``opencdmo serve`` on a free port and ``opencdmo worker``."""
     data_dir = tmp_path_factory.mktemp("demo-server")
     with fresh_database("browser") as database_url:
-        env = {**os.environ, "OPENCDMO_DATA_DIR": str(data_dir), "DATABASE_URL": database_url}
+        env = {
+            **os.environ,
+            "OPENCDMO_DATA_DIR": str(data_dir),
+            "DATABASE_URL": database_url,
+            "OPENCDMO_DEMO": "1",
+        }
         env.pop("DJANGO_SETTINGS_MODULE", None)
         run = [sys.executable, "-m", "opencdmo.cli"]
         subprocess.run([*run, "demo", "--no-serve"], env=env, check=True, capture_output=True)

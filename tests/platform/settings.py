@@ -14,3 +14,6 @@ ROOT_URLCONF = "tests.platform.urls"
 AUDIT_DIR = Path(tempfile.mkdtemp(prefix="opencdmo-test-audit-"))
 AUDIT_KEY_FILE = AUDIT_DIR / "audit-signing.key"
 AUDIT_CHECKPOINTS = AUDIT_DIR / "audit-checkpoints.jsonl"
+
+# The test client speaks plain HTTP; tests/web/test_production.py proves the HTTPS redirect.
+SECURE_SSL_REDIRECT = False

@@ -6,6 +6,7 @@ The worker is supervised: one that dies is started again and the web server keep
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,8 @@ def server_commands(bind: str) -> dict[str, list[str]]:
 
 def run_web_and_worker(bind: str, say: Callable[[str], None]) -> int:
     """Serve until a signal, starting a worker that stops again; the exit status."""
+    # The demo serves plain HTTP on this machine with the public key: not production.
+    os.environ["OPENCDMO_DEMO"] = "1"
     return run_until_stopped(server_commands(bind), say=say, supervise={"task worker"})
 
 
