@@ -121,3 +121,17 @@ def test_a_form_reports_nul_once_per_field_with_its_position() -> None:
     assert form.errors["reason"] == [
         "The text contains a control character (U+0007) at position 3."
     ]
+
+
+def test_a_parquet_text_cell_with_a_control_character_names_row_and_column() -> None:
+    """Parquet text columns are held to the same rule as CSV and Excel ones."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    pq.write_table(pa.table({"batch": ["B1", "B\x002"], "temp": [1.0, 2.0]}), out)
+    with pytest.raises(TableError) as caught:
+        read_table(out.getvalue(), name="run.parquet")
+    assert (caught.value.line, caught.value.column) == (2, "batch")

@@ -773,9 +773,10 @@ def _check_text_column(
 
     The column is searched as one string first (a pass in C), cell by cell only on a hit.
     """
-    if CONTROL_CHARACTERS.search("\n".join(values.tolist())) is None:
+    texts = [value if isinstance(value, str) else "" for value in values.tolist()]
+    if CONTROL_CHARACTERS.search("\n".join(texts)) is None:
         return
-    for row, value in enumerate(values.tolist()):
+    for row, value in enumerate(texts):
         if problem := control_character_problem(value):
             raise TableError(
                 file, f"the value {problem}", line=lines[row], column=name, sheet=sheet
@@ -825,12 +826,17 @@ def _read_parquet(
         raise TableError(file, f"not a readable Parquet file ({exc})") from None
     columns: dict[str, np.ndarray] = {}
     units: dict[str, str] = {}
-    for schema_field, column in zip(arrow.schema, arrow.columns, strict=True):
+    lines = list(range(1, arrow.num_rows + 1))
+    for index, (schema_field, column) in enumerate(zip(arrow.schema, arrow.columns, strict=True)):
+        if problem := control_character_problem(schema_field.name):
+            raise TableError(file, f"the column name {problem}", column=f"#{index + 1}")
         columns[schema_field.name] = _arrow_column(column)
+        if columns[schema_field.name].dtype == object:
+            _check_text_column(columns[schema_field.name], schema_field.name, lines, file, None)
         unit = (schema_field.metadata or {}).get(b"unit")
         if unit:
             units[schema_field.name] = unit.decode("utf-8")
-    return Table(file, columns, units, np.arange(1, arrow.num_rows + 1))
+    return Table(file, columns, units, np.array(lines, dtype=int))
 
 
 def read_table(
