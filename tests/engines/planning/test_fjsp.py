@@ -40,9 +40,13 @@ def test_reads_mk01() -> None:
 
 @pytest.mark.parametrize(("name", "optimum"), [("mk01", 40), ("mk04", 60)])
 def test_solves_to_proven_optimum(name: str, optimum: int) -> None:
-    """mk01 and mk04 are solved to their proven optimal makespans."""
+    """mk01 and mk04 are solved to their proven optimal makespans.
+
+    The solve stops once optimality is proven (a few seconds on an idle machine); the limit
+    only leaves room for a machine busy with other work, where proving mk04 took over 20 s.
+    """
     problem = read_fjsp(FJSP / f"{name}.fjs")
-    result = solve(problem, time_limit=20, threads=2)
+    result = solve(problem, time_limit=90, threads=2)
     assert result.status is SolveStatus.OPTIMAL
     assert result.objective == optimum
     assert result.solution is not None
