@@ -9,11 +9,14 @@ and have a body that matches the schema declared for that status.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
@@ -28,8 +31,35 @@ from schemathesis.specs.openapi.checks import (
 CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}})
 # The test settings add fixture routers (tagged "(test fixture)") that are not the product's.
 FIXTURE_TAG = r"\(test fixture\)"
+
+
+def _inside_the_test_transaction(app: Callable[..., Iterable[bytes]]) -> Callable[..., list[bytes]]:
+    """The WSGI application as Django's test client runs it: no connection closing per request.
+
+    A request ends by closing a connection that is not in autocommit; inside the test's
+    transaction on PostgreSQL that would close the test's own connection under it.
+    """
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            response = app(environ, start_response)
+            try:
+                return list(response)
+            finally:
+                getattr(response, "close", lambda: None)()
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+
+    return application
+
+
 schema = schemathesis.openapi.from_wsgi(
-    "/api/v1/openapi.json", get_wsgi_application(), config=CONFIG
+    "/api/v1/openapi.json",
+    _inside_the_test_transaction(get_wsgi_application()),
+    config=CONFIG,
 ).exclude(tag_regex=FIXTURE_TAG)
 
 CHECKS = [
