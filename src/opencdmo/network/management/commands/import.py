@@ -41,8 +41,9 @@ def columns_help() -> str:
             )
     lines += [
         "",
-        "The first non-empty line names the columns. CSV files are UTF-8, separated by commas,",
-        "semicolons or tabs. A workbook with sheets named sites, suites and equipment is",
+        "The first non-empty line names the columns. CSV files are UTF-8 or UTF-16 with a",
+        "byte-order mark, separated by commas, semicolons, tabs or '|'; at most 100,000 rows.",
+        "A workbook with sheets named sites, suites and equipment is",
         "imported in one go; suites and equipment may refer to sites and suites of the same",
         "file. If any row is wrong nothing is written, and every problem is listed with its",
         "line (Excel: row), column and reason. See docs/import.md.",
