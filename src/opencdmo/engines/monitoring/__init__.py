@@ -30,8 +30,6 @@ them, so importing this package is fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from .alignment import AlignedBatches, PhaseSpan, align_indicator, align_linear, align_phases
 from .batch import MPCA, MPLS, BatchScores
 from .continuous import DetectionReport, detection_report
@@ -44,6 +42,28 @@ from .latent import PCA, PLS
 from .limits import box_spe_limit, empirical_limit, jackson_mudholkar_spe_limit, t2_limit
 from .online import OnlineMonitor, OnlineTrace, RunningBatch, WarpedRunningBatch
 from .persistence import load_model, save_model
+from .pipeline import (
+    BatchReport,
+    BatchVerdict,
+    FitOptions,
+    FitResult,
+    Limits,
+    ReadOptions,
+    ScoreResult,
+    TableFit,
+    TableScores,
+    align_batches,
+    fit_batch_file,
+    fit_batch_model,
+    fit_table_file,
+    held_out_limit,
+    judge_batches,
+    read_batches,
+    realign_batches,
+    score_batch_file,
+    score_file,
+    score_table_file,
+)
 from .prediction import PredictionReport, cross_validate_prediction, phase_features
 from .spc import (
     Capability,
@@ -60,66 +80,6 @@ from .spc import (
     xbar_s_chart,
     xbar_s_limits,
 )
-
-if TYPE_CHECKING:
-    from .pipeline import (
-        BatchReport,
-        BatchVerdict,
-        FitOptions,
-        FitResult,
-        Limits,
-        ReadOptions,
-        ScoreResult,
-        TableFit,
-        TableScores,
-        align_batches,
-        fit_batch_file,
-        fit_batch_model,
-        fit_table_file,
-        held_out_limit,
-        judge_batches,
-        read_batches,
-        realign_batches,
-        score_batch_file,
-        score_file,
-        score_table_file,
-    )
-
-# The file-to-verdict pipeline is loaded on first use, which keeps ``import`` of the
-# package as fast as before it (its dozen dataclasses cost about 15 ms on an idle machine).
-_PIPELINE = frozenset(
-    {
-        "BatchReport",
-        "BatchVerdict",
-        "FitOptions",
-        "FitResult",
-        "Limits",
-        "ReadOptions",
-        "ScoreResult",
-        "TableFit",
-        "TableScores",
-        "align_batches",
-        "fit_batch_file",
-        "fit_batch_model",
-        "fit_table_file",
-        "held_out_limit",
-        "judge_batches",
-        "read_batches",
-        "realign_batches",
-        "score_batch_file",
-        "score_file",
-        "score_table_file",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _PIPELINE:
-        from . import pipeline
-
-        return getattr(pipeline, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 __all__ = [
     "MPCA",
