@@ -799,7 +799,7 @@ def _arrow_column(column: Any) -> np.ndarray:
     if not pa.types.is_dictionary(kind):
         try:
             column = pc.dictionary_encode(column)
-        except pa.ArrowNotImplementedError:
+        except pa.ArrowNotImplementedError:  # nested types (lists, structs) have no levels
             return typed_column(column.to_pylist())
     encoded = column.unify_dictionaries().combine_chunks()
     levels = encoded.dictionary.to_pylist()
