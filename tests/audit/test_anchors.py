@@ -313,3 +313,18 @@ def test_periodic_checkpoint_is_written_after_commit(
     assert [(json.loads(line)["chain"], json.loads(line)["seq"]) for line in lines] == [
         (audit.chain_key(org.pk), 3)
     ]
+
+
+def test_a_witness_is_shared_with_the_witnessed_partner(world: Any, client_for: Any) -> None:
+    """The sponsor reads the CDMO's witness of its chain on its own audit page; all verifies."""
+    cdmo, sponsor = _share(world)
+    written = anchors.record_witnesses()
+    by_cdmo = next(w for w in written if w.chain == audit.chain_key(cdmo.pk))
+    assert by_cdmo.shared_with_id == sponsor.pk
+    sponsor_qa = client_for(world.user("sponsor-one", "sponsor_qa"))
+    page = sponsor_qa.get("/audit/", {"action": CHAIN_WITNESSED})
+    assert by_cdmo.pk in [entry.pk for entry in page.context["page"]]
+    verdict = sponsor_qa.post("/audit/verify/", follow=True).context["check"]
+    assert verdict["intact"], verdict["lines"]
+    assert check_all_chains().intact
+    assert audit.verify_all() == []

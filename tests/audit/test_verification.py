@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -114,3 +115,53 @@ def test_other_roles_cannot_run_the_check(world: Any, client_for: Any, org: str,
 def test_the_check_is_a_post(world: Any, client_for: Any) -> None:
     """A link or prefetch cannot run it: GET is refused."""
     assert client_for(world.user("alpha-bio", "cdmo_qa")).get("/audit/verify/").status_code == 405
+
+
+def test_a_tenant_verdict_names_no_server_path(
+    world: Any, client_for: Any, settings: Any, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """A forged checkpoint shows to the organisation's QA by line, without the file's path.
+
+    The platform administrator's verdict, like the command's, names the file.
+    """
+    from opencdmo.audit import anchors, keys
+
+    monkeypatch.delenv(keys.KEY_ENV, raising=False)
+    settings.AUDIT_KEY_FILE = tmp_path / "secret-place" / "audit-signing.key"
+    settings.AUDIT_CHECKPOINTS = tmp_path / "secret-place" / "audit-checkpoints.jsonl"
+    org = world.orgs["alpha-bio"]
+    _entries(org, 2)
+    anchors.write_checkpoints([audit.chain_key(org.pk)])
+    path = keys.checkpoints_file()
+    line = json.loads(path.read_text())
+    line["hash"] = "a" * 64
+    keys.append_line(path, json.dumps(line))
+    lines, response = _page_lines(client_for(world.user("alpha-bio", "cdmo_qa")))
+    assert lines[0] == (
+        f"BROKEN {audit.chain_key(org.pk)}: the checkpoint file, line 2: signature does not "
+        "verify (forged or altered checkpoint)"
+    )
+    assert str(tmp_path) not in response.content.decode()
+    with scopes_disabled():
+        recorded = AuditEntry.objects.filter(action="opencdmo.audit_chain.verified").get()
+    assert str(tmp_path) not in recorded.reason
+    platform_lines, _ = _page_lines(client_for(world.user("platform", "platform_admin")))
+    assert f"{path}, line 2: signature does not verify" in platform_lines[0]
+
+
+def test_an_unreadable_key_file_is_not_named_to_a_tenant(
+    world: Any, client_for: Any, settings: Any, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """A broken public-keys file breaks the tenant's verdict in words, naming no path."""
+    from opencdmo.audit import anchors, keys
+
+    monkeypatch.delenv(keys.KEY_ENV, raising=False)
+    settings.AUDIT_KEY_FILE = tmp_path / "secret-place" / "audit-signing.key"
+    settings.AUDIT_CHECKPOINTS = tmp_path / "secret-place" / "audit-checkpoints.jsonl"
+    _entries(world.orgs["alpha-bio"], 1)
+    anchors.write_checkpoints()
+    keys.append_line(keys.public_keys_file(), "not json")
+    lines, response = _page_lines(client_for(world.user("alpha-bio", "cdmo_admin")))
+    assert str(tmp_path) not in "\n".join(lines)
+    assert "public-keys file" in lines[0]
+    assert str(tmp_path) not in response.content.decode()

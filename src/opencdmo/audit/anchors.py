@@ -252,6 +252,7 @@ def _news_since(chain: str, seq: int) -> bool:
 def record_witnesses() -> list[AuditEntry]:
     """Write each partner's current head into every sharing organisation's own chain.
 
+    The entry is shared with the witnessed partner, so it reads on that partner's audit page.
     A partner with nothing but witnesses since the last witness is skipped: witnesses do not
     answer each other for ever, and running this often adds no entries to quiet chains.
     """
@@ -282,6 +283,7 @@ def record_witnesses() -> list[AuditEntry]:
                         record(
                             CHAIN_WITNESSED,
                             organisation_id=organisation_id,
+                            shared_with_id=partner_id,
                             actor_name=SYSTEM_ACTOR,
                             after={
                                 "chain": partner_chain,

@@ -8,7 +8,7 @@ prints it, so a reviewer and an operator can never read different verdicts on th
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from opencdmo.accounts.roles import VIEW_AUDIT
+from opencdmo.audit import keys
 from opencdmo.audit.anchors import verify_checkpoints, verify_rotations, verify_witnesses
 from opencdmo.audit.labels import CHAIN_VERIFIED
 from opencdmo.audit.models import AuditEntry
@@ -77,8 +78,26 @@ def check_all_chains() -> ChainCheck:
     return ChainCheck(ALL_CHAINS, entries, breaks, timezone.now(), anchors.checkpoints)
 
 
+def without_paths(found: ChainBreak) -> ChainBreak:
+    """``found`` with the anchor files named in words: an organisation sees no server paths.
+
+    Only the platform administrator's verdict and the command name the files.
+    """
+    problem = found.problem
+    for path, words in (
+        (keys.public_keys_file(), "the public-keys file"),
+        (keys.checkpoints_file(), "the checkpoint file"),
+        (keys.key_file(), "the signing key file"),
+    ):
+        problem = problem.replace(str(path), words)
+    return replace(found, problem=problem)
+
+
 def check_chains(user: Any) -> ChainCheck:
-    """Verify the caller's own organisation's chain; the platform administrator's: all chains."""
+    """Verify the caller's own organisation's chain; the platform administrator's: all chains.
+
+    A tenant's verdict names the anchor files in words, never by their path on the server.
+    """
     if not user.can(VIEW_AUDIT):
         raise PermissionDenied("Your role may not verify the audit trail.")
     if user.is_platform_admin:
@@ -91,7 +110,8 @@ def check_chains(user: Any) -> ChainCheck:
         entries = AuditEntry.objects.filter(chain=chain).count()
     anchors = verify_checkpoints({chain})
     breaks = (*((found,) if found else ()), *anchors.breaks, *verify_witnesses({chain}))
-    return ChainCheck(chain, entries, breaks, timezone.now(), anchors.checkpoints)
+    shown = tuple(without_paths(b) for b in breaks)
+    return ChainCheck(chain, entries, shown, timezone.now(), anchors.checkpoints)
 
 
 def run_chain_check(user: Any) -> ChainCheck:
