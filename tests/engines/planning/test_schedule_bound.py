@@ -187,11 +187,15 @@ def test_bound_never_exceeds_a_proven_optimum() -> None:
 
 def test_meeting_the_bound_is_optimal_without_a_cp_sat_proof() -> None:
     """One level: a schedule at the proven bound is optimal even if no part proved it; with
-    two levels the later one still needs its proof."""
+    two levels the later one still needs its proof. Short of a proof, the status says
+    whether the time limit stopped the search (``time_limit``) or it ended by itself."""
     unproved = [schedule_solver._Outcome([], 40.0, optimal=False, infeasible=False)]
-    assert schedule_solver._status(1, unproved, 40.0, 40.0) is SolveStatus.OPTIMAL
-    assert schedule_solver._status(1, unproved, 41.0, 40.0) is SolveStatus.TIME_LIMIT
-    assert schedule_solver._status(2, unproved, 40.0, 40.0) is SolveStatus.TIME_LIMIT
+    status = schedule_solver._status
+    assert status(1, unproved, 40.0, 40.0, time_out=True) is SolveStatus.OPTIMAL
+    assert status(1, unproved, 41.0, 40.0, time_out=True) is SolveStatus.TIME_LIMIT
+    assert status(1, unproved, 41.0, 40.0, time_out=False) is SolveStatus.FEASIBLE
+    assert status(2, unproved, 40.0, 40.0, time_out=True) is SolveStatus.TIME_LIMIT
+    assert status(2, unproved, 40.0, 40.0, time_out=False) is SolveStatus.FEASIBLE
     proved = [schedule_solver._Outcome([], 40.0, optimal=True, infeasible=False)]
-    assert schedule_solver._status(2, proved, 40.0, 40.0) is SolveStatus.OPTIMAL
-    assert schedule_solver._status(1, unproved, None, 40.0) is SolveStatus.TIME_LIMIT
+    assert status(2, proved, 40.0, 40.0, time_out=False) is SolveStatus.OPTIMAL
+    assert status(1, unproved, None, 40.0, time_out=False) is SolveStatus.TIME_LIMIT

@@ -172,8 +172,8 @@ def crowded_windows_bound(
             1
             for suite in able
             if not any(
-                w.start_h <= start_h and end_h <= w.end_h
-                for w in problem.suite_by_name[suite].downtimes
+                down_from <= start_h and end_h <= down_until
+                for down_from, down_until in problem.suite_by_name[suite].blocked
             )
         )
         best = math.inf

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -25,7 +26,7 @@ from opencdmo.engines.planning.solvers.control import SolveControl, stopped
 from opencdmo.engines.planning.solvers.cpsat.watch import solve_watched
 
 COST_SCALE = 1000
-"""Weights and costs enter the search multiplied by this and rounded (resolution 0.001)."""
+"""Least factor on weights and costs before they enter the search as whole numbers."""
 
 
 @dataclass
@@ -44,7 +45,8 @@ class ScheduleModel:
     late: dict[str, cp_model.IntVar] = field(default_factory=dict)
     """Tardiness (h) by batch id, for batches with a due time in the objective."""
     levels: list[cp_model.LinearExprT] = field(default_factory=list)
-    """The objective levels, scaled by :data:`COST_SCALE`."""
+    """The objective levels with whole coefficients, each scaled as ``scales`` says."""
+    scales: list[LevelScale] = field(default_factory=list)
 
 
 def build_model(problem: ScheduleProblem) -> ScheduleModel:
@@ -79,17 +81,18 @@ def build_model(problem: ScheduleProblem) -> ScheduleModel:
             cp.add(model.start[batch.id] <= upstream_end + batch.max_hold_h)
     for suite in problem.suites:
         downtimes = [
-            cp.new_fixed_size_interval_var(
-                w.start_h, w.end_h - w.start_h, f"down[{suite.name},{n}]"
-            )
-            for n, w in enumerate(suite.downtimes)
+            cp.new_fixed_size_interval_var(start_h, end_h - start_h, f"down[{suite.name},{n}]")
+            for n, (start_h, end_h) in enumerate(suite.blocked)
         ]
         if len(per_suite[suite.name]) + len(downtimes) > 1:
             cp.add_no_overlap(per_suite[suite.name] + downtimes)
         _add_sequence(problem, model, suite.name)
     _add_switch_count_bound(problem, model)
     _break_symmetry(problem, model)
-    model.levels = [_level_expression(problem, model, level) for level in problem.objective]
+    for level in problem.objective:
+        expression, scale = _level_expression(problem, model, level)
+        model.levels.append(expression)
+        model.scales.append(scale)
     return model
 
 
@@ -288,41 +291,110 @@ def _break_symmetry(problem: ScheduleProblem, model: ScheduleModel) -> None:
             model.cp.add(model.start[a.id] <= model.start[b.id])
 
 
+@dataclass(frozen=True)
+class LevelScale:
+    """How a level's costs enter CP-SAT, which only takes whole coefficients.
+
+    ``factor`` multiplies every weight and cost before rounding. ``error`` bounds, in scaled
+    units, how far the rounded level can lie from ``factor`` times the true one in any
+    schedule: 0 when every coefficient became a whole number (``exact``)."""
+
+    factor: int
+    error: float
+
+    @property
+    def exact(self) -> bool:
+        """Every coefficient entered unrounded: CP-SAT's optimum is the level's."""
+        return self.error == 0
+
+    def value(self, scaled: float) -> float:
+        """A CP-SAT objective value in the problem's units."""
+        return scaled / self.factor
+
+    def lower_bound(self, scaled_bound: float) -> float:
+        """A CP-SAT bound in the problem's units, lowered by the rounding that could hide
+        below it, so that it bounds the true level."""
+        return (scaled_bound - self.error) / self.factor
+
+
+SCALE_POWERS = range(3, 10)
+"""Scale factors tried, as powers of ten: the least that makes every coefficient whole wins."""
+EXACT_INTEGER = 2**53
+"""A level's scaled value must stay below this, where doubles (CP-SAT's objective values)
+still count every whole number."""
+ULPS_FROM_WHOLE = 8
+"""A scaled coefficient this many units in the last place from a whole number counts as whole
+(float noise in weight × cost, as in 0.013 × 55.5 × 10⁴ = 7215.000000000001)."""
+
+
+def _rounding_error(scaled: float) -> float:
+    """How far ``scaled`` lies from the whole number it enters CP-SAT as; 0 for float noise."""
+    error = abs(round(scaled) - scaled)
+    return 0.0 if error <= ULPS_FROM_WHOLE * math.ulp(scaled) else error
+
+
+def choose_scale(coefficients: list[tuple[float, int]]) -> LevelScale:
+    """The least power of ten (from :data:`COST_SCALE`) that turns every ``(coefficient,
+    reach)`` whole, where ``reach`` is the largest value its variable takes; without one,
+    the largest that keeps the level below :data:`EXACT_INTEGER`, with its rounding error.
+
+    A weight of 0.013 on a cost of 55.5 is 0.7215: rounded at 0.001 it would enter as
+    0.722, and CP-SAT's bound would lie above the schedule's true value."""
+    best: LevelScale | None = None
+    for power in SCALE_POWERS:
+        factor = 10**power
+        if sum(abs(c) * factor * reach for c, reach in coefficients) >= EXACT_INTEGER:
+            break
+        error = sum(_rounding_error(c * factor) * reach for c, reach in coefficients)
+        best = LevelScale(factor, error)
+        if error == 0:
+            return best
+    if best is None:
+        factor = COST_SCALE
+        error = sum(_rounding_error(c * factor) * reach for c, reach in coefficients)
+        best = LevelScale(factor, error)
+    return best
+
+
 def _level_expression(
     problem: ScheduleProblem, model: ScheduleModel, level: tuple[ObjectiveTerm, ...]
-) -> cp_model.LinearExprT:
+) -> tuple[cp_model.LinearExprT, LevelScale]:
+    """The level as a CP-SAT expression with whole coefficients, and how it was scaled."""
     cp = model.cp
-    terms: list[cp_model.LinearExprT] = []
+    parts: list[tuple[float, cp_model.LinearExprT, int]] = []
+    """(coefficient, expression, largest value of the expression)"""
     for term in level:
-        scale = term.weight * COST_SCALE
+        weight = term.weight
         if term.kind is ObjectiveKind.MAKESPAN:
             makespan = cp.new_int_var(0, problem.horizon_h, "makespan")
             cp.add_max_equality(makespan, list(model.end.values()))
-            terms.append(round(scale) * makespan)
+            parts.append((weight, makespan, problem.horizon_h))
         elif term.kind is ObjectiveKind.WEIGHTED_TARDINESS:
             for batch in problem.batches:
                 if batch.due_h is None or batch.tardiness_weight == 0:
                     continue
+                reach = max(0, problem.horizon_h - batch.due_h)
                 late = model.late.get(batch.id)
                 if late is None:
-                    late = cp.new_int_var(
-                        0, max(0, problem.horizon_h - batch.due_h), f"late[{batch.id}]"
-                    )
+                    late = cp.new_int_var(0, reach, f"late[{batch.id}]")
                     cp.add(late >= model.end[batch.id] - batch.due_h)
                     model.late[batch.id] = late
-                terms.append(round(scale * batch.tardiness_weight) * late)
+                parts.append((weight * batch.tardiness_weight, late, reach))
         elif term.kind is ObjectiveKind.CHANGEOVER_COST:
-            terms.extend(round(scale * cost) * literal for literal, cost in model.arc_costs)
+            parts.extend((weight * cost, literal, 1) for literal, cost in model.arc_costs)
         else:
-            terms.extend(_change_terms(problem, model, scale))
-    return sum(terms) if terms else 0
+            parts.extend(_change_terms(problem, model, weight))
+    scale = choose_scale([(c, reach) for c, _, reach in parts if c != 0])
+    terms = [round(c * scale.factor) * expression for c, expression, _ in parts if c != 0]
+    return (sum(terms) if terms else 0), scale
 
 
 def _change_terms(
-    problem: ScheduleProblem, model: ScheduleModel, scale: float
-) -> list[cp_model.LinearExprT]:
+    problem: ScheduleProblem, model: ScheduleModel, weight: float
+) -> list[tuple[float, cp_model.LinearExprT, int]]:
+    """``schedule_changes`` as (coefficient, expression, largest value) parts."""
     cp = model.cp
-    out: list[cp_model.LinearExprT] = []
+    out: list[tuple[float, cp_model.LinearExprT, int]] = []
     for batch in problem.batches:
         if batch.previous is None or batch.frozen:
             continue
@@ -333,11 +405,11 @@ def _change_terms(
         reach = max(abs(was - domain[0]), abs(was - domain[-1]))
         shift = cp.new_int_var(0, reach, f"shift[{batch.id}]")
         cp.add_abs_equality(shift, model.start[batch.id] - was)
-        out.append(round(scale * problem.move_cost_per_h) * shift)
-        penalty = round(scale * problem.suite_change_cost)
-        if penalty:
+        out.append((weight * problem.move_cost_per_h, shift, reach))
+        if problem.suite_change_cost:
             stays = model.on_suite.get((batch.id, batch.previous.suite))
-            out.append(penalty if stays is None else penalty * (1 - stays))
+            moved: cp_model.LinearExprT = 1 if stays is None else 1 - stays
+            out.append((weight * problem.suite_change_cost, moved, 1))
     return out
 
 
@@ -420,9 +492,11 @@ class LevelsOutcome:
     code: cp_model.CpSolverStatus
     """CP-SAT status of the last level tried."""
     optimal: bool
-    """Every level proved optimal."""
+    """Every level proved optimal (CP-SAT proved each, and each entered it exactly)."""
     first_bound: float | None
-    """CP-SAT's bound on the first level, in the problem's units."""
+    """A lower bound on the first level from CP-SAT's, in the problem's units."""
+    time_out: bool = False
+    """A level stopped at its share of the time limit, or was not reached before it."""
 
 
 def minimise_levels(
@@ -442,11 +516,14 @@ def minimise_levels(
     placed: list[ScheduledBatch] | None = None
     code: cp_model.CpSolverStatus = cp_model.UNKNOWN
     optimal = True
+    time_out = False
     first_bound = None
     for index, expression in enumerate(levels):
+        scale = model.scales[index]
         remaining = time_limit - (time.perf_counter() - started)
         if remaining <= 0 or stopped(control):
             optimal = False
+            time_out = True
             break
         solver.parameters.max_time_in_seconds = remaining / (len(levels) - index)
         model.cp.minimize(expression)
@@ -455,16 +532,18 @@ def minimise_levels(
             model.cp,
             control,
             message=f"CP-SAT, level {index + 1} of {len(levels)}",
-            objective=lambda value: value / COST_SCALE,
+            objective=scale.value,
             report_objective=index == 0,
         )
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             optimal = False
+            time_out = code == cp_model.UNKNOWN
             break
         placed = extract_schedule(problem, model, solver)
         if index == 0:
-            first_bound = solver.best_objective_bound / COST_SCALE
-        optimal = optimal and code == cp_model.OPTIMAL
+            first_bound = scale.lower_bound(solver.best_objective_bound)
+        time_out = time_out or code != cp_model.OPTIMAL
+        optimal = optimal and code == cp_model.OPTIMAL and scale.exact
         model.cp.add(expression <= round(solver.objective_value))
         hint_everything(model.cp, solver)
-    return LevelsOutcome(placed, code, optimal and placed is not None, first_bound)
+    return LevelsOutcome(placed, code, optimal and placed is not None, first_bound, time_out)

@@ -54,15 +54,23 @@ class ScheduleSuite:
     def __post_init__(self) -> None:
         v.name(self.name, "name")
 
+    @cached_property
+    def blocked(self) -> tuple[tuple[int, int], ...]:
+        """The downtimes as disjoint ``(start_h, end_h)`` windows, in time order: overlapping
+        and touching windows merged, so that a model may treat each as one fixed interval."""
+        merged: list[tuple[int, int]] = []
+        for window in sorted(self.downtimes, key=lambda w: (w.start_h, w.end_h)):
+            if merged and window.start_h <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], window.end_h))
+            else:
+                merged.append((window.start_h, window.end_h))
+        return tuple(merged)
+
     def earliest_start(self, start_h: int, duration_h: int) -> int:
         """First start ≥ ``start_h`` at which a run of ``duration_h`` misses every downtime."""
-        moved = True
-        while moved:
-            moved = False
-            for window in self.downtimes:
-                if start_h < window.end_h and window.start_h < start_h + duration_h:
-                    start_h = window.end_h
-                    moved = True
+        for window_start, window_end in self.blocked:
+            if start_h < window_end and window_start < start_h + duration_h:
+                start_h = window_end
         return start_h
 
 

@@ -134,7 +134,16 @@ def solve_schedule(
         solution = ScheduleSolution(tuple(placed), terms, values)
         objective = values[0]
     bound = sum(o.bound for o in outcomes) if len(outcomes) == len(parts) else None
-    status = _status(len(problem.objective), outcomes, objective, bound)
+    if bound is not None and objective is not None:
+        # Each part's bound is a true lower bound, conservatively mapped back from CP-SAT's
+        # scaled one; only float noise can put it above the schedule's value.
+        bound = min(bound, objective)
+    time_out = (
+        stopped(control)
+        or any(o.time_out for o in outcomes)
+        or time.perf_counter() - started >= time_limit
+    )
+    status = _status(len(problem.objective), outcomes, objective, bound, time_out=time_out)
     if status is SolveStatus.INFEASIBLE:
         budget = max(EXPLAIN_MIN_S, time_limit - (time.perf_counter() - started))
         found = explain_infeasibility(parts[len(outcomes) - 1], budget)
@@ -190,18 +199,33 @@ class _Outcome:
     infeasible: bool
     first_level: float | None = None
     """The first level's value of ``placed`` (none without a schedule)."""
+    time_out: bool = False
+    """The part's search stopped at its time limit (or on cancel) rather than by itself."""
 
 
 def _status(
-    levels: int, outcomes: list[_Outcome], objective: float | None, bound: float | None
+    levels: int,
+    outcomes: list[_Outcome],
+    objective: float | None,
+    bound: float | None,
+    *,
+    time_out: bool,
 ) -> SolveStatus:
     """Optimal when every part proved every level, or, with one level, when the schedule
-    meets the proven bound, whoever proved it (CP-SAT or :func:`first_level_bound`)."""
+    meets the proven bound, whoever proved it (CP-SAT or :func:`first_level_bound`); else
+    ``time_limit`` when the limit stopped the search, and ``feasible`` when it ended by
+    itself (CP-SAT done, but the bound not met: a level whose costs entered it rounded)."""
     if any(o.infeasible for o in outcomes):
         return SolveStatus.INFEASIBLE
-    if objective is None or not (levels == 1 or all(o.optimal for o in outcomes)):
+    if objective is not None and (levels == 1 or all(o.optimal for o in outcomes)):
+        proven = cpsat_status(
+            cp_model.FEASIBLE, objective, bound, Sense.MINIMISE, has_solution=True
+        )
+        if proven is SolveStatus.OPTIMAL:
+            return proven
+    if objective is None or time_out:
         return SolveStatus.TIME_LIMIT
-    return cpsat_status(cp_model.FEASIBLE, objective, bound, Sense.MINIMISE, has_solution=True)
+    return SolveStatus.FEASIBLE
 
 
 def _solve_part(
@@ -217,7 +241,7 @@ def _solve_part(
         # Cancelled before this part: its greedy schedule, without a search.
         greedy = search_schedule(problem, 0.0, seed)
         placed = greedy if greedy is not None and _feasible(problem, greedy) else None
-        return _finished(problem, placed, first_level_bound(problem), optimal=False)
+        return _finished(problem, placed, first_level_bound(problem), optimal=False, time_out=True)
     model = build_model(problem)
     variables = len(model.cp.proto.variables)
     published = _published(problem)
@@ -271,15 +295,20 @@ def _solve_part(
         all_optimal = False
     if outcome.code == cp_model.INFEASIBLE and placed is None:
         return _Outcome(None, bound, optimal=False, infeasible=True)
-    return _finished(problem, placed, bound, optimal=all_optimal)
+    return _finished(problem, placed, bound, optimal=all_optimal, time_out=outcome.time_out)
 
 
 def _finished(
-    problem: ScheduleProblem, placed: list[ScheduledBatch] | None, bound: float, *, optimal: bool
+    problem: ScheduleProblem,
+    placed: list[ScheduledBatch] | None,
+    bound: float,
+    *,
+    optimal: bool,
+    time_out: bool,
 ) -> _Outcome:
     """A part's outcome that is not proven infeasible, with its schedule's first level."""
     first_level = None if placed is None else evaluate_schedule(problem, placed)[1][0]
-    return _Outcome(placed, bound, optimal and placed is not None, False, first_level)
+    return _Outcome(placed, bound, optimal and placed is not None, False, first_level, time_out)
 
 
 def _published(problem: ScheduleProblem) -> list[ScheduledBatch] | None:
