@@ -55,12 +55,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "opencdmo.web.middleware.ContentSecurityPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "opencdmo.web.middleware.RejectNulMiddleware",
+    "opencdmo.web.middleware.StaticFilesMiddleware",
     "opencdmo.accounts.middleware.IdleTimeoutSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "opencdmo.web.middleware.RejectNulMiddleware",
     "opencdmo.accounts.middleware.TenantScopeMiddleware",
     "opencdmo.web.middleware.AdminGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -152,7 +152,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -60,3 +60,27 @@ def test_nul_in_a_form_is_refused_before_it_reaches_a_view(world: Any, client_fo
     response = client.post("/account/tokens/", {"name": "bad\x00name"})
     assert response.status_code == 400
     assert b"NUL character" in response.content
+
+
+@pytest.mark.parametrize("url", ["/sites/?q=%00", "/sites/%00/", "/sites/?q%00=1"])
+def test_nul_in_the_address_answers_the_apps_400_page(
+    world: Any, client_for: Any, url: str
+) -> None:
+    """A NUL in the path or query gets the 400 page in the signed-in user's own layout."""
+    response = client_for(world.user("alpha-bio", "cdmo_admin")).get(url)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert 'data-testid="error-page"' in html
+    assert "NUL character" in html
+    assert 'data-testid="nav"' in html
+    assert 'data-testid="whoami"' in html
+
+
+@pytest.mark.parametrize("url", ["/api/v1/sites?q=%00", "/api/v1/sites/%00"])
+def test_nul_in_an_api_address_answers_json_400(world: Any, client_for: Any, url: str) -> None:
+    """Under /api/ the same refusal is JSON with the reason."""
+    response = client_for(world.user("alpha-bio", "cdmo_admin")).get(url)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "NUL character" in response.json()["detail"]

@@ -156,3 +156,20 @@ def test_html_pages_carry_the_content_security_policy_and_json_does_not_need_it(
     assert page["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
     assert "script-src 'self';" in CONTENT_SECURITY_POLICY
     assert "Content-Security-Policy" not in client.get("/api/v1/openapi.json")
+
+
+def test_importing_the_settings_creates_no_folder(tmp_path: Path) -> None:
+    """Loading the settings leaves the data folder empty: no static folder before collectstatic."""
+    _settings(_environment(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_static_files_are_served_without_a_collected_static_folder(tmp_path: Path) -> None:
+    """With no ``collectstatic`` run, the app's files are served from the apps and nothing warns."""
+    with override_settings(STATIC_ROOT=tmp_path / "never-collected"):
+        response = Client().get("/static/opencdmo/site.css")
+    body = b"".join(response.streaming_content)
+    response.close()
+    assert response.status_code == 200
+    assert b".site-nav" in body

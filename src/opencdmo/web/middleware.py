@@ -1,9 +1,10 @@
-"""Requests turned away before any view runs (unstorable input, the admin for non-staff), and
-the Content-Security-Policy on every HTML page."""
+"""Requests turned away before any view runs (unstorable input, the admin for non-staff), the
+Content-Security-Policy on every HTML page, and the static files."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib import admin
@@ -11,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 ADMIN_PREFIX = "/admin/"
 NUL_MESSAGE = "The request contains a NUL character, which no field may hold."
@@ -29,7 +31,10 @@ def _has_nul(request: HttpRequest) -> bool:
 
 
 class RejectNulMiddleware:
-    """Answer 400 for a NUL byte in the path, query or form (PostgreSQL text cannot hold one)."""
+    """Answer 400 for a NUL byte in the path, query or form (PostgreSQL text cannot hold one).
+
+    It runs after authentication, so a signed-in user reads the 400 page in their own layout.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -88,3 +93,16 @@ class ContentSecurityPolicyMiddleware:
         if response.get("Content-Type", "").startswith("text/html"):
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise, serving the apps' static files, and the collected ones once they exist.
+
+    ``STATIC_ROOT`` holds files only after ``opencdmo collectstatic``; until then WhiteNoise
+    would warn at every start that the folder is missing, and the settings must not create it.
+    """
+
+    def add_files(self, root: str, prefix: str | None = None) -> None:
+        if root == self.static_root and not Path(root).is_dir():
+            return
+        super().add_files(root, prefix)
