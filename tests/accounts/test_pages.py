@@ -10,8 +10,8 @@ from opencdmo.accounts.models import ApiToken
 def test_empty_token_name_is_refused_with_a_message(world: Any, client_for: Any) -> None:
     """A blank name re-shows the form with the reason and creates nothing."""
     user = world.user("sponsor-one", "sponsor_manager")
-    response = client_for(user).post("/account/tokens/", {"name": "   "})
-    assert response.status_code == 200
+    response = client_for(user).post("/account/tokens/", {"name": "   ", "scope": "read"})
+    assert response.status_code == 400
     assert b"This field is required" in response.content
     assert not ApiToken.objects.with_scopes_disabled().filter(user=user).exists()
 

@@ -19,7 +19,7 @@ def test_token_created_on_page_is_shown_once(world: Any, client_for: Any) -> Non
     """The secret appears in the creation response only; the list shows its prefix."""
     user = world.user("alpha-bio", "cdmo_planner")
     client = client_for(user)
-    response = client.post("/account/tokens/", {"name": "MES integration"})
+    response = client.post("/account/tokens/", {"name": "MES integration", "scope": "read"})
     secret = response.context["new_secret"]
     assert secret.startswith("ocd_")
     assert secret.encode() in response.content

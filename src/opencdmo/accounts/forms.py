@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 
 from opencdmo.accounts import services
-from opencdmo.accounts.models import Organisation
+from opencdmo.accounts.models import Organisation, TokenScope
 from opencdmo.accounts.roles import ROLES_BY_KIND, Role
 from opencdmo.core.inputs import CleanTextFields
 
@@ -28,9 +28,37 @@ class LoginForm(CleanTextFields, AuthenticationForm):
             raise
 
 
+EXPIRY_CHOICES = [
+    ("7", "in 7 days"),
+    ("30", "in 30 days"),
+    ("90", "in 90 days"),
+    ("365", "in a year"),
+    ("", "never (until revoked)"),
+]
+
+
 class TokenForm(CleanTextFields, forms.Form):
+    """A new token: what uses it, whether it may write, and when it stops working."""
+
     name = forms.CharField(
-        max_length=100, help_text="What will use this token, e.g. 'MES integration'."
+        max_length=100,
+        label="New token name",
+        help_text="What will use this token, e.g. 'MES integration'.",
+    )
+    scope = forms.ChoiceField(
+        choices=TokenScope.choices,
+        initial=TokenScope.READ,
+        widget=forms.RadioSelect,
+        label="Scope",
+        help_text="Read only: GET requests alone. Read and write: whatever your role may do.",
+    )
+    expires_in_days = forms.TypedChoiceField(
+        choices=EXPIRY_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial="90",
+        label="Expires",
     )
 
 

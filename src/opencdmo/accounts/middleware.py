@@ -1,5 +1,6 @@
-"""Resolve the caller (session or API token) and run the request inside its tenant scope;
-restart the session's idle timer on every request the user made (not on background polls)."""
+"""Resolve the caller (session, or an API token under ``/api/``) and run the request inside
+its tenant scope; restart the session's idle timer on every request the user made (not on
+background polls)."""
 
 from __future__ import annotations
 
@@ -8,43 +9,64 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
 
 from opencdmo.accounts import tokens
+from opencdmo.accounts.models import TokenScope
 from opencdmo.accounts.tenancy import caller_scope
 from opencdmo.audit.context import request_context
 
 # Sent by elements that refresh themselves (``hx-headers`` on an ``hx-trigger="every …"``).
 POLL_HEADER = "X-Background-Poll"
+API_PREFIX = "/api/"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_ONLY_TOKEN = "This API token is read-only: it may only read (GET, HEAD, OPTIONS)."
 
 
 class TenantScopeMiddleware:
-    """Authenticate bearer tokens, then wrap the view in ``caller_scope``.
+    """Authenticate bearer tokens on ``/api/``, then wrap the view in ``caller_scope``.
 
-    Token authentication lives here rather than in the API layer so that the scope is
-    entered before any view code runs, whichever front door the request came through.
+    A token counts under ``/api/`` and nowhere else: elsewhere the header is ignored, so a
+    token never reaches the pages, the token page or Django's admin, which need a password
+    session. Token authentication lives here rather than in the API layer so that the scope
+    is entered before any view code runs, and a read-only token is refused before any view
+    could write.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        header = request.headers.get("Authorization", "")
-        if header.lower().startswith("bearer "):
-            user, error = tokens.authenticate(header[7:].strip())
-            request.token_error = error
-            if user is not None:
-                request.user = user
-                request.authenticated_by_token = True
         request_id = (request.headers.get("X-Request-ID") or uuid.uuid4().hex)[:64]
+        response = self._refused_token(request) or self._in_scope(request, request_id)
+        response["X-Request-ID"] = request_id
+        return response
+
+    @staticmethod
+    def _refused_token(request: HttpRequest) -> HttpResponse | None:
+        """Take the caller from a bearer token on ``/api/``; a 403 for a read-only token
+        asked to write. An unknown, expired or revoked token leaves its reason for the 401."""
+        header = request.headers.get("Authorization", "")
+        if not request.path.startswith(API_PREFIX) or not header.lower().startswith("bearer "):
+            return None
+        token, error = tokens.authenticate(header[7:].strip())
+        request.token_error = error
+        if token is None:
+            return None
+        request.user = token.user
+        request.authenticated_by_token = True
+        if token.scope == TokenScope.READ and request.method not in READ_METHODS:
+            request.forbidden_reason = READ_ONLY_TOKEN
+            return JsonResponse({"detail": READ_ONLY_TOKEN}, status=403)
+        return None
+
+    def _in_scope(self, request: HttpRequest, request_id: str) -> HttpResponse:
         ip = request.META.get("REMOTE_ADDR", "")
         if settings.BEHIND_PROXY:
             ip = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip() or ip
         with request_context(request_id=request_id, ip=ip[:64]), caller_scope(request.user):
-            response = self.get_response(request)
-        response["X-Request-ID"] = request_id
-        return response
+            return self.get_response(request)
 
 
 class IdleTimeoutSessionMiddleware(SessionMiddleware):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -56,6 +58,9 @@ class User(AbstractUser):
     role = models.CharField(max_length=32, choices=Role.choices, blank=True)
     failed_login_count = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    password_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the password was last set, changed or reset"
+    )
 
     # Authentication loads the user before any scope exists, so the default manager stays
     # unscoped; ``organisation.users`` and other readers go through the declaration. An
@@ -96,11 +101,21 @@ class User(AbstractUser):
         return self.role == Role.PLATFORM_ADMIN
 
 
+class TokenScope(models.TextChoices):
+    """What a token may do on ``/api/``: read only, or read and change."""
+
+    READ = "read", "Read only"
+    WRITE = "write", "Read and write"
+
+
 class ApiToken(models.Model):
-    """A bearer token acting as its user; only a SHA-256 digest of the secret is stored."""
+    """A bearer token acting as its user on ``/api/`` only; only a SHA-256 digest of the
+    secret is stored. A ``read`` token is refused on every method but GET, HEAD and OPTIONS."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=8, choices=TokenScope.choices, default=TokenScope.WRITE)
+    expires_at = models.DateTimeField(null=True, blank=True)
     prefix = models.CharField(max_length=12, unique=True)
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -120,3 +135,6 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def has_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now

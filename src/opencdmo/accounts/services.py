@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -25,7 +26,7 @@ from django.utils.text import slugify
 from django_scopes import scopes_disabled
 
 from opencdmo.accounts import roles, tokens
-from opencdmo.accounts.models import ApiToken, Organisation, User
+from opencdmo.accounts.models import ApiToken, Organisation, TokenScope, User
 from opencdmo.audit import services as audit
 from opencdmo.core import services as core
 from opencdmo.core.services import Writable
@@ -121,7 +122,8 @@ def _only_themself(actor: User | None, user: User) -> None:
 
 def _token_state(token: ApiToken) -> dict[str, Any]:
     """A token as the audit trail records it: never its digest."""
-    return {**audit.snapshot(token, ("name", "prefix", "revoked_at")), "user": token.user.username}
+    fields = ("name", "prefix", "scope", "expires_at", "revoked_at")
+    return {**audit.snapshot(token, fields), "user": token.user.username}
 
 
 def _its_own_user(actor: User | None, token: ApiToken) -> None:
@@ -155,7 +157,7 @@ INVITED_USER = dataclasses.replace(USER, rules=_invite_rules)
 PASSWORD = Writable(User, fields=("password",), state=_password_state, authorise=_only_themself)
 TOKEN = Writable(
     ApiToken,
-    fields=("name", "revoked_at"),
+    fields=("name", "scope", "expires_at", "revoked_at"),
     noun="api_token",
     state=_token_state,
     authorise=_its_own_user,
@@ -216,11 +218,39 @@ def create_user(
     )
 
 
-def issue_token(user: User, name: str, reason: str = "") -> tuple[ApiToken, str]:
-    """Create a token acting as ``user``, by ``user``; the secret is returned once and never
-    stored."""
+TOKEN_DAYS_MAX = 3650
+"""The longest expiry a token may be given: ten years."""
+
+
+def issue_token(
+    user: User,
+    name: str,
+    reason: str = "",
+    *,
+    scope: str = "write",
+    expires_in_days: int | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token acting as ``user`` on ``/api/``, by ``user``; the secret is returned
+    once and never stored.
+
+    ``scope`` ``read`` allows only GET, HEAD and OPTIONS; ``write`` everything the user's role
+    allows (the default here, as for tokens made before scopes; the page and ``opencdmo
+    token create`` start from ``read``). Without ``expires_in_days`` the token lasts until
+    revoked.
+    """
     if not name.strip():
         raise ValidationError({"name": "Give the token a name, e.g. the system that will use it."})
+    if scope not in TokenScope.values:
+        raise ValidationError(
+            {"scope": f"Unknown scope '{scope}'; choose one of: {', '.join(TokenScope.values)}."}
+        )
+    expires_at = None
+    if expires_in_days is not None:
+        if not 1 <= expires_in_days <= TOKEN_DAYS_MAX:
+            raise ValidationError(
+                {"expires_in_days": f"Give a number of days from 1 to {TOKEN_DAYS_MAX}."}
+            )
+        expires_at = timezone.now() + timedelta(days=expires_in_days)
     secret, prefix = tokens.new_secret()
     token = core.create(
         TOKEN,
@@ -228,7 +258,7 @@ def issue_token(user: User, name: str, reason: str = "") -> tuple[ApiToken, str]
         reason=reason,
         default_reason="API token created",
         parent={"user": user, "prefix": prefix, "digest": tokens.digest(secret)},
-        fields={"name": name.strip()[:100]},
+        fields={"name": name.strip()[:100], "scope": scope, "expires_at": expires_at},
     )
     return token, secret
 

@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
@@ -63,17 +64,24 @@ def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
+    """The caller's API tokens: create one (its secret shown this once), list, revoke."""
     new_secret = ""
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            _, new_secret = services.issue_token(request.user, form.cleaned_data["name"])
-        except (PermissionDenied, ValidationError) as exc:
-            messages.error(request, str(exc))
+            _, new_secret = services.issue_token(
+                request.user,
+                form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            form = TokenForm()
     tokens = ApiToken.objects.filter(user=request.user)
-    return render(
-        request, "accounts/account.html", {"form": form, "tokens": tokens, "new_secret": new_secret}
-    )
+    context = {"form": form, "tokens": tokens, "new_secret": new_secret, "now": timezone.now()}
+    return render(request, "accounts/account.html", context, status=400 if form.errors else 200)
 
 
 @login_required

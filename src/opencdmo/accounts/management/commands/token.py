@@ -8,15 +8,17 @@ as the *API tokens* page, so they are audited the same way (the token's user as 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from opencdmo.accounts import services
-from opencdmo.accounts.models import ApiToken, User
-from opencdmo.accounts.tokens import TOKEN_PREFIX
+from opencdmo.accounts.models import ApiToken, TokenScope, User
+from opencdmo.accounts.tokens import TOKEN_PREFIX, format_utc
 
 CREATED_REASON = "Created with opencdmo token create"
 
@@ -32,11 +34,19 @@ def _user(username: str, *, active: bool = True) -> User:
 
 def _fields(exc: ValidationError) -> str:
     """A service's field-named errors as the options that carry those fields."""
-    return "; ".join(f"--{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+    return "; ".join(f"--{k.replace('_', '-')}: {' '.join(v)}" for k, v in exc.message_dict.items())
 
 
 def _when(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+    return format_utc(value) if value else "never"
+
+
+def _status(token: ApiToken, now: datetime) -> str:
+    if token.revoked_at:
+        return f"revoked {_when(token.revoked_at)}"
+    if token.has_expired(now):
+        return f"expired {_when(token.expires_at)}"
+    return "active"
 
 
 class Command(BaseCommand):
@@ -56,13 +66,25 @@ class Command(BaseCommand):
             help="what the token is for, e.g. the system that will use it (shown in lists)",
         )
         create.add_argument(
+            "--scope",
+            choices=TokenScope.values,
+            default=TokenScope.READ,
+            help="read: GET requests only (the default); write: whatever the user's role may do",
+        )
+        create.add_argument(
+            "--expires-in-days",
+            type=int,
+            metavar="N",
+            help="the token stops working N days from now (default: never, until revoked)",
+        )
+        create.add_argument(
             "--reason",
             default=CREATED_REASON,
             help=f"reason recorded in the audit trail (default: '{CREATED_REASON}')",
         )
         listing = actions.add_parser(
             "list",
-            help="list USER's tokens: prefix, name, created, last used, status",
+            help="list USER's tokens: prefix, name, scope, created, expires, last used, status",
             description="List USER's API tokens, newest first; secrets are never shown.",
         )
         listing.add_argument("username", metavar="USER", help="whose tokens to list")
@@ -87,14 +109,21 @@ class Command(BaseCommand):
     def _create(self, options: dict[str, Any]) -> None:
         user = _user(options["username"])
         try:
-            token, secret = services.issue_token(user, options["name"], options["reason"])
+            token, secret = services.issue_token(
+                user,
+                options["name"],
+                options["reason"],
+                scope=options["scope"],
+                expires_in_days=options["expires_in_days"],
+            )
         except PermissionDenied as exc:
             raise CommandError(f"{user.username}: {exc}") from exc
         except ValidationError as exc:
             raise CommandError(_fields(exc)) from exc
+        expiry = f"expires {_when(token.expires_at)}" if token.expires_at else "never expires"
         self.stderr.write(
-            f"Created API token '{token.name}' ({TOKEN_PREFIX}{token.prefix}…) for "
-            f"{user.username}; it is shown only this once:"
+            f"Created API token '{token.name}' ({TOKEN_PREFIX}{token.prefix}…, {token.scope}, "
+            f"{expiry}) for {user.username}; it is shown only this once:"
         )
         self.stdout.write(secret)
 
@@ -104,11 +133,12 @@ class Command(BaseCommand):
         if not tokens:
             self.stdout.write(f"{user.username} has no API tokens.")
             return
+        now = timezone.now()
         for token in tokens:
-            status = f"revoked {_when(token.revoked_at)}" if token.revoked_at else "active"
             self.stdout.write(
-                f"{TOKEN_PREFIX}{token.prefix}  {token.name}  created {_when(token.created_at)}"
-                f"  last used {_when(token.last_used_at)}  {status}"
+                f"{TOKEN_PREFIX}{token.prefix}  {token.name}  {token.scope}"
+                f"  created {_when(token.created_at)}  expires {_when(token.expires_at)}"
+                f"  last used {_when(token.last_used_at)}  {_status(token, now)}"
             )
 
     def _revoke(self, options: dict[str, Any]) -> None:
