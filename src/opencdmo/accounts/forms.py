@@ -14,18 +14,14 @@ from opencdmo.core.inputs import CleanTextFields
 
 
 class LoginForm(CleanTextFields, AuthenticationForm):
-    """Django's login form with a distinct message for a locked account."""
+    """Django's login form, with one message for an unknown user, a wrong password and a
+    locked account, so the page does not tell which names exist or are locked."""
 
-    def clean(self) -> dict:
-        try:
-            return super().clean()
-        except forms.ValidationError:
-            if getattr(self.request, "login_refusal", "") == "locked":
-                raise forms.ValidationError(
-                    "This account is locked after repeated failed logins. Try again later.",
-                    code="locked",
-                ) from None
-            raise
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Please enter a correct username and password. Both are "
+        "case-sensitive; after repeated failures an account is locked for a while.",
+    }
 
 
 EXPIRY_CHOICES = [

@@ -8,6 +8,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from opencdmo.accounts.backends import LOCKED
 from opencdmo.accounts.models import User
 from opencdmo.audit import services as audit
 
@@ -36,7 +37,7 @@ def _login_failed(
 ) -> None:
     username = str(credentials.get("username", ""))[:150]
     user = User.objects.filter(username=username).first()
-    locked = getattr(request, "login_refusal", "") == "locked"
+    locked = getattr(request, "login_refusal", "") == LOCKED
     audit.record(
         "opencdmo.user.login_failed",
         organisation_id=user.organisation_id if user else None,
