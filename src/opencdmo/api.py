@@ -13,6 +13,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from opencdmo.accounts.api import router as accounts_router
 from opencdmo.network.api import router as network_router
+from opencdmo.projects.api import router as projects_router
 from opencdmo.web.api_docs import ApiDocs
 
 
@@ -49,6 +50,7 @@ api = NinjaAPI(
 )
 api.add_router("/", accounts_router)
 api.add_router("/", network_router)
+api.add_router("/", projects_router)
 
 
 @api.exception_handler(AuthenticationError)

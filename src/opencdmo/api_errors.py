@@ -49,6 +49,7 @@ _BODIES: dict[int, type[Schema]] = {
 }
 
 
-def answers(ok: Any, *statuses: int) -> dict[int, Any]:
-    """``response=`` for an operation: ``ok`` for 200 and the error body of each status."""
-    return {200: ok, **{status: _BODIES[status] for status in statuses}}
+def answers(ok: Any, *statuses: int, success: int = 200) -> dict[int, Any]:
+    """``response=`` for an operation: ``ok`` for ``success`` (200, or 201 for a creation)
+    and the error body of each status."""
+    return {success: ok, **{status: _BODIES[status] for status in statuses}}

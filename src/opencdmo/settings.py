@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "opencdmo.accounts",
     "opencdmo.audit",
     "opencdmo.network",
+    "opencdmo.projects",
+    "opencdmo.scheduling",
     "opencdmo.demo",
     "opencdmo.web",
 ]

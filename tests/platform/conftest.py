@@ -38,6 +38,7 @@ def build_platform_world() -> World:
                 title=f"Batch of {cdmo} for {sponsor}",
                 note=note,
             )
+            _capacity_records(world, cdmo, sponsor)
             ImportJob.objects.create(
                 organisation=world.orgs[cdmo],
                 user=world.user(cdmo, "cdmo_admin"),
@@ -52,6 +53,49 @@ def build_platform_world() -> World:
                 user=user, name="matrix", prefix=f"t{user.pk:06d}", digest=f"{user.pk:064d}"
             )
     return world
+
+
+def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
+    """The sponsor's product and request, the CDMO site's published plan, the option it
+    answered with and the plan behind it, and the project."""
+    import datetime as dt
+
+    from opencdmo.projects.models import CapacityRequest, Option, OptionPlan, Product, Project
+    from opencdmo.scheduling.models import SitePlan
+    from tests.projects.conftest import plan_documents
+
+    site = world.sites[cdmo]
+    zero = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    instance, result = plan_documents()
+    SitePlan.objects.create(
+        site=site, version=1, time_zero=zero, instance=instance, result=result, reason="test"
+    )
+    product = Product.objects.create(
+        owner=world.orgs[sponsor], name=f"{sponsor} mAb", modality="mab", phase="phase_2"
+    )
+    request = CapacityRequest.objects.create(
+        sponsor=world.orgs[sponsor],
+        product=product,
+        scale_l=1000,
+        batches=2,
+        earliest_start=dt.date(2026, 3, 1),
+        need_by=dt.date(2026, 9, 1),
+        state="submitted",
+        created_by=world.user(sponsor, "sponsor_manager"),
+    )
+    option = Option.objects.create(request=request, site=site, status="answered", feasible=True)
+    OptionPlan.objects.create(
+        option=option, time_zero=zero, instance=instance, result=result, based_on_version=1
+    )
+    Project.objects.create(
+        name=f"{product.name} at {site.name}",
+        sponsor=world.orgs[sponsor],
+        cdmo=world.orgs[cdmo],
+        site=site,
+        product=product,
+        scope="clinical",
+        phase="phase_2",
+    )
 
 
 @pytest.fixture(scope="module")

@@ -25,12 +25,14 @@ from opencdmo.accounts.roles import (
     IMPORT_NETWORK,
     MANAGE_TOKENS,
     MANAGE_USERS,
+    REQUEST_CAPACITY,
     VIEW_NETWORK,
     VIEW_PRIVATE_SITE,
 )
 from opencdmo.api import api
 from opencdmo.core.tenancy import tenancy_of
 from opencdmo.network.models import Equipment, ImportJob, Site, Suite
+from opencdmo.projects.models import CapacityRequest, Option, Project
 from tests.platform.shared_records.models import SharedRecord
 
 MISSING_ID = 987654321
@@ -113,12 +115,23 @@ OPERATIONS: dict[str, Serves] = {
         Suite, "change", EDIT_NETWORK, data={"reason": _REASON, "status": "operational"}
     ),
     "GET /api/v1/shared-records/{record_id}": Serves(SharedRecord, "read"),
+    "GET /api/v1/requests/{request_id}": Serves(CapacityRequest, "read", REQUEST_CAPACITY),
+    "GET /api/v1/requests/{request_id}/options": Serves(
+        CapacityRequest, "read", REQUEST_CAPACITY
+    ),
+    "POST /api/v1/options/{option_id}/accept": Serves(
+        Option, "read", REQUEST_CAPACITY, data={"reason": _REASON}
+    ),
+    "GET /api/v1/options/{option_id}/plan": Serves(Option, "owner"),
+    "GET /api/v1/projects/{project_id}": Serves(Project, "read"),
+    "GET /api/v1/sites/{site_id}/plan": Serves(Site, "owner"),
     "PATCH /api/v1/shared-records/{record_id}": Serves(
         SharedRecord, "change", EDIT_NETWORK, data={"reason": _REASON, "title": "Retitled"}
     ),
 }
 NOT_TENANT_OBJECTS: dict[str, str] = {
     "set-password": "a one-time link whose signed token is the credential, for anyone invited",
+    "password-reset-confirm": "an e-mailed one-time link whose signed token is the credential",
 }
 SKIPPED_NAMESPACES: dict[str, str] = {
     "admin": "Django's admin is for platform administrators only (tests/network/test_admin.py)",
@@ -235,9 +248,11 @@ def target(route: Route, world: Any, caller: Any, relation: Relation) -> Any | N
     matrix = {world.orgs[slug].pk for slug in ORGANISATIONS}
     org = caller.organisation_id
     with scopes_disabled():
-        candidates = list(serves.model._default_manager.order_by("pk"))
-    for obj in candidates:
-        owner, shared = tenancy.owner_id(obj), tenancy.shared_ids(obj)
+        candidates = [
+            (obj, tenancy.owner_id(obj), tenancy.shared_ids(obj))
+            for obj in serves.model._default_manager.order_by("pk")
+        ]
+    for obj, owner, shared in candidates:
         if owner not in matrix:
             continue
         if serves.per_user and relation == "own" and getattr(obj, "user_id", None) != caller.pk:

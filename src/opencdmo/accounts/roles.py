@@ -51,15 +51,36 @@ MANAGE_TOKENS = "accounts.tokens"
 MANAGE_USERS = "accounts.users"
 MANAGE_USERS_OF_ANY_ORG = "accounts.users.any_org"
 """The platform administrator's: manage the users of every organisation, sponsors included."""
+REQUEST_CAPACITY = "projects.request"
+"""A sponsor's: file capacity requests for its products and accept an option."""
+VIEW_PLANS = "scheduling.view"
+PLAN_SITES = "scheduling.plan"
+"""A CDMO planner's: edit scenarios and publish a site's plan."""
+PROPOSE = "projects.propose"
+"""Answer requests: edit and send the proposal behind an option."""
 
 PERMISSIONS: dict[Any, frozenset[str]] = {
     Role.SPONSOR_VIEWER: frozenset({VIEW_NETWORK, MANAGE_TOKENS}),
-    Role.SPONSOR_MANAGER: frozenset({VIEW_NETWORK, MANAGE_TOKENS}),
+    Role.SPONSOR_MANAGER: frozenset({VIEW_NETWORK, MANAGE_TOKENS, REQUEST_CAPACITY}),
     Role.SPONSOR_QA: frozenset({VIEW_NETWORK, VIEW_AUDIT, MANAGE_TOKENS}),
-    Role.CDMO_PLANNER: frozenset({VIEW_NETWORK, VIEW_PRIVATE_SITE, EDIT_NETWORK, MANAGE_TOKENS}),
-    Role.CDMO_OPERATOR: frozenset({VIEW_NETWORK, VIEW_PRIVATE_SITE, MANAGE_TOKENS}),
-    Role.CDMO_MSAT: frozenset({VIEW_NETWORK, VIEW_PRIVATE_SITE, EDIT_NETWORK, MANAGE_TOKENS}),
-    Role.CDMO_QA: frozenset({VIEW_NETWORK, VIEW_PRIVATE_SITE, VIEW_AUDIT, MANAGE_TOKENS}),
+    Role.CDMO_PLANNER: frozenset(
+        {
+            VIEW_NETWORK,
+            VIEW_PRIVATE_SITE,
+            EDIT_NETWORK,
+            MANAGE_TOKENS,
+            VIEW_PLANS,
+            PLAN_SITES,
+            PROPOSE,
+        }
+    ),
+    Role.CDMO_OPERATOR: frozenset({VIEW_NETWORK, VIEW_PRIVATE_SITE, MANAGE_TOKENS, VIEW_PLANS}),
+    Role.CDMO_MSAT: frozenset(
+        {VIEW_NETWORK, VIEW_PRIVATE_SITE, EDIT_NETWORK, MANAGE_TOKENS, VIEW_PLANS}
+    ),
+    Role.CDMO_QA: frozenset(
+        {VIEW_NETWORK, VIEW_PRIVATE_SITE, VIEW_AUDIT, MANAGE_TOKENS, VIEW_PLANS}
+    ),
     Role.CDMO_ADMIN: frozenset(
         {
             VIEW_NETWORK,
@@ -69,6 +90,8 @@ PERMISSIONS: dict[Any, frozenset[str]] = {
             VIEW_AUDIT,
             MANAGE_TOKENS,
             MANAGE_USERS,
+            VIEW_PLANS,
+            PROPOSE,
         }
     ),
     Role.PLATFORM_ADMIN: frozenset(

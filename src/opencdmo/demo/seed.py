@@ -19,9 +19,11 @@ from opencdmo.accounts import services as accounts
 from opencdmo.accounts.models import Organisation, User
 from opencdmo.accounts.roles import Role
 from opencdmo.demo.hashing import one_hash_per_password
+from opencdmo.demo.plans import demo_plan, plan_start
 from opencdmo.demo.world import DEMO_PASSWORD, OrganisationRecord, SiteRecord, demo_world
 from opencdmo.network import services as network
 from opencdmo.network.models import Equipment, Inspection, RegulatoryApproval, Site, Suite
+from opencdmo.scheduling import services as plans
 
 __all__ = [
     "DEMO_REASON",
@@ -121,6 +123,7 @@ def seed_demo_world() -> SeedResult:
         with transaction.atomic(), one_hash_per_password():
             for organisation in demo_world():
                 _seed_organisation(organisation)
+            _seed_plans()
     return SeedResult(True, time.perf_counter() - started, demo_counts())
 
 
@@ -193,3 +196,19 @@ def _seed_site(owner: Organisation, record: SiteRecord) -> None:
         network.create_inspection(
             actor=None, site=site, reason=DEMO_REASON, **dataclasses.asdict(inspection)
         )
+
+
+def _seed_plans() -> None:
+    """Publish each site's first plan, built and checked by the planning engine."""
+    time_zero = plan_start()
+    for index, site in enumerate(Site.objects.order_by("pk")):
+        plan = demo_plan(site, time_zero, seed=index)
+        if plan is not None:
+            plans.publish_plan(
+                site,
+                actor=None,
+                reason="Demo world: the site's plan for the coming year",
+                time_zero=plan.time_zero,
+                instance=plan.instance,
+                result=plan.result,
+            )

@@ -182,11 +182,11 @@ def insert_batches(document: dict[str, Any], new: NewBatches) -> dict[str, Any]:
             if suite not in suites:
                 raise ValueError(f"stage '{stage.name}': the plan has no suite '{suite}'")
     products = [p["name"] for p in out["products"]]
-    if new.product in products:
-        raise ValueError(f"the plan already has a product named '{new.product}'")
-    out["products"] = [*out["products"], {"name": new.product}]
     changeovers = list(out.get("changeovers", []))
-    for other in products:
+    known = new.product in products
+    if not known:
+        out["products"] = [*out["products"], {"name": new.product}]
+    for other in [] if known else products:
         for pair in ((other, new.product), (new.product, other)):
             changeovers.append(
                 {
@@ -196,7 +196,7 @@ def insert_batches(document: dict[str, Any], new: NewBatches) -> dict[str, Any]:
                     "cost": new.changeover_cost,
                 }
             )
-    if new.cleaning_h:
+    if new.cleaning_h and not known:
         changeovers.append(
             {"from_product": new.product, "to_product": new.product, "duration_h": new.cleaning_h}
         )

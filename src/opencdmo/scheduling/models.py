@@ -1,0 +1,74 @@
+"""Each site's published plan, version by version, and the batches in it.
+
+A plan is the pair of documents anyone can re-check: an ``opencdmo-schedule/1`` instance and
+its ``opencdmo-result/1`` result, hours counted from ``time_zero``. ``PlannedBatch`` spreads
+the result into rows, so that a sponsor reads the dates of its own project's batches (and
+nothing of the rest of the plan) and the project page says what moved between versions.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from opencdmo.accounts.roles import PLAN_SITES
+from opencdmo.core.tenancy import TenantManager
+
+
+class SitePlan(models.Model):
+    """One published version of a site's schedule; the highest version is in force."""
+
+    site = models.ForeignKey("network.Site", on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    time_zero = models.DateTimeField(help_text="Hour 0 of the plan's documents (UTC)")
+    instance = models.JSONField()
+    result = models.JSONField()
+    reason = models.TextField()
+    published_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager(owner="site__owner", change=PLAN_SITES)
+
+    class Meta:
+        ordering = ["site", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "version"], name="unique_plan_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} plan v{self.version}"
+
+
+class PlannedBatch(models.Model):
+    """One stage of one lot in a published plan (a production run, a purification, a fill)."""
+
+    plan = models.ForeignKey(SitePlan, on_delete=models.CASCADE, related_name="batches")
+    batch_id = models.CharField(max_length=80, help_text="The batch's id in the plan documents")
+    lot = models.CharField(max_length=60)
+    stage = models.CharField(max_length=40)
+    product = models.CharField(max_length=120)
+    suite = models.CharField(max_length=160)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="planned_batches",
+    )
+
+    objects = TenantManager(
+        owner="plan__site__owner", shared_with=("project__sponsor",), change=PLAN_SITES
+    )
+
+    class Meta:
+        ordering = ["plan", "start", "batch_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "batch_id"], name="unique_planned_batch")
+        ]
+        indexes = [models.Index(fields=["project", "plan"])]
+
+    def __str__(self) -> str:
+        return f"{self.lot} {self.stage}"
