@@ -115,17 +115,22 @@ def test_an_expired_lease_after_the_last_attempt_fails_the_job_with_the_reason(
 def test_a_run_that_lost_its_lease_writes_nothing(
     job: ImportJob, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """If the job was handed to another worker while this run imported, the whole import
-    rolls back: a re-run never doubles what a presumed-dead worker wrote."""
+    """If the job was handed to another worker while this run imported, the rows written
+    roll back with the outcome: a re-run never doubles what a presumed-dead worker wrote."""
     real_import = tasks.import_file
 
-    def import_then_lose_the_lease(*args: Any, **kwargs: Any) -> Any:
-        report = real_import(*args, **kwargs)
-        with scopes_disabled():
-            ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
-        return report
+    def import_losing_the_lease_before_the_outcome(*args: Any, **kwargs: Any) -> Any:
+        record_outcome = kwargs["record_outcome"]
 
-    monkeypatch.setattr(tasks, "import_file", import_then_lose_the_lease)
+        def lose_the_lease_then_record(report: Any) -> None:
+            assert _sites() == 2, "the rows are written in the transaction of the outcome"
+            with scopes_disabled():
+                ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
+            record_outcome(report)
+
+        return real_import(*args, **{**kwargs, "record_outcome": lose_the_lease_then_record})
+
+    monkeypatch.setattr(tasks, "import_file", import_losing_the_lease_before_the_outcome)
     run_import_job.call(job.pk)
     assert _sites() == 0
     assert f"Import job {job.pk} was handed to another worker" in caplog.text

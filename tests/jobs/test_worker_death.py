@@ -13,8 +13,9 @@ from tests.jobs.conftest import JobWorld
 pytestmark = pytest.mark.slow
 
 LEASE_S = 3
-# About 9 ms a site on the development machine: 600 sites keep a worker busy for seconds.
-SITES = 600
+# Reading and checking take about 0.2 ms a site on the development machine: 10,000 sites
+# keep a worker busy for seconds.
+SITES = 10_000
 # Started after the lease, a worker looks for lost jobs at once; the rest is the re-run.
 RECOVERY_LIMIT_S = 60
 

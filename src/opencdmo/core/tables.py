@@ -27,6 +27,10 @@ The contract every reader of tabular files in opencdmo relies on:
   millions of rows costs only the rows up to the limit. A file (or an Excel sheet or its
   shared strings, unpacked, as the zip records them) larger than ``max_bytes`` is refused
   before it is parsed. A Parquet file's row count is read from its footer, before any data.
+* **Formulas**: an Excel cell holding a formula is read as the value Excel saved with it
+  (empty when the file was written by a program that saves no values). :func:`read_rows`
+  with ``formulas=True`` yields a :class:`FormulaCell` instead, so a caller can refuse it
+  rather than trust a saved value it cannot check.
 * **Errors** are :class:`TableError`: file, sheet, line (CSV line, Excel row or Parquet row),
   column and reason, each field also available on its own.
 
@@ -57,6 +61,7 @@ __all__ = [
     "DEFAULT_MAX_CELLS",
     "DEFAULT_MAX_ROWS",
     "DELIMITERS",
+    "FormulaCell",
     "Layout",
     "Row",
     "Table",
@@ -144,6 +149,16 @@ class TableError(ValueError):
         if self.column is not None:
             where.append(f"column '{self.column}'")
         return f"{', '.join(where)}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class FormulaCell:
+    """An Excel cell that holds a formula, as :func:`read_rows` yields it with ``formulas=True``.
+
+    ``formula`` is its text as Excel shows it in the formula bar (``=1+2``).
+    """
+
+    formula: str
 
 
 class Row(NamedTuple):
@@ -363,12 +378,13 @@ def _guarded_workbook(data: bytes, name: str, max_bytes: int) -> bytes:
         return out.getvalue()
 
 
-def _open_workbook(source: Source, name: str, max_bytes: int) -> Any:
+def _open_workbook(source: Source, name: str, max_bytes: int, *, data_only: bool = True) -> Any:
+    """The workbook read-only; ``data_only`` reads formulas' saved values, not the formulas."""
     from openpyxl import load_workbook
 
     data = _guarded_workbook(_bytes(source, name, max_bytes), name, max_bytes)
     try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
     except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
         raise TableError(name, f"not a readable Excel workbook ({type(exc).__name__})") from None
 
@@ -385,11 +401,22 @@ def sheet_names(
         workbook.close()
 
 
-def _excel_rows(workbook: Any, worksheet: Any, name: str) -> Iterator[_Raw]:
+def _with_formulas(cells: tuple[Any, ...]) -> tuple[object, ...]:
+    """Cell values, a formula's as a :class:`FormulaCell` (openpyxl marks its type ``f``)."""
+    return tuple(FormulaCell(str(c.value)) if c.data_type == "f" else c.value for c in cells)
+
+
+def _excel_rows(
+    workbook: Any, worksheet: Any, name: str, *, formulas: bool = False
+) -> Iterator[_Raw]:
     """The rows of an opened sheet, numbered as Excel numbers them; closes the workbook."""
     try:
         worksheet.reset_dimensions()  # a recorded dimension may be wrong; rows tell the truth
-        cells_of = worksheet.iter_rows(min_row=1, values_only=True)
+        cells_of: Iterator[tuple[object, ...]] = worksheet.iter_rows(
+            min_row=1, values_only=not formulas
+        )
+        if formulas:
+            cells_of = map(_with_formulas, cells_of)
         number = 0
         while True:
             try:
@@ -412,9 +439,11 @@ def _excel_rows(workbook: Any, worksheet: Any, name: str) -> Iterator[_Raw]:
         workbook.close()
 
 
-def _open_sheet(source: Source, name: str, sheet: str | None, max_bytes: int) -> tuple[Any, Any]:
+def _open_sheet(
+    source: Source, name: str, sheet: str | None, max_bytes: int, *, formulas: bool = False
+) -> tuple[Any, Any]:
     """The workbook (read from bytes in memory) and its sheet ``sheet`` or its first sheet."""
-    workbook = _open_workbook(source, name, max_bytes)
+    workbook = _open_workbook(source, name, max_bytes, data_only=not formulas)
     if sheet is None:
         return workbook, workbook.worksheets[0]
     if sheet in workbook.sheetnames:
@@ -433,13 +462,15 @@ def _open_rows(
     sheet: str | None,
     delimiter: str | None,
     max_bytes: int,
+    *,
+    formulas: bool = False,
 ) -> tuple[Iterator[_Raw], str | None]:
     """The rows of a CSV file or an Excel sheet, and the sheet's name; raises on opening."""
     if suffix in CSV_SUFFIXES:
         return _csv_rows(_bytes(source, file, max_bytes), file, suffix, delimiter), None
     if suffix in EXCEL_SUFFIXES:
-        workbook, worksheet = _open_sheet(source, file, sheet, max_bytes)
-        return _excel_rows(workbook, worksheet, file), str(worksheet.title)
+        workbook, worksheet = _open_sheet(source, file, sheet, max_bytes, formulas=formulas)
+        return _excel_rows(workbook, worksheet, file, formulas=formulas), str(worksheet.title)
     if suffix in PARQUET_SUFFIXES:
         raise TableError(file, "a Parquet file is read by columns; use read_table")
     raise _unknown_type(file, suffix)
@@ -463,6 +494,7 @@ def read_rows(
     max_rows: int = DEFAULT_MAX_ROWS,
     max_cells: int = DEFAULT_MAX_CELLS,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    formulas: bool = False,
 ) -> Iterator[Row]:
     """Every row of a CSV file or an Excel sheet, blank ones included, as read.
 
@@ -483,9 +515,12 @@ def read_rows(
     max_rows, max_cells, max_bytes : int
         Limits on rows, on cells and on the bytes of the file (of an Excel
         sheet or its shared strings, unpacked).
+    formulas : bool
+        Yield an Excel cell that holds a formula as a :class:`FormulaCell` instead of the
+        value saved with it.
     """
     file, suffix = _name_and_suffix(source, name)
-    rows, title = _open_rows(source, file, suffix, sheet, delimiter, max_bytes)
+    rows, title = _open_rows(source, file, suffix, sheet, delimiter, max_bytes, formulas=formulas)
     for line, cells in _counted(rows, _Counter(file, title, max_rows, max_cells)):
         yield Row(line, cells)
 

@@ -4,8 +4,9 @@ A run holds a lease on its job: a thread renews ``heartbeat_at`` every quarter o
 ``settings.JOB_LEASE_S`` while the import runs. A job whose lease ran out (its worker was
 killed, its machine stopped) is handed back to the queue by the next worker that looks, until
 ``settings.JOB_ATTEMPTS`` runs have been started; then it is marked failed with the reason.
-The import and the job's outcome are written in one transaction, so a run that died wrote
-nothing and a re-run is safe, and a job that finished is never run again.
+The file is read and checked outside any transaction; the rows and the job's outcome are
+then written in one short transaction, so a run that died wrote nothing and a re-run is
+safe, and a job that finished is never run again.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from opencdmo.accounts.tenancy import caller_scope
-from opencdmo.network.importer import import_file
+from opencdmo.network.importer import ImportReport, import_file
 from opencdmo.network.models import ImportJob
 
 logger = logging.getLogger(__name__)
@@ -63,19 +64,22 @@ def run_import_job(job_id: int) -> str:
 
 
 def _import(job: ImportJob, attempt: int) -> str:
-    """The import and the job's outcome in one transaction: both are written or neither."""
+    """The import, its outcome recorded in the transaction that writes the rows."""
+
+    def record_outcome(report: ImportReport) -> None:
+        status = _outcome(job, rejected=not report.ok)
+        _finish(job.pk, attempt, status, report.summary(), report.problem_lines())
+
     try:
-        with transaction.atomic():
-            report = import_file(
-                job.stored_path,
-                job.filename,
-                kind=job.kind or None,
-                actor=job.user,
-                dry_run=job.dry_run,
-            )
-            status = _outcome(job, rejected=bool(report.problems))
-            problems = [str(problem) for problem in report.problems]
-            _finish(job.pk, attempt, status, report.summary(), problems)
+        report = import_file(
+            job.stored_path,
+            job.filename,
+            kind=job.kind or None,
+            actor=job.user,
+            dry_run=job.dry_run,
+            record_outcome=record_outcome,
+        )
+        status = _outcome(job, rejected=not report.ok)
     except LeaseLostError:
         logger.warning(
             "Import job %s was handed to another worker; this run wrote nothing.", job.pk
@@ -134,8 +138,8 @@ def _heartbeat(job_id: int, attempt: int) -> Iterator[None]:
                             pk=job_id, status=ImportJob.Status.RUNNING, attempts=attempt
                         ).update(heartbeat_at=timezone.now())
                 except OperationalError as exc:
-                    # SQLite has one writer: a beat waits while the import's transaction
-                    # holds the database, and is simply tried again.
+                    # SQLite has one writer: a beat waits while another transaction holds
+                    # the database, and is simply tried again.
                     logger.info("Heartbeat of import job %s delayed: %s", job_id, exc)
         finally:
             connection.close()

@@ -45,8 +45,9 @@ def columns_help() -> str:
         "byte-order mark, separated by commas, semicolons, tabs or '|'; at most 100,000 rows.",
         "A workbook with sheets named sites, suites and equipment is",
         "imported in one go; suites and equipment may refer to sites and suites of the same",
-        "file. If any row is wrong nothing is written, and every problem is listed with its",
-        "line (Excel: row), column and reason. See docs/import.md.",
+        "file. If any row is wrong nothing is written; the first 200 problems are listed with",
+        "their line (Excel: row), column and reason, the others counted by kind. A cell that",
+        "holds a formula is refused: paste values. See docs/import.md.",
     ]
     return "\n".join(lines)
 
@@ -100,8 +101,8 @@ class Command(BaseCommand):
             )
         except PermissionDenied as exc:
             raise CommandError(f"{user.username}: {exc}") from exc
-        for problem in report.problems:
-            self.stderr.write(str(problem))
+        for line in report.problem_lines():
+            self.stderr.write(line)
         if not report.ok:
             raise CommandError(report.summary())
         self.stdout.write(self.style.SUCCESS(report.summary()))
