@@ -197,10 +197,12 @@ def test_an_empty_plan_says_so() -> None:
         (lambda: render_gantt(ROWS, [_batch(9, 0, 1)], start=START, end=END), "row_id"),
         (lambda: render_gantt(ROWS, [], start=START, end=START), "end"),
         (lambda: render_gantt(ROWS, [], start=START, end=END, zoom="year"), "zoom"),
+        (lambda: render_gantt(ROWS, [], start=START, end=END, id_prefix='x"y'), "id_prefix"),
     ],
 )
 def test_bad_input_names_the_field(call: object, field: str) -> None:
-    """A reversed bar, an unknown kind or row, an empty window or zoom: ValueError naming it."""
+    """A reversed bar, an unknown kind or row, an empty window, a zoom or id prefix unknown or
+    unsafe: ValueError naming the field."""
     assert callable(call)
     with pytest.raises(ValueError, match=f"^{field}:"):
         call()

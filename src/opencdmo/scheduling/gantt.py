@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -60,6 +61,7 @@ HATCHES = {
 }
 HATCH_LEGEND = {"grey": "Changeover / cleaning", "red": "Downtime / maintenance"}
 SAFE_HREF_STARTS = ("/", "#", "https://", "http://")
+ID_PREFIX = re.compile(r"[A-Za-z][\w-]*")
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def _text(x: float, y: float, content: str, **attributes: object) -> str:
 def _patterns(prefix: str) -> str:
     """Diagonal hatches, as patterns the bars fill with (no CSS needed)."""
     defs = []
-    for name, background, ink in {(v[0], v[1], v[2]) for v in HATCHES.values()}:
+    for name, background, ink in set(HATCHES.values()):
         defs.append(
             f'<pattern id="{prefix}-hatch-{name}" width="6" height="6" '
             'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
@@ -183,6 +185,10 @@ def render_gantt(
         raise ValueError(f"zoom: {zoom!r} is not one of {', '.join(ZOOMS)}")
     if end <= start:
         raise ValueError(f"end: {end} is not after start {start}")
+    if not ID_PREFIX.fullmatch(id_prefix):
+        raise ValueError(
+            f"id_prefix: {id_prefix!r} is not a letter followed by letters, digits, - or _"
+        )
     plot_left, plot_width = LABEL_WIDTH, width - LABEL_WIDTH - 8
     if plot_width < 100:
         raise ValueError(
@@ -201,7 +207,7 @@ def render_gantt(
     plot_bottom = plot_top + ROW_HEIGHT * max(len(rows), 1)
     parts: list[str] = []
     shown = 0
-    products: dict[str, tuple[str, str]] = {}
+    products: dict[str, str] = {}
     hatches: set[str] = set()
     for bar in plan:
         index = row_index.get(bar.row_id)
@@ -215,7 +221,7 @@ def render_gantt(
         height = ROW_HEIGHT - 2 * BAR_INSET
         if bar.kind == "batch":
             fill, ink = colours[bar.colour_key]
-            products[bar.colour_key] = (fill, ink)
+            products[bar.colour_key] = fill
             stroke = "none"
         else:
             hatch, _, ink = HATCHES[bar.kind]
@@ -236,9 +242,9 @@ def render_gantt(
         parts.append(f'<g class="item">{body}</g>')
         shown += 1
 
-    legend_items = [
-        (f"{fill}", key) for key, (fill, _) in sorted(products.items(), key=lambda item: item[0])
-    ] + [(f"url(#{id_prefix}-hatch-{name})", HATCH_LEGEND[name]) for name in sorted(hatches)]
+    legend_items = [(fill, key) for key, fill in sorted(products.items())] + [
+        (f"url(#{id_prefix}-hatch-{name})", HATCH_LEGEND[name]) for name in sorted(hatches)
+    ]
     legend, legend_height = _legend(legend_items, plot_bottom + 14, width)
     height = plot_bottom + 14 + legend_height
 
@@ -280,11 +286,18 @@ def render_gantt(
     out.extend(parts)
     if today is not None and start <= today <= end:
         x = x_of(today)
+        near_end = x + 48 > width
+        label = _text(
+            x - 3 if near_end else x + 3,
+            12,
+            "Today",
+            fill=TODAY,
+            font_weight="600",
+            text_anchor="end" if near_end else "start",
+        )
         out.append(
             f'<g class="today"><line x1="{x:.2f}" y1="4" x2="{x:.2f}" '
-            f'y2="{plot_bottom}" stroke="{TODAY}" stroke-width="1.5"/>'
-            + _text(x + 3, 12, "Today", fill=TODAY, font_weight="600")
-            + "</g>"
+            f'y2="{plot_bottom}" stroke="{TODAY}" stroke-width="1.5"/>{label}</g>'
         )
     out.append(legend)
     out.append("</svg>")
