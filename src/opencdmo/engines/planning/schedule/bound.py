@@ -85,7 +85,7 @@ def first_level_bound(problem: ScheduleProblem) -> float:
         if b.due_h is not None
     )
     if weight[ObjectiveKind.MAKESPAN] > 0:
-        bound += weight[ObjectiveKind.MAKESPAN] * max(ends.values())
+        bound += weight[ObjectiveKind.MAKESPAN] * max(max(ends.values()), load_bound(problem, ends))
     switch_weight = weight[ObjectiveKind.CHANGEOVER_COST]
     if switch_weight > 0:
         for suites in suite_groups(problem):
@@ -97,6 +97,74 @@ def first_level_bound(problem: ScheduleProblem) -> float:
                 ),
             )
     return bound
+
+
+def tails(problem: ScheduleProblem) -> dict[str, int]:
+    """Least time (h) from each batch's end to the end of the last batch downstream of it."""
+    children: dict[str, list[ScheduleBatch]] = {}
+    for batch in problem.batches:
+        if batch.upstream is not None:
+            children.setdefault(batch.upstream, []).append(batch)
+    found: dict[str, int] = {}
+
+    def tail_of(batch: ScheduleBatch) -> int:
+        if batch.id not in found:
+            found[batch.id] = max(
+                (c.min_gap_h + c.shortest_h + tail_of(c) for c in children.get(batch.id, [])),
+                default=0,
+            )
+        return found[batch.id]
+
+    for batch in problem.batches:
+        tail_of(batch)
+    return found
+
+
+def load_bound(problem: ScheduleProblem, ends: dict[str, int]) -> int:
+    """A lower bound on the makespan from the busiest group of suites or shared resource.
+
+    Work that cannot start before the earliest ready time ``a`` of its batches, and whose
+    batches still need at least ``b`` hours downstream when it is done, ends no earlier than
+    ``a`` plus the work divided by the capacity plus ``b``. On a group of ``k`` suites, ``n``
+    batches take their shortest durations and at least ``n − k`` setups of the group's
+    shortest changeover; a resource of capacity ``C`` carries each use's amount times its
+    length (the batch's shortest run for a whole-run use), and the last use to end is
+    followed by its batch's remaining run and tail.
+    """
+    tail = tails(problem)
+    best = 0
+    for suites in suite_groups(problem):
+        inside = set(suites)
+        members = [b for b in problem.batches if b.options[0].suite in inside]
+        if not members:
+            continue
+        products = {b.product for b in members}
+        setup_h = min(
+            problem.changeover(suite, a, b)[0]
+            for suite in suites
+            for a in products
+            for b in products
+        )
+        work = sum(b.shortest_h for b in members) + max(0, len(members) - len(suites)) * setup_h
+        head = min(_ready_h(b, ends) for b in members)
+        best = max(best, head + -(-work // len(suites)) + min(tail[b.id] for b in members))
+    for resource in problem.resources:
+        energy = 0
+        first: int | None = None
+        after: int | None = None
+        for batch in problem.batches:
+            for use in batch.uses:
+                if use.resource != resource.name:
+                    continue
+                length = batch.shortest_h if use.duration_h is None else use.duration_h
+                energy += use.amount * length
+                ready = _ready_h(batch, ends)
+                rest = batch.shortest_h - length + tail[batch.id]
+                first = ready if first is None else min(first, ready)
+                after = rest if after is None else min(after, rest)
+        if first is not None and after is not None:
+            best = max(best, first + -(-energy // resource.capacity) + after)
+    return best
 
 
 @dataclass(frozen=True)

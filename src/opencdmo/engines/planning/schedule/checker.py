@@ -8,7 +8,7 @@ import math
 from opencdmo.engines.planning.check_report import CheckReport, objective_matches
 from opencdmo.engines.planning.schedule.evaluation import evaluate_schedule, suite_sequences
 from opencdmo.engines.planning.schedule.problem import ScheduleProblem
-from opencdmo.engines.planning.schedule.solution import ScheduleSolution
+from opencdmo.engines.planning.schedule.solution import ScheduledBatch, ScheduleSolution
 
 
 def check_schedule_solution(
@@ -19,7 +19,8 @@ def check_schedule_solution(
     Checks: every batch placed once on an eligible suite with its duration; release dates,
     deadlines and the horizon; frozen batches unmoved; no overlap and the changeover time
     between consecutive batches of a suite; no batch in a downtime; upstream gap and maximum
-    hold; campaign lengths; objective terms and levels.
+    hold; campaign lengths; shared resources within their capacity at every hour; objective
+    terms and levels.
 
     Parameters
     ----------
@@ -44,11 +45,17 @@ def check_schedule_solution(
         if item is None:
             continue
         where = f"batch {batch.id}"
-        duration = batch.duration_on(item.suite)
-        if duration is None:
+        option = batch.option_on(item.suite)
+        held_h = item.end_h - item.start_h
+        if option is None:
             violations.append(f"{where}: suite {item.suite} is not eligible")
-        elif item.end_h - item.start_h != duration:
-            violations.append(f"{where}: lasts {item.end_h - item.start_h} h, needs {duration} h")
+        elif option.max_duration_h is None and held_h != option.duration_h:
+            violations.append(f"{where}: lasts {held_h} h, needs {option.duration_h} h")
+        elif not option.duration_h <= held_h <= option.longest_h:
+            violations.append(
+                f"{where}: holds {item.suite} {held_h} h, outside "
+                f"[{option.duration_h}, {option.longest_h}] h"
+            )
         if item.product != batch.product:
             violations.append(f"{where}: product {item.product}, expected {batch.product}")
         if item.start_h < batch.release_h:
@@ -108,6 +115,7 @@ def check_schedule_solution(
                         f"[{data.campaign_min_batches}, {data.campaign_max_batches}]"
                     )
             run_product, run_length = product, 1
+    violations += _resource_violations(problem, placed)
     terms, levels = evaluate_schedule(problem, solution.batches)
     for kind, value in terms.items():
         reported = solution.terms.get(kind, math.nan)
@@ -121,3 +129,34 @@ def check_schedule_solution(
     if objective is not None and not objective_matches(objective, levels[0]):
         violations.append(f"objective: reported {objective:g}, recomputed {levels[0]:g}")
     return CheckReport(objective=levels[0], violations=tuple(violations))
+
+
+def _resource_violations(problem: ScheduleProblem, placed: dict[str, ScheduledBatch]) -> list[str]:
+    """Each resource's load, summed over the batches holding it, against its capacity, at
+    every hour where it changes."""
+    spans: dict[str, list[tuple[int, int, int, str]]] = {r.name: [] for r in problem.resources}
+    for batch in problem.batches:
+        item = placed.get(batch.id)
+        if item is None:
+            continue
+        for use in batch.uses:
+            held_from, held_to = use.span_h(item.start_h, item.end_h)
+            if held_to > held_from:
+                spans[use.resource].append((held_from, held_to, use.amount, batch.id))
+    violations = []
+    for resource in problem.resources:
+        held = spans[resource.name]
+        changes: dict[int, int] = {}
+        for held_from, held_to, amount, _ in held:
+            changes[held_from] = changes.get(held_from, 0) + amount
+            changes[held_to] = changes.get(held_to, 0) - amount
+        load = 0
+        for hour in sorted(changes):
+            load += changes[hour]
+            if load > resource.capacity:
+                names = ", ".join(span[3] for span in held if span[0] <= hour < span[1])
+                violations.append(
+                    f"resource {resource.name}: {load} units held at {hour} h ({names}), "
+                    f"capacity {resource.capacity}"
+                )
+    return violations

@@ -47,6 +47,14 @@ class ScheduleModel:
     levels: list[cp_model.LinearExprT] = field(default_factory=list)
     """The objective levels with whole coefficients, each scaled as ``scales`` says."""
     scales: list[LevelScale] = field(default_factory=list)
+    runs: dict[tuple[str, str], tuple[cp_model.IntervalVar, cp_model.LinearExprT]] = field(
+        default_factory=dict
+    )
+    """Optional interval of a batch on a suite and its length, by (batch, suite)."""
+    makespans: list[cp_model.IntVar] = field(default_factory=list)
+    """The makespan of each level that counts it."""
+    held: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
+    """How long a batch holds a suite, by (batch, suite), where the option lets it vary."""
 
 
 def build_model(problem: ScheduleProblem) -> ScheduleModel:
@@ -61,10 +69,17 @@ def build_model(problem: ScheduleProblem) -> ScheduleModel:
         literals = []
         for option in _open_options(batch):
             literal = cp.new_bool_var(f"on[{batch.id},{option.suite}]")
+            size: cp_model.LinearExprT = option.duration_h
+            if option.max_duration_h is not None:
+                size = cp.new_int_var(
+                    option.duration_h, option.max_duration_h, f"held[{batch.id},{option.suite}]"
+                )
+                model.held[batch.id, option.suite] = size
             interval = cp.new_optional_interval_var(
-                start, option.duration_h, end, literal, f"run[{batch.id},{option.suite}]"
+                start, size, end, literal, f"run[{batch.id},{option.suite}]"
             )
             per_suite[option.suite].append(interval)
+            model.runs[batch.id, option.suite] = (interval, size)
             model.on_suite[batch.id, option.suite] = literal
             literals.append(literal)
         cp.add_exactly_one(literals)
@@ -84,9 +99,16 @@ def build_model(problem: ScheduleProblem) -> ScheduleModel:
             cp.new_fixed_size_interval_var(start_h, end_h - start_h, f"down[{suite.name},{n}]")
             for n, (start_h, end_h) in enumerate(suite.blocked)
         ]
+        setup_h = uniform_setup_h(problem, suite.name)
+        if setup_h:
+            _add_uniform_setups(problem, model, suite.name, setup_h)
+            if downtimes:
+                cp.add_no_overlap(per_suite[suite.name] + downtimes)
+            continue
         if len(per_suite[suite.name]) + len(downtimes) > 1:
             cp.add_no_overlap(per_suite[suite.name] + downtimes)
         _add_sequence(problem, model, suite.name)
+    _add_resources(problem, model)
     _add_switch_count_bound(problem, model)
     _break_symmetry(problem, model)
     for level in problem.objective:
@@ -94,6 +116,77 @@ def build_model(problem: ScheduleProblem) -> ScheduleModel:
         model.levels.append(expression)
         model.scales.append(scale)
     return model
+
+
+def uniform_setup_h(problem: ScheduleProblem, suite: str) -> int | None:
+    """The changeover time of ``suite`` when it is the same between any two of its batches,
+    costs nothing the objective counts, and no campaign limit applies there; else ``None``.
+
+    Such a suite needs no circuit: each run stretched by the setup time keeps clear of the
+    others (a plant's cleaning between fermentations, the same whatever the products)."""
+    products = {b.product for b in problem.batches if b.duration_on(suite) is not None}
+    if not products or any(_campaign_limited(problem, p) for p in products):
+        return None
+    costs_count = any(
+        term.kind is ObjectiveKind.CHANGEOVER_COST for level in problem.objective for term in level
+    )
+    pairs = {problem.changeover(suite, a, b) for a in products for b in products}
+    durations = {duration for duration, _ in pairs}
+    if len(durations) != 1 or (costs_count and any(cost for _, cost in pairs)):
+        return None
+    return durations.pop()
+
+
+def _add_uniform_setups(
+    problem: ScheduleProblem, model: ScheduleModel, suite: str, setup_h: int
+) -> None:
+    """No two runs of ``suite``, each followed by its setup, overlap: exact for a setup that
+    is the same between any two batches (:func:`uniform_setup_h`)."""
+    cp = model.cp
+    stretched = []
+    for batch in problem.batches:
+        run = model.runs.get((batch.id, suite))
+        if run is None:
+            continue
+        _, size = run
+        stretched.append(
+            cp.new_optional_interval_var(
+                model.start[batch.id],
+                size + setup_h,
+                model.end[batch.id] + setup_h,
+                model.on_suite[batch.id, suite],
+                f"run_and_setup[{batch.id},{suite}]",
+            )
+        )
+    if len(stretched) > 1:
+        cp.add_no_overlap(stretched)
+
+
+def _add_resources(problem: ScheduleProblem, model: ScheduleModel) -> None:
+    """Each shared resource's uses, as intervals from the batch's start, within its capacity."""
+    cp = model.cp
+    for resource in problem.resources:
+        intervals: list[cp_model.IntervalVar] = []
+        demands: list[int] = []
+        for batch in problem.batches:
+            for use in batch.uses:
+                if use.resource != resource.name:
+                    continue
+                if use.duration_h is not None:
+                    intervals.append(
+                        cp.new_fixed_size_interval_var(
+                            model.start[batch.id],
+                            use.duration_h,
+                            f"use[{batch.id},{resource.name}]",
+                        )
+                    )
+                    demands.append(use.amount)
+                    continue
+                for option in _open_options(batch):
+                    intervals.append(model.runs[batch.id, option.suite][0])
+                    demands.append(use.amount)
+        if intervals and sum(demands) > resource.capacity:
+            cp.add_cumulative(intervals, demands, resource.capacity)
 
 
 def _open_options(batch: ScheduleBatch) -> tuple[SuiteOption, ...]:
@@ -368,6 +461,7 @@ def _level_expression(
         if term.kind is ObjectiveKind.MAKESPAN:
             makespan = cp.new_int_var(0, problem.horizon_h, "makespan")
             cp.add_max_equality(makespan, list(model.end.values()))
+            model.makespans.append(makespan)
             parts.append((weight, makespan, problem.horizon_h))
         elif term.kind is ObjectiveKind.WEIGHTED_TARDINESS:
             for batch in problem.batches:
@@ -437,6 +531,13 @@ def add_warm_start(
     suite_of = {item.batch: item.suite for item in start}
     for (batch_id, suite), literal in model.on_suite.items():
         model.cp.add_hint(literal, suite_of[batch_id] == suite)
+    held_h = {(item.batch, item.suite): item.end_h - item.start_h for item in start}
+    for (batch_id, suite), held in model.held.items():
+        # A complete hint: CP-SAT repairs nothing and starts from the schedule itself.
+        shortest = problem.batch_by_id[batch_id].duration_on(suite) or 0
+        model.cp.add_hint(held, held_h.get((batch_id, suite), shortest))
+    for makespan in model.makespans:
+        model.cp.add_hint(makespan, max(item.end_h for item in start))
     follows: set[tuple[str, str, str]] = set()
     for suite, sequence in suite_sequences(start).items():
         ids = ["", *(item.batch for item in sequence), ""]

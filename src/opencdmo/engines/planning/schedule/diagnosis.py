@@ -26,8 +26,10 @@ from ortools.sat.python import cp_model
 from opencdmo.engines.planning.errors import InstanceError
 from opencdmo.engines.planning.result import Conflict
 from opencdmo.engines.planning.schedule.cpsat import build_model
+from opencdmo.engines.planning.schedule.greedy import chain_roots, downstream_of, greedy_schedule
 from opencdmo.engines.planning.schedule.problem import (
     Changeover,
+    Resource,
     ScheduleBatch,
     ScheduleProblem,
     ScheduleProduct,
@@ -497,6 +499,24 @@ FAMILIES = (
         ),
     ),
     _Family(
+        "resource",
+        lambda p: sorted({u.resource for b in p.batches for u in b.uses}),
+        lambda p, names: dataclasses.replace(
+            p,
+            resources=tuple(
+                Resource(r.name, sum(u.amount for b in p.batches for u in b.uses))
+                if r.name in names
+                else r
+                for r in p.resources
+            ),
+        ),
+        lambda p, names: (
+            "the capacity of "
+            + ", ".join(f"{n} ({p.resource_by_name[n].capacity})" for n in names)
+            + " is too small for the batches that need it together"
+        ),
+    ),
+    _Family(
         "horizon",
         lambda p: [str(p.horizon_h)],
         lambda p, _: dataclasses.replace(p, horizon_h=_longer_horizon(p)),
@@ -522,7 +542,9 @@ def _feasible(problem: ScheduleProblem, seconds: float) -> bool | None:
     return None
 
 
-def explain_infeasibility(problem: ScheduleProblem, time_limit: float = 30.0) -> list[Conflict]:
+def explain_infeasibility(
+    problem: ScheduleProblem, time_limit: float = 30.0, *, by_chain: bool = True
+) -> list[Conflict]:
     """Why ``problem`` has no schedule: :func:`precheck`'s conflicts, or else, for each rule
     family whose relaxation alone makes the instance feasible, a small set of its constraints
     that conflict with the other rules, found by relaxing and re-solving.
@@ -533,6 +555,9 @@ def explain_infeasibility(problem: ScheduleProblem, time_limit: float = 30.0) ->
         An instance CP-SAT proved infeasible.
     time_limit
         Wall-clock budget of the search for conflicting constraints (s).
+    by_chain
+        First look for chains that fit nowhere alone (:func:`chain_conflicts`), which say
+        precisely which chain and rule.
 
     Returns
     -------
@@ -544,6 +569,9 @@ def explain_infeasibility(problem: ScheduleProblem, time_limit: float = 30.0) ->
     if found:
         return found
     deadline = time.monotonic() + time_limit
+    found = chain_conflicts(problem, time_limit / 2) if by_chain else []
+    if found:
+        return found
     conflicts = []
     for family in FAMILIES:
         items = family.items(problem)
@@ -565,6 +593,64 @@ def explain_infeasibility(problem: ScheduleProblem, time_limit: float = 30.0) ->
             "rules conflict together",
         )
     ]
+
+
+CHAINS_EXPLAINED = 3
+"""At most this many chains that fit nowhere are explained: the first say enough."""
+
+
+def chain_conflicts(problem: ScheduleProblem, time_limit: float = 10.0) -> list[Conflict]:
+    """Chains (a batch without upstream and every batch downstream of it) that fit nowhere
+    even alone on the plant, each with the rule that stops it.
+
+    Each chain is first placed alone by the chain construction; one it cannot place is
+    solved alone by CP-SAT, and one proved infeasible is explained by
+    :func:`explain_infeasibility` on that chain alone. Every conflict is a proof: a chain
+    that fits nowhere alone fits nowhere among the others.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    time_limit
+        Wall-clock budget (s).
+
+    Returns
+    -------
+    list[Conflict]
+        For up to :data:`CHAINS_EXPLAINED` such chains, the conflicts of each, their reasons
+        naming the chain; empty when every chain fits alone (or time ran out).
+    """
+    deadline = time.monotonic() + time_limit
+    children = downstream_of(problem)
+    conflicts: list[Conflict] = []
+    explained = 0
+    for root in chain_roots(problem):
+        if explained >= CHAINS_EXPLAINED or time.monotonic() >= deadline:
+            break
+        members = [root.id]
+        for batch_id in members:
+            members.extend(b.id for b in children.get(batch_id, []))
+        inside = set(members)
+        alone = dataclasses.replace(
+            problem,
+            id=f"{problem.id}/{root.id}",
+            batches=tuple(b for b in problem.batches if b.id in inside),
+        )
+        if greedy_schedule(alone) is not None or _feasible(alone, _left(deadline)) is not False:
+            continue
+        explained += 1
+        chain = " → ".join(members)
+        left = max(0.0, deadline - time.monotonic())
+        for found in explain_infeasibility(alone, left, by_chain=False):
+            conflicts.append(
+                Conflict(
+                    found.rule,
+                    found.batches or tuple(members),
+                    f"chain {chain} fits nowhere, even alone: {found.reason}",
+                )
+            )
+    return conflicts
 
 
 def _relaxed(family: _Family, problem: ScheduleProblem, items: set[str]) -> ScheduleProblem | None:

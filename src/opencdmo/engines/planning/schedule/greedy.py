@@ -9,13 +9,15 @@ cost no lateness.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from opencdmo.engines.planning.schedule.problem import ScheduleBatch, ScheduleProblem
 from opencdmo.engines.planning.schedule.solution import ScheduledBatch
 
-MAX_HOLD_REPAIRS = 20
 EARLINESS_WEIGHT = 1e-3
 """Score per hour of a chain's end: among equally costly placements, the earliest wins."""
 
@@ -40,6 +42,44 @@ class _Plan:
         self.changeovers: dict[tuple[str, str, str], tuple[int, float]] = {}
         self.frozen = _frozen_items(problem)
         """Frozen batches where they were published, by batch id: they never move."""
+        longest_use = max((u.duration_h or 0 for b in problem.batches for u in b.uses), default=0)
+        self.loads: dict[str, np.ndarray] = {
+            r.name: np.zeros(problem.horizon_h + longest_use + 1, dtype=np.int32)
+            for r in problem.resources
+        }
+        """Units of each resource held at each hour: a batch's use may outlast the horizon."""
+
+    def snapshot(self) -> _Progress:
+        """The sequences and resource loads as they are, for :meth:`restore`."""
+        return _Progress(
+            {s: list(q) for s, q in self.sequences.items()},
+            {r: load.copy() for r, load in self.loads.items()},
+            0,
+        )
+
+    def restore(self, progress: _Progress) -> None:
+        """Go back to a :meth:`snapshot`."""
+        self.sequences = {s: list(q) for s, q in progress.sequences.items()}
+        self.loads = {r: load.copy() for r, load in progress.loads.items()}
+
+    def hold(self, item: ScheduledBatch, sign: int = 1) -> None:
+        """Add (``sign`` 1) or take back (-1) the resources ``item`` holds."""
+        for use in self.problem.batch_by_id[item.batch].uses:
+            held_from, held_to = use.span_h(item.start_h, item.end_h)
+            self.loads[use.resource][held_from:held_to] += sign * use.amount
+
+    def resource_start(self, batch: ScheduleBatch, start_h: int, duration_h: int) -> int:
+        """First start ≥ ``start_h`` at which every resource ``batch`` uses has room."""
+        moved = True
+        while moved:
+            moved = False
+            for use in batch.uses:
+                length = duration_h if use.duration_h is None else use.duration_h
+                room = self.problem.resource_by_name[use.resource].capacity - use.amount
+                fits = _first_fit(self.loads[use.resource], room, start_h, length)
+                if fits != start_h:
+                    start_h, moved = fits, True
+        return start_h
 
     def changeover(self, suite: str, first: str, second: str) -> tuple[int, float]:
         """The problem's changeover, memoised: the greedy asks for it in its inner loop."""
@@ -64,6 +104,13 @@ class _Plan:
             if before is not None:
                 start = max(start, before.end_h + self._change_h(suite, before, batch.product))
             start = fit(start, duration)
+            if after is not None and start + duration > after.start_h:
+                continue
+            if batch.uses:
+                while (moved := self.resource_start(batch, start, duration)) != start:
+                    start = fit(moved, duration)
+                    if after is not None and start > after.start_h:
+                        break
             end = start + duration
             if end > latest:
                 return None
@@ -80,12 +127,44 @@ class _Plan:
         """Place ``batch`` as ``slot`` says."""
         item = ScheduledBatch(batch.id, batch.product, slot.suite, slot.start_h, slot.end_h)
         self.sequences[slot.suite].insert(slot.index, item)
+        self.hold(item)
         return item
 
     def remove(self, item: ScheduledBatch) -> None:
         """Undo an insertion."""
         sequence = self.sequences[item.suite]
-        del sequence[next(n for n, b in enumerate(sequence) if b is item)]
+        del sequence[_position(sequence, item)]
+        self.hold(item, -1)
+
+    def stretch(self, item: ScheduledBatch, end_h: int) -> ScheduledBatch | None:
+        """``item`` holding its suite until ``end_h`` instead, when its option allows that
+        long a hold and the suite (next batch and its changeover, downtimes) and the
+        resources it holds for the whole run have room; ``None`` (plan unchanged) if not."""
+        batch = self.problem.batch_by_id[item.batch]
+        option = batch.option_on(item.suite)
+        if option is None or end_h > option.longest_h + item.start_h:
+            return None
+        if end_h > self.problem.latest_end_h(batch):
+            return None
+        held_h = end_h - item.start_h
+        if self.problem.suite_by_name[item.suite].earliest_start(item.start_h, held_h) != (
+            item.start_h
+        ):
+            return None
+        sequence = self.sequences[item.suite]
+        index = _position(sequence, item)
+        if index + 1 < len(sequence):
+            after = sequence[index + 1]
+            if end_h + self._change_h(item.suite, item, after.product) > after.start_h:
+                return None
+        self.hold(item, -1)
+        if batch.uses and self.resource_start(batch, item.start_h, held_h) != item.start_h:
+            self.hold(item)
+            return None
+        longer = ScheduledBatch(item.batch, item.product, item.suite, item.start_h, end_h)
+        sequence[index] = longer
+        self.hold(longer)
+        return longer
 
     def _change_h(self, suite: str, first: ScheduledBatch | ScheduleBatch, product: str) -> int:
         return self.changeover(suite, first.product, product)[0]
@@ -127,6 +206,37 @@ class _Plan:
                     _run(sequence, index - 1, -1, split), _run(sequence, index, 1, split)
                 ) >= (minimum)
         return True
+
+
+FIT_SPAN_H = 512
+"""Hours of a resource's load scanned at once for a free window, before scanning further."""
+
+
+def _first_fit(load: np.ndarray, room: int, start_h: int, length_h: int) -> int:
+    """First ``t ≥ start_h`` with ``load ≤ room`` throughout ``[t, t + length_h)``; past the
+    end of ``load`` nothing is held."""
+    if length_h <= 0 or not (load[start_h : start_h + length_h] > room).any():
+        return start_h
+    while True:
+        window = load[start_h : start_h + FIT_SPAN_H + length_h]
+        if window.size < length_h and not (window > room).any():
+            return start_h
+        crowded = np.concatenate(([0], np.cumsum(window > room)))
+        free = np.flatnonzero(crowded[length_h:] == crowded[: crowded.size - length_h])
+        if free.size:
+            return start_h + int(free[0])
+        if window.size < length_h:
+            # Crowded up to the end of the load: free from the hour after its last crowded one.
+            return start_h + int(np.flatnonzero(window > room)[-1]) + 1
+        start_h += window.size - length_h + 1
+
+
+def _position(sequence: list[ScheduledBatch], item: ScheduledBatch) -> int:
+    """Where ``item`` itself sits in ``sequence`` (ordered by start)."""
+    index = bisect.bisect_left(sequence, item.start_h, key=_start_h)
+    while sequence[index] is not item:
+        index += 1
+    return index
 
 
 def _end_h(item: ScheduledBatch) -> int:
@@ -198,6 +308,8 @@ class _Progress:
     """The plan just before the chain at some position of the order is placed."""
 
     sequences: dict[str, list[ScheduledBatch]]
+    loads: dict[str, np.ndarray]
+    """Units of each resource held at each hour."""
     placed: int
     """How many batches were placed by then: a prefix of the run's final list."""
 
@@ -221,7 +333,7 @@ class PrefixGreedy:
         self.stuck = first is None
         """Frozen batches that leave what follows them no room: the greedy places nothing."""
         first = first or []
-        empty = _Progress({s: list(q) for s, q in self.plan.sequences.items()}, len(first))
+        empty = dataclasses.replace(self.plan.snapshot(), placed=len(first))
         self.kept: list[_Progress] = [empty]
         """Progress before each position of the order kept, up to its first postponement."""
         self.kept_placed: list[ScheduledBatch] = first
@@ -235,6 +347,7 @@ class PrefixGreedy:
         placed = sorted(self.plan.frozen.values(), key=_start_h)
         for item in placed:
             self.plan.sequences[item.suite].append(item)
+            self.plan.hold(item)
         for item in list(placed):
             if self.problem.batch_by_id[item.batch].upstream is not None:
                 continue
@@ -253,7 +366,7 @@ class PrefixGreedy:
             return None
         resume = min(unchanged, len(self.kept) - 1)
         progress = self.kept[resume]
-        self.plan.sequences = {s: list(q) for s, q in progress.sequences.items()}
+        self.plan.restore(progress)
         placed = self.kept_placed[: progress.placed]
         self.tried = self.kept[:resume]
         self.tried_placed = placed
@@ -263,9 +376,7 @@ class PrefixGreedy:
         """Chains whose published places are gone: placed afresh after every other chain."""
         while queue:
             if postponed == 0 and not displaced:
-                self.tried.append(
-                    _Progress({s: list(q) for s, q in self.plan.sequences.items()}, len(placed))
-                )
+                self.tried.append(dataclasses.replace(self.plan.snapshot(), placed=len(placed)))
             root = queue.pop(0)
             if root.id in self.plan.frozen:
                 continue
@@ -388,7 +499,8 @@ def _chain_on(
     """Place the chain with ``root`` on ``suite`` (left in ``plan``) and return it with the
     changeover cost it adds, or ``None``."""
     not_before = 0
-    for _ in range(MAX_HOLD_REPAIRS):
+    while True:
+        # Each try starts the chain later, until it fits or its root passes its latest end.
         slot = plan.slot(root, suite, not_before)
         if slot is None:
             return None
@@ -402,7 +514,6 @@ def _chain_on(
         if delay is None:
             return None
         not_before = slot.start_h + delay
-    return None
 
 
 def _place_children(
@@ -418,6 +529,7 @@ def _place_children(
     changeover cost to ``costs``); return how much later ``parent`` must start, or ``None``
     when no later start helps. With ``published_first``, a batch goes back to its published
     place when that still fits."""
+    placed_children: list[tuple[ScheduleBatch, ScheduledBatch]] = []
     for child in children.get(parent.batch, []):
         earliest = parent.end_h + child.min_gap_h
         latest = None if child.max_hold_h is None else parent.end_h + child.max_hold_h
@@ -443,14 +555,46 @@ def _place_children(
                     found = [s for s in found if latest is None or s.start_h <= latest] or found
                 slot = min(found, key=lambda s: (_slot_score(child, s), s.end_h))
             if latest is not None and slot.start_h > latest:
-                return slot.start_h - latest
+                longer = _stretched(plan, parent, child, slot, placed_children)
+                if longer is None:
+                    return slot.start_h - latest
+                items[next(n for n, b in enumerate(items) if b is parent)] = longer
+                parent = longer
             item = plan.insert(child, slot)
             items.append(item)
             costs.append(slot.cost)
+        placed_children.append((child, item))
         delay = _place_children(plan, item, children, items, costs, published_first=published_first)
         if delay != 0:
             return None if frozen is not None else delay
     return 0
+
+
+def _stretched(
+    plan: _Plan,
+    parent: ScheduledBatch,
+    child: ScheduleBatch,
+    slot: _Slot,
+    siblings: list[tuple[ScheduleBatch, ScheduledBatch]],
+) -> ScheduledBatch | None:
+    """``parent`` holding its suite long enough for ``child`` to start at ``slot`` within its
+    hold, where ``parent``'s option lets it hold longer and its other downstream batches
+    still start within theirs; ``None`` (plan unchanged) if not."""
+    if parent.batch in plan.frozen or slot.suite == parent.suite or child.max_hold_h is None:
+        return None
+    end_h = slot.start_h - child.max_hold_h
+    for sibling, placed in siblings:
+        if placed.start_h < end_h + sibling.min_gap_h:
+            return None
+        if sibling.max_hold_h is not None and placed.start_h > end_h + sibling.max_hold_h:
+            return None
+    longer = plan.stretch(parent, end_h)
+    held_h = slot.end_h - slot.start_h
+    if longer is not None and plan.resource_start(child, slot.start_h, held_h) != slot.start_h:
+        # The longer hold took resources the child's slot counted on.
+        plan.stretch(longer, parent.end_h)
+        return None
+    return longer
 
 
 def _published_slot(plan: _Plan, batch: ScheduleBatch, earliest_h: int) -> _Slot | None:

@@ -119,15 +119,69 @@ class Changeover:
 
 @dataclass(frozen=True)
 class SuiteOption:
-    """A suite that can run a batch and the batch's duration there (h)."""
+    """A suite that can run a batch and the batch's duration there (h).
+
+    With ``max_duration_h`` the batch holds the suite for any whole number of hours from
+    ``duration_h`` to ``max_duration_h``, as the schedule chooses: a tank that holds an
+    intermediate until the next stage takes it."""
 
     suite: str
     duration_h: int
+    max_duration_h: int | None = None
 
     def __post_init__(self) -> None:
         v.name(self.suite, "suite")
         v.whole(self.duration_h, "duration_h")
         v.at_least(self.duration_h, 0, "duration_h")
+        if self.max_duration_h is not None:
+            v.whole(self.max_duration_h, "max_duration_h")
+            v.require(
+                self.max_duration_h >= self.duration_h,
+                "max_duration_h",
+                f"must be ≥ duration_h = {self.duration_h}",
+            )
+
+    @property
+    def longest_h(self) -> int:
+        """The longest the batch may hold the suite (h)."""
+        return self.duration_h if self.max_duration_h is None else self.max_duration_h
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A shared resource that is not a suite: an operator crew, a utility, a pool of tanks.
+
+    At no time may the batches using it need more than ``capacity`` units together."""
+
+    name: str
+    capacity: int
+
+    def __post_init__(self) -> None:
+        v.name(self.name, "name")
+        v.whole(self.capacity, "capacity")
+        v.at_least(self.capacity, 1, "capacity")
+
+
+@dataclass(frozen=True)
+class ResourceUse:
+    """``amount`` units of ``resource`` held from a batch's start for ``duration_h`` hours
+    (``None``: for the whole run, however long the batch holds its suite)."""
+
+    resource: str
+    amount: int = 1
+    duration_h: int | None = None
+
+    def __post_init__(self) -> None:
+        v.name(self.resource, "resource")
+        v.whole(self.amount, "amount")
+        v.at_least(self.amount, 1, "amount")
+        if self.duration_h is not None:
+            v.whole(self.duration_h, "duration_h")
+            v.at_least(self.duration_h, 1, "duration_h")
+
+    def span_h(self, start_h: int, end_h: int) -> tuple[int, int]:
+        """The hours ``[from, to)`` it is held by a batch that runs ``[start_h, end_h)``."""
+        return start_h, start_h + (end_h - start_h if self.duration_h is None else self.duration_h)
 
 
 @dataclass(frozen=True)
@@ -170,6 +224,8 @@ class ScheduleBatch:
         ``schedule_changes``.
     frozen
         Keep ``previous`` exactly.
+    uses
+        Shared resources (not suites) the batch holds from its start.
     """
 
     id: str
@@ -184,6 +240,7 @@ class ScheduleBatch:
     max_hold_h: int | None = None
     previous: PreviousAssignment | None = None
     frozen: bool = False
+    uses: tuple[ResourceUse, ...] = ()
 
     def __post_init__(self) -> None:
         v.name(self.id, "id")
@@ -217,6 +274,11 @@ class ScheduleBatch:
             v.require(self.upstream != self.id, "upstream", "a batch cannot follow itself")
         if self.frozen:
             v.require(self.previous is not None, "frozen", "a frozen batch needs 'previous'")
+        v.unique_names((u.resource for u in self.uses), "uses", "resource")
+
+    def option_on(self, suite: str) -> SuiteOption | None:
+        """The option of ``suite``, ``None`` when not eligible."""
+        return next((o for o in self.options if o.suite == suite), None)
 
     def duration_on(self, suite: str) -> int | None:
         """Duration on ``suite`` (h), ``None`` when not eligible."""
@@ -252,6 +314,8 @@ class ScheduleProblem:
         Every batch ends by this time (h).
     suites, products, batches, changeovers
         The plant, the products, the batches to place and the changeover matrix.
+    resources
+        Shared resources other than suites, which batches hold through ``uses``.
     objective
         Levels minimised lexicographically; each level is a weighted sum of terms.
     move_cost_per_h
@@ -271,6 +335,7 @@ class ScheduleProblem:
     )
     move_cost_per_h: float = 1.0
     suite_change_cost: float = 0.0
+    resources: tuple[Resource, ...] = ()
 
     def __post_init__(self) -> None:
         v.name(self.id, "id")
@@ -281,6 +346,8 @@ class ScheduleProblem:
         v.unique_names((s.name for s in self.suites), "suites")
         v.unique_names((p.name for p in self.products), "products")
         v.unique_names((b.id for b in self.batches), "batches", "id")
+        v.unique_names((r.name for r in self.resources), "resources")
+        capacity = {r.name: r.capacity for r in self.resources}
         v.at_least(self.move_cost_per_h, 0.0, "rescheduling.move_cost_per_h")
         v.at_least(self.suite_change_cost, 0.0, "rescheduling.suite_change_cost")
         suites = {s.name for s in self.suites}
@@ -330,6 +397,17 @@ class ScheduleProblem:
                 v.require(
                     batch.upstream in ids, f"{path}.upstream", f"unknown batch {batch.upstream!r}"
                 )
+            for k, use in enumerate(batch.uses):
+                v.require(
+                    use.resource in capacity,
+                    f"{path}.uses[{k}].resource",
+                    f"unknown resource {use.resource!r}",
+                )
+                v.require(
+                    use.amount <= capacity[use.resource],
+                    f"{path}.uses[{k}].amount",
+                    f"exceeds the capacity {capacity[use.resource]} of {use.resource!r}",
+                )
             # A published place may name a suite the instance no longer has (taken out of
             # service): the batch then moves and pays for it. Only a frozen batch must stay.
             if batch.previous is not None and batch.frozen:
@@ -356,6 +434,11 @@ class ScheduleProblem:
     def product_by_name(self) -> dict[str, ScheduleProduct]:
         """Products by name."""
         return {p.name: p for p in self.products}
+
+    @cached_property
+    def resource_by_name(self) -> dict[str, Resource]:
+        """Resources by name."""
+        return {r.name: r for r in self.resources}
 
     @cached_property
     def batch_by_id(self) -> dict[str, ScheduleBatch]:

@@ -13,6 +13,8 @@ from opencdmo.engines.planning.schedule.problem import (
     ObjectiveKind,
     ObjectiveTerm,
     PreviousAssignment,
+    Resource,
+    ResourceUse,
     ScheduleBatch,
     ScheduleProblem,
     ScheduleProduct,
@@ -22,7 +24,7 @@ from opencdmo.engines.planning.schedule.problem import (
 
 SCHEDULE_FORMAT = "opencdmo-schedule/1"
 _TOP_KEYS = ("format", "id", "horizon_h", "suites", "products", "batches")
-_OPTIONAL_KEYS = ("changeovers", "objective", "rescheduling")
+_OPTIONAL_KEYS = ("changeovers", "objective", "rescheduling", "resources")
 _INFO_KEYS = ("title", "description", "money_unit", "provenance")
 
 
@@ -84,6 +86,11 @@ def _parse(document: dict[str, Any]) -> ScheduleProblem:
     extra: dict[str, Any] = {}
     if "objective" in document:
         extra["objective"] = _objective(document["objective"], "objective")
+    if "resources" in document:
+        extra["resources"] = tuple(
+            _resource(item, f"resources[{n}]")
+            for n, item in enumerate(jf.array(document["resources"], "resources"))
+        )
     if "rescheduling" in document:
         block = jf.obj(document["rescheduling"], "rescheduling")
         jf.keys(block, "rescheduling", (), ("move_cost_per_h", "suite_change_cost"))
@@ -131,6 +138,29 @@ def _suite(value: Any, path: str) -> ScheduleSuite:
     )
 
 
+def _resource(value: Any, path: str) -> Resource:
+    item = jf.obj(value, path)
+    jf.keys(item, path, ("name", "capacity"))
+    return jf.construct(
+        Resource,
+        path,
+        name=jf.string(item["name"], f"{path}.name"),
+        capacity=jf.integer(item["capacity"], f"{path}.capacity"),
+    )
+
+
+def _use(value: Any, path: str) -> ResourceUse:
+    item = jf.obj(value, path)
+    jf.keys(item, path, ("resource",), ("amount", "duration_h"))
+    return jf.construct(
+        ResourceUse,
+        path,
+        resource=jf.string(item["resource"], f"{path}.resource"),
+        amount=_optional_int(item, "amount", path, 1),
+        duration_h=_optional_int(item, "duration_h", path, None),
+    )
+
+
 def _product(value: Any, path: str) -> ScheduleProduct:
     item = jf.obj(value, path)
     jf.keys(item, path, ("name",), ("campaign_min_batches", "campaign_max_batches"))
@@ -168,6 +198,7 @@ _BATCH_OPTIONAL = (
     "max_hold_h",
     "previous",
     "frozen",
+    "uses",
 )
 
 
@@ -178,13 +209,14 @@ def _batch(value: Any, path: str) -> ScheduleBatch:
     for n, raw in enumerate(jf.array(item["options"], f"{path}.options", 1)):
         option_path = f"{path}.options[{n}]"
         option = jf.obj(raw, option_path)
-        jf.keys(option, option_path, ("suite", "duration_h"))
+        jf.keys(option, option_path, ("suite", "duration_h"), ("max_duration_h",))
         options.append(
             jf.construct(
                 SuiteOption,
                 option_path,
                 suite=jf.string(option["suite"], f"{option_path}.suite"),
                 duration_h=jf.integer(option["duration_h"], f"{option_path}.duration_h"),
+                max_duration_h=_optional_int(option, "max_duration_h", option_path, None),
             )
         )
     previous = None
@@ -214,6 +246,10 @@ def _batch(value: Any, path: str) -> ScheduleBatch:
         max_hold_h=_optional_int(item, "max_hold_h", path, None),
         previous=previous,
         frozen=jf.boolean(item.get("frozen", False), f"{path}.frozen"),
+        uses=tuple(
+            _use(raw, f"{path}.uses[{n}]")
+            for n, raw in enumerate(jf.array(item.get("uses", []), f"{path}.uses"))
+        ),
     )
 
 

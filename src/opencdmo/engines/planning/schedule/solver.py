@@ -15,9 +15,13 @@ from opencdmo.engines.planning.schedule.bound import first_level_bound
 from opencdmo.engines.planning.schedule.checker import check_schedule_solution
 from opencdmo.engines.planning.schedule.cpsat import add_warm_start, build_model, minimise_levels
 from opencdmo.engines.planning.schedule.decomposition import independent_parts
-from opencdmo.engines.planning.schedule.diagnosis import explain_infeasibility, precheck
+from opencdmo.engines.planning.schedule.diagnosis import (
+    chain_conflicts,
+    explain_infeasibility,
+    precheck,
+)
 from opencdmo.engines.planning.schedule.evaluation import evaluate_schedule
-from opencdmo.engines.planning.schedule.greedy import repair_schedule
+from opencdmo.engines.planning.schedule.greedy import greedy_schedule, repair_schedule
 from opencdmo.engines.planning.schedule.problem import ScheduleProblem
 from opencdmo.engines.planning.schedule.search import search_schedule
 from opencdmo.engines.planning.schedule.solution import ScheduledBatch, ScheduleSolution
@@ -148,6 +152,11 @@ def solve_schedule(
         budget = max(EXPLAIN_MIN_S, time_limit - (time.perf_counter() - started))
         found = explain_infeasibility(parts[len(outcomes) - 1], budget)
         return _infeasible(problem, found, started, threads, time_limit, seed)
+    if solution is None and not stopped(control):
+        # No schedule and no proof: a chain that fits nowhere alone is both, and says why.
+        found = chain_conflicts(problem, EXPLAIN_MIN_S)
+        if found:
+            return _infeasible(problem, found, started, threads, time_limit, seed)
     return minimising_result(
         "schedule",
         problem.id,
@@ -242,6 +251,13 @@ def _solve_part(
         greedy = search_schedule(problem, 0.0, seed)
         placed = greedy if greedy is not None and _feasible(problem, greedy) else None
         return _finished(problem, placed, first_level_bound(problem), optimal=False, time_out=True)
+    constructed = greedy_schedule(problem)
+    if constructed is not None and not _feasible(problem, constructed):
+        constructed = None
+    if constructed is not None and control is not None:
+        # The first checked schedule, before the model is built: on large plants with exact
+        # stage windows neither CP-SAT nor the order search gets one sooner.
+        control.report("chain construction", evaluate_schedule(problem, constructed)[1][0])
     model = build_model(problem)
     variables = len(model.cp.proto.variables)
     published = _published(problem)
@@ -260,7 +276,7 @@ def _solve_part(
     searched = _best_search(problem, search_s, threads, seed, control)
     if searched is not None and not _feasible(problem, searched):
         searched = None
-    starts = [schedule for schedule in (searched, published) if schedule is not None]
+    starts = [s for s in (searched, published, constructed) if s is not None]
     start = min(starts, key=lambda s: evaluate_schedule(problem, s)[1]) if starts else None
     add_warm_start(problem, model, start)
     solver = cp_model.CpSolver()
