@@ -7,6 +7,10 @@ printed in milliseconds with the size of the SVG. The page waits on this while t
 does, so it should stay well under 50 ms.
 
     .venv/bin/python bench/gantt.py [--repeat 20]
+
+Measured in December on the shared two-core machine (load 5): 498 bars drawn in 6.0 ms at
+the month zoom and 5.6 ms at the quarter zoom, about 100 KiB of SVG; 14 ms with a browser
+test running beside it.
 """
 
 from __future__ import annotations
