@@ -20,7 +20,7 @@ from django.utils.text import capfirst
 
 from opencdmo.accounts.roles import EDIT_NETWORK, IMPORT_NETWORK, VIEW_NETWORK, VIEW_PRIVATE_SITE
 from opencdmo.core.tenancy import get_changeable_or_404, get_visible_or_404
-from opencdmo.network import services
+from opencdmo.network import importer, services
 from opencdmo.network.cache import cached, network_version, query_key
 from opencdmo.network.capabilities import attach_capabilities, capabilities_of
 from opencdmo.network.choices import SuiteKind
@@ -260,7 +260,8 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    """One import's outcome with every problem found in the file."""
+    """One import's outcome: the first problems found in the file, the others counted."""
     _require(request, IMPORT_NETWORK)
     job = get_visible_or_404(ImportJob.objects.select_related("user"), request.user, pk=pk)
-    return render(request, "network/import_job.html", {"job": job})
+    context = {"job": job, "max_problems": importer.MAX_PROBLEMS}
+    return render(request, "network/import_job.html", context)
