@@ -92,12 +92,15 @@ def _suite_change(weight: float, cost: float, move_cost: float = 1.0) -> Schedul
     ("weight", "cost", "move_cost"),
     [(0.013, 55.5, 0.0), (0.013, 55.5, 1.0), (0.0137, 10033.5, 0.0), (1 / 3, 7.0, 1.0)],
 )
-def test_the_bound_never_exceeds_the_objective(weight: float, cost: float, move_cost: float) -> None:
+def test_the_bound_never_exceeds_the_objective(
+    weight: float, cost: float, move_cost: float
+) -> None:
     """0.013 × 55.5 = 0.7215 enters CP-SAT exactly, not rounded up to 0.722: the bound of an
     optimal schedule is its true value, never above it."""
     problem = _suite_change(weight, cost, move_cost)
     result = solve(problem, time_limit=5)
-    assert result.objective is not None and result.bound is not None
+    assert result.objective is not None
+    assert result.bound is not None
     assert result.objective == pytest.approx(weight * cost)
     assert result.bound <= result.objective
     assert result.status is SolveStatus.OPTIMAL
@@ -146,7 +149,8 @@ def test_a_solve_that_ends_before_its_limit_is_feasible_not_time_limit(
     assert result.wall_s < 5
     assert result.status is SolveStatus.FEASIBLE
     assert result.objective == pytest.approx(0.004)
-    assert result.bound is not None and result.bound <= result.objective
+    assert result.bound is not None
+    assert result.bound <= result.objective
     assert result.solution is not None
     levels = evaluate_schedule(_two_late(0.0004), result.solution.batches)[1]
     solution = ScheduleSolution(result.solution.batches, result.solution.terms, levels)

@@ -5,11 +5,12 @@ a chain that fits nowhere is named with its rule."""
 from __future__ import annotations
 
 import copy
+import itertools
 from typing import Any
 
 import pytest
-
 from bench.schedule_plants import generate_plant
+
 from opencdmo.engines.planning import (
     InstanceError,
     ObjectiveKind,
@@ -56,7 +57,9 @@ def test_a_large_plant_with_exact_windows_gets_a_checked_schedule_within_seconds
     assert check_schedule_solution(problem, result.solution, result.objective).ok
     first = next(r for r in reports if r.objective is not None)
     assert first.message == "chain construction"
-    assert result.objective is not None and result.bound is not None
+    assert result.objective is not None
+    assert result.bound is not None
+    assert first.objective is not None
     assert result.bound <= result.objective <= first.objective
     assert result.status in (SolveStatus.TIME_LIMIT, SolveStatus.OPTIMAL)
 
@@ -73,7 +76,7 @@ def test_the_construction_keeps_every_window_exact_and_the_crew_apart() -> None:
         if batch.upstream is not None:
             assert at[batch.id].start_h == at[batch.upstream].end_h
     starts = sorted(at[b.id].start_h for b in problem.batches if b.uses)
-    assert all(b - a >= 10 for a, b in zip(starts, starts[1:], strict=False))
+    assert all(b - a >= 10 for a, b in itertools.pairwise(starts))
 
 
 def test_makespan_bound_counts_the_busiest_resource() -> None:

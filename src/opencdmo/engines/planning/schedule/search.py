@@ -13,7 +13,11 @@ import time
 
 from opencdmo.engines.planning.schedule.evaluation import evaluate_schedule
 from opencdmo.engines.planning.schedule.greedy import PrefixGreedy, chain_roots, downstream_of
-from opencdmo.engines.planning.schedule.problem import ScheduleBatch, ScheduleProblem
+from opencdmo.engines.planning.schedule.problem import (
+    ObjectiveKind,
+    ScheduleBatch,
+    ScheduleProblem,
+)
 from opencdmo.engines.planning.schedule.solution import ScheduledBatch
 from opencdmo.engines.planning.solvers.control import SolveControl
 
@@ -117,10 +121,14 @@ def _late_positions(
     chain_of: dict[str, list[str]],
     placed: list[ScheduledBatch],
 ) -> list[int]:
-    """Positions in ``order`` of the chains with a batch that ends after its due time."""
+    """Positions in ``order`` of the chains with a batch that ends after its due time, or,
+    when the first level counts the makespan, at the makespan."""
     end = {item.batch: item.end_h for item in placed}
     late = set()
     for batch in problem.batches:
         if batch.due_h is not None and batch.tardiness_weight > 0 and end[batch.id] > batch.due_h:
             late.add(batch.id)
+    if any(t.kind is ObjectiveKind.MAKESPAN and t.weight > 0 for t in problem.objective[0]):
+        makespan = max(end.values())
+        late.update(batch for batch, end_h in end.items() if end_h == makespan)
     return [n for n, root in enumerate(order) if any(m in late for m in chain_of[root.id])]
