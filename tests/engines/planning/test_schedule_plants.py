@@ -27,6 +27,7 @@ from opencdmo.engines.planning import (
     solve,
 )
 from opencdmo.engines.planning.schedule.bound import first_level_bound
+from opencdmo.engines.planning.schedule.decomposition import independent_parts
 from opencdmo.engines.planning.schedule.evaluation import evaluate_schedule
 from opencdmo.engines.planning.schedule.greedy import greedy_schedule
 from opencdmo.engines.planning.schedule.problem import Downtime, Resource, ResourceUse
@@ -251,3 +252,49 @@ def test_a_chain_that_fits_nowhere_is_named_with_its_rule() -> None:
     assert {"coupling", "downtime"} <= rules
     assert all("chain F → H fits nowhere" in c.reason for c in result.conflicts)
     assert all("ok-F" not in c.batches for c in result.conflicts)
+
+
+def test_suites_sharing_only_a_resource_are_solved_together() -> None:
+    """Two suites linked by nothing but the crew their batches need are one part: solved
+    apart, each would take the crew at 0 h."""
+    crew = ResourceUse("crew", 1, 10)
+    problem = ScheduleProblem(
+        "shared_crew",
+        100,
+        (ScheduleSuite("A"), ScheduleSuite("B")),
+        (ScheduleProduct("P"),),
+        (
+            ScheduleBatch("a", "P", (SuiteOption("A", 20),), due_h=20, uses=(crew,)),
+            ScheduleBatch("b", "P", (SuiteOption("B", 20),), due_h=20, uses=(crew,)),
+        ),
+        resources=(Resource("crew", 1),),
+    )
+    assert len(independent_parts(problem)) == 1
+    result = solve(problem, time_limit=10)
+    assert result.solution is not None
+    assert check_schedule_solution(problem, result.solution, result.objective).ok
+    assert result.objective == 10
+
+
+def test_a_chain_that_needs_the_crew_twice_at_once_is_named_with_the_resource() -> None:
+    """A 4 h step holds the only crew 10 h from its start, and the next step, which needs the
+    crew too, must start the hour it ends: that chain fits nowhere, and the crew's capacity
+    is one of the rules to blame."""
+    crew = ResourceUse("crew", 1, 10)
+    problem = ScheduleProblem(
+        "crew_twice",
+        100,
+        (ScheduleSuite("S1"), ScheduleSuite("S2")),
+        (ScheduleProduct("P"),),
+        (
+            ScheduleBatch("prep", "P", (SuiteOption("S1", 4),), uses=(crew,)),
+            ScheduleBatch(
+                "run", "P", (SuiteOption("S2", 8),), upstream="prep", max_hold_h=0, uses=(crew,)
+            ),
+        ),
+        resources=(Resource("crew", 1),),
+    )
+    result = solve(problem, time_limit=10)
+    assert result.status is SolveStatus.INFEASIBLE
+    assert "resource" in {conflict.rule for conflict in result.conflicts}
+    assert all("chain prep → run fits nowhere" in c.reason for c in result.conflicts)

@@ -1,6 +1,6 @@
 """Independent parts of a suite-scheduling instance.
 
-Two sets of suites that share no eligible batch and no upstream link never interact: each
+Two sets of suites that share no eligible batch, upstream link or resource never interact: each
 part can be solved alone, and a smaller CP-SAT model searches much faster than the whole
 (fill-finish lines, for instance, are usually independent of the drug-substance suites).
 """
@@ -61,7 +61,8 @@ def independent_parts(problem: ScheduleProblem) -> list[ScheduleProblem]:
 
 def suite_groups(problem: ScheduleProblem, *, through_upstream: bool = False) -> list[list[str]]:
     """Suites linked by batches eligible on several of them (connected components), and with
-    ``through_upstream`` also by a batch's link to its upstream batch.
+    ``through_upstream`` also by a batch's link to its upstream batch and by batches that
+    share a resource.
 
     Every batch runs within one group, so what a group's batches need, its suites provide.
     """
@@ -80,6 +81,12 @@ def suite_groups(problem: ScheduleProblem, *, through_upstream: bool = False) ->
             link(batch.options[0].suite, option.suite)
         if through_upstream and batch.upstream is not None:
             link(batch.options[0].suite, problem.batch_by_id[batch.upstream].options[0].suite)
+    if through_upstream:
+        user_of: dict[str, str] = {}
+        for batch in problem.batches:
+            for use in batch.uses:
+                first = user_of.setdefault(use.resource, batch.options[0].suite)
+                link(first, batch.options[0].suite)
     members: dict[str, list[str]] = {}
     for suite in problem.suites:
         members.setdefault(root(suite.name), []).append(suite.name)
