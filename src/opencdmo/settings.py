@@ -123,6 +123,20 @@ BEHIND_PROXY = os.environ.get("OPENCDMO_BEHIND_PROXY", "0") == "1"
 LOCKOUT_THRESHOLD = int(os.environ.get("OPENCDMO_LOCKOUT_THRESHOLD", "5"))
 LOCKOUT_DURATION_MIN = int(os.environ.get("OPENCDMO_LOCKOUT_MIN", "15"))
 IDLE_TIMEOUT_MIN = int(os.environ.get("OPENCDMO_IDLE_TIMEOUT_MIN", "15"))
+# Password-reset links go out by e-mail: SMTP in production, printed on the console for the
+# local demo and debugging (``console``, ``smtp``, ``locmem`` or a backend's dotted path).
+_EMAIL_BACKEND = os.environ.get("OPENCDMO_EMAIL_BACKEND", "smtp" if PRODUCTION else "console")
+EMAIL_BACKEND = (
+    f"django.core.mail.backends.{_EMAIL_BACKEND}.EmailBackend"
+    if _EMAIL_BACKEND in ("console", "smtp", "locmem")
+    else _EMAIL_BACKEND
+)
+EMAIL_HOST = os.environ.get("OPENCDMO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("OPENCDMO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("OPENCDMO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("OPENCDMO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("OPENCDMO_EMAIL_TLS", "0") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("OPENCDMO_EMAIL_FROM", "opencdmo@localhost")
 SESSION_COOKIE_AGE = IDLE_TIMEOUT_MIN * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -170,6 +184,8 @@ JOB_ATTEMPTS = int(os.environ.get("OPENCDMO_JOB_ATTEMPTS", "2"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"forbidden": {"()": "opencdmo.accounts.forbidden_log.ForbiddenInOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["forbidden"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("OPENCDMO_LOG_LEVEL", "WARNING")},
 }

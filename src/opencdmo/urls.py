@@ -11,6 +11,18 @@ urlpatterns = [
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/tokens/", accounts.account, name="account"),
+    path("account/password/", accounts.PasswordChangeView.as_view(), name="password-change"),
+    path("account/password/reset/", accounts.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "account/password/reset/sent/",
+        accounts.PasswordResetSentView.as_view(),
+        name="password-reset-sent",
+    ),
+    path(
+        "account/password/reset/<uidb64>/<token>/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
     path("account/tokens/<int:token_id>/revoke/", accounts.revoke_token, name="revoke-token"),
     path("organisations/", accounts.organisation_list, name="organisations"),
     path("organisations/<slug:slug>/", accounts.organisation_detail, name="organisation"),

@@ -115,17 +115,19 @@ def test_invite_entry_records_the_person_and_no_password(world: Any) -> None:
 
 
 def test_first_password_is_set_once_by_the_person_themself(world: Any) -> None:
-    """The entry says not set → set; a second call and anyone else are refused."""
+    """The entry says not set → set, and since when; a second call and anyone else are
+    refused."""
     admin = world.user("alpha-bio", "cdmo_admin")
     user = _invite(admin, world.orgs["alpha-bio"])
     with pytest.raises(PermissionDenied):
         services.PASSWORD.authorise(admin, user)
     services.set_own_password(user, NEW_PASSWORD)
     [entry] = _entries("opencdmo.user.password_set")
+    user.refresh_from_db()
     assert (entry.actor_id, entry.before, entry.after) == (
         user.pk,
-        {"password": "not set"},
-        {"password": "set"},
+        {"password": "not set", "password_changed_at": None},
+        {"password": "set", "password_changed_at": user.password_changed_at.isoformat()},
     )
     with pytest.raises(ValidationError) as caught:
         services.set_own_password(user, NEW_PASSWORD + "-again")

@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
+from django.contrib.auth.password_validation import password_validators_help_texts
 
 from opencdmo.accounts import services
-from opencdmo.accounts.models import Organisation, TokenScope
+from opencdmo.accounts.models import Organisation, TokenScope, User
 from opencdmo.accounts.roles import ROLES_BY_KIND, Role
 from opencdmo.core.inputs import CleanTextFields
 
@@ -44,7 +50,7 @@ class TokenForm(CleanTextFields, forms.Form):
     scope = forms.ChoiceField(
         choices=TokenScope.choices,
         initial=TokenScope.READ,
-        widget=forms.RadioSelect,
+        required=False,
         label="Scope",
         help_text="Read only: GET requests alone. Read and write: whatever your role may do.",
     )
@@ -56,6 +62,10 @@ class TokenForm(CleanTextFields, forms.Form):
         initial="90",
         label="Expires",
     )
+
+    def clean_scope(self) -> str:
+        """No choice sent is the narrower one."""
+        return str(self.cleaned_data["scope"] or "read")
 
 
 REASON_HELP = "Why this change is made; it goes on the audit trail."
@@ -109,8 +119,41 @@ class ActiveForm(CleanTextFields, forms.Form):
     reason = forms.CharField(max_length=500, help_text=REASON_HELP)
 
 
-class FirstPasswordForm(CleanTextFields, SetPasswordForm):
+class PlainPasswordHelp(forms.Form):
+    """The validators' rules as one sentence under the new password: the page's help line
+    holds text, not Django's HTML list."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = " ".join(password_validators_help_texts())
+
+
+class FirstPasswordForm(PlainPasswordHelp, CleanTextFields, SetPasswordForm):
     """Django's set-password form, saving through the audited service."""
 
     def save(self, commit: bool = True) -> Any:
         return services.set_own_password(self.user, self.cleaned_data["new_password1"])
+
+
+class OwnPasswordChangeForm(PlainPasswordHelp, CleanTextFields, PasswordChangeForm):
+    """Django's change-password form (old password, new twice, the validators), saving
+    through the audited service."""
+
+    user: Any
+
+    def save(self, commit: bool = True) -> Any:
+        """The saved user, whose new hash keeps the current session signed in."""
+        signed_in = User.objects.get(pk=self.user.pk)  # not the request's lazy wrapper
+        self.user = services.change_own_password(signed_in, self.cleaned_data["new_password1"])
+        return self.user
+
+
+class ResetRequestForm(CleanTextFields, PasswordResetForm):
+    """The address to send a reset link to; the answer is the same whether it is known."""
+
+
+class ResetPasswordForm(PlainPasswordHelp, CleanTextFields, SetPasswordForm):
+    """The new password behind an e-mailed reset link, saved through the audited service."""
+
+    def save(self, commit: bool = True) -> Any:
+        return services.reset_password(self.user, self.cleaned_data["new_password1"])

@@ -34,6 +34,7 @@ from opencdmo.core.tenancy import authorise_change, get_changeable_or_404
 
 __all__ = [
     "USER_AUDIT_FIELDS",
+    "change_own_password",
     "change_role",
     "create_organisation",
     "create_user",
@@ -41,9 +42,11 @@ __all__ = [
     "invite_user",
     "issue_token",
     "managed_users",
+    "reset_password",
     "revoke_token",
     "set_active",
     "set_own_password",
+    "set_password_by_administrator",
     "set_password_link",
 ]
 
@@ -110,8 +113,11 @@ def _user_state(user: User) -> dict[str, Any]:
 
 
 def _password_state(user: User) -> dict[str, Any]:
-    """Whether a password is set, never the hash."""
-    return {"password": "set" if user.has_usable_password() else "not set"}
+    """Whether a password is set and since when, and any lock; never the hash."""
+    return {
+        "password": "set" if user.has_usable_password() else "not set",
+        **audit.snapshot(user, ("password_changed_at", "locked_until")),
+    }
 
 
 def _only_themself(actor: User | None, user: User) -> None:
@@ -154,7 +160,14 @@ USER = Writable(
     state=_user_state,
 )
 INVITED_USER = dataclasses.replace(USER, rules=_invite_rules)
-PASSWORD = Writable(User, fields=("password",), state=_password_state, authorise=_only_themself)
+PASSWORD = Writable(
+    User,
+    fields=("password", "password_changed_at", "failed_login_count", "locked_until"),
+    state=_password_state,
+    authorise=_only_themself,
+)
+ADMIN_SET_PASSWORD = dataclasses.replace(PASSWORD, authorise=authorise_change)
+"""A password set for someone else: whoever the declaration lets manage that user."""
 TOKEN = Writable(
     ApiToken,
     fields=("name", "scope", "expires_at", "revoked_at"),
@@ -378,6 +391,62 @@ def set_own_password(user: User, password: str) -> User:
         user,
         actor=user,
         reason="Password set through the one-time link",
-        changes={"password": make_password(password)},
+        changes={"password": make_password(password), "password_changed_at": timezone.now()},
         verb="password_set",
+    )
+
+
+def change_own_password(user: User, password: str) -> User:
+    """A signed-in user's new password, the old one proven by the form that asks for it.
+
+    Every other session of the user ends: their session hash, derived from the password
+    hash, no longer matches (the page keeps its own with ``update_session_auth_hash``).
+    """
+    validate_password(password, user)
+    return core.update(
+        PASSWORD,
+        user,
+        actor=user,
+        reason="Password changed by its user",
+        changes={"password": make_password(password), "password_changed_at": timezone.now()},
+        verb="password_changed",
+    )
+
+
+def reset_password(user: User, password: str) -> User:
+    """A forgotten password replaced through the e-mailed one-time link, which is the
+    credential; any lockout ends with it."""
+    validate_password(password, user)
+    return core.update(
+        PASSWORD,
+        user,
+        actor=user,
+        reason="Password reset through the e-mailed link",
+        changes={
+            "password": make_password(password),
+            "password_changed_at": timezone.now(),
+            "failed_login_count": 0,
+            "locked_until": None,
+        },
+        verb="password_reset",
+    )
+
+
+def set_password_by_administrator(
+    actor: User | None, user: User, password: str | None, reason: str
+) -> User:
+    """An administrator sets ``user``'s password (``None``: password sign-in disabled).
+
+    The entry names who did it, for whom and why, and whether a password is set: never the
+    hash. The password is checked against the validators as the user's own would be.
+    """
+    if password is not None:
+        validate_password(password, user)
+    return core.update(
+        ADMIN_SET_PASSWORD,
+        user,
+        actor=actor,
+        reason=reason,
+        changes={"password": make_password(password), "password_changed_at": timezone.now()},
+        verb="password_set_by_administrator",
     )

@@ -1,4 +1,5 @@
-"""Login, organisation pages, the caller's API tokens, and user management."""
+"""Login, password change and reset, organisation pages, the caller's API tokens, and user
+management."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ from opencdmo.accounts.forms import (
     FirstPasswordForm,
     InviteForm,
     LoginForm,
+    OwnPasswordChangeForm,
+    ResetPasswordForm,
+    ResetRequestForm,
     RoleForm,
     TokenForm,
 )
@@ -133,7 +137,7 @@ def _invited_page(request: HttpRequest, user: User, token: str) -> HttpResponse:
     context = {
         "invited": user,
         "link": link,
-        "link_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+        "link_days": _link_days(),
     }
     return render(request, "accounts/user_invited.html", context)
 
@@ -254,3 +258,58 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form: Any) -> HttpResponse:
         messages.success(self.request, "Your password is set. Sign in with your username.")
         return super().form_valid(form)
+
+
+# --- passwords: change your own, reset a forgotten one --------------------------------------
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Old password and the new one twice; the other sessions of the user end, this one stays."""
+
+    template_name = "accounts/password_change.html"
+    form_class = OwnPasswordChangeForm
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        messages.success(
+            self.request, "Your password is changed; your other sessions have been signed out."
+        )
+        return super().form_valid(form)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link by e-mail address; the answer never says whether it is known."""
+
+    template_name = "accounts/password_reset.html"
+    form_class = ResetRequestForm
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("password-reset-sent")
+
+
+class PasswordResetSentView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_sent.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "link_days": _link_days()}
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The e-mailed one-time link: choose a new password, then sign in with it."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = ResetPasswordForm
+    success_url = reverse_lazy("login")
+
+    def get_user(self, uidb64: str) -> User | None:
+        """Looked up outside any tenant scope: the visitor is not signed in."""
+        with scopes_disabled():
+            return super().get_user(uidb64)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        messages.success(self.request, "Your password is reset. Sign in with it.")
+        return super().form_valid(form)
+
+
+def _link_days() -> int:
+    return max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)

@@ -51,6 +51,9 @@ VERB_LABELS: dict[str, str] = {
     "deactivated": "deactivated",
     "reactivated": "reactivated",
     "password_set": "password set",
+    "password_changed": "password changed",
+    "password_reset": "password reset",
+    "password_set_by_administrator": "password set by administrator",
 }
 """Verbs the services use after a model's noun: ``opencdmo.<noun>.<verb>``. A state
 transition's verb needs no entry: it is a value of one of the model's choice fields
