@@ -180,6 +180,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # another worker, and marked failed once JOB_ATTEMPTS runs have been started.
 JOB_LEASE_S = float(os.environ.get("OPENCDMO_JOB_LEASE_S", "60"))
 JOB_ATTEMPTS = int(os.environ.get("OPENCDMO_JOB_ATTEMPTS", "2"))
+# Wall-clock seconds of each site's capable-to-promise solve; the best checked answer found by
+# then is what the sponsor sees, marked "best found" when not proved optimal.
+PROMISE_TIME_LIMIT_S = float(os.environ.get("OPENCDMO_PROMISE_TIME_LIMIT_S", "3"))
 
 LOGGING = {
     "version": 1,

@@ -39,6 +39,8 @@ urlpatterns = [
     ),
     path("", include("opencdmo.audit.urls")),
     path("", include("opencdmo.network.urls")),
+    path("", include("opencdmo.projects.urls")),
+    path("", include("opencdmo.scheduling.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

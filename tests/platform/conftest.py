@@ -61,7 +61,7 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
     import datetime as dt
 
     from opencdmo.projects.models import CapacityRequest, Option, OptionPlan, Product, Project
-    from opencdmo.scheduling.models import SitePlan
+    from opencdmo.scheduling.models import Scenario, SitePlan
     from tests.projects.conftest import plan_documents
 
     site = world.sites[cdmo]
@@ -69,6 +69,9 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
     instance, result = plan_documents()
     SitePlan.objects.create(
         site=site, version=1, time_zero=zero, instance=instance, result=result, reason="test"
+    )
+    Scenario.objects.create(
+        site=site, name="What if", base_version=1, time_zero=zero, instance=instance, result=result
     )
     product = Product.objects.create(
         owner=world.orgs[sponsor], name=f"{sponsor} mAb", modality="mab", phase="phase_2"

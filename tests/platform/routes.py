@@ -25,14 +25,17 @@ from opencdmo.accounts.roles import (
     IMPORT_NETWORK,
     MANAGE_TOKENS,
     MANAGE_USERS,
+    PLAN_SITES,
     REQUEST_CAPACITY,
     VIEW_NETWORK,
+    VIEW_PLANS,
     VIEW_PRIVATE_SITE,
 )
 from opencdmo.api import api
 from opencdmo.core.tenancy import tenancy_of
 from opencdmo.network.models import Equipment, ImportJob, Site, Suite
 from opencdmo.projects.models import CapacityRequest, Option, Project
+from opencdmo.scheduling.models import Scenario
 from tests.platform.shared_records.models import SharedRecord
 
 MISSING_ID = 987654321
@@ -106,6 +109,26 @@ PAGES: dict[str, Serves] = {
     "user-active": Serves(User, "change", MANAGE_USERS, methods=("post",)),
     "user-link": Serves(User, "change", MANAGE_USERS, methods=("post",)),
     "shared_records:record": Serves(SharedRecord, "read"),
+    "projects:request": Serves(CapacityRequest, "read", REQUEST_CAPACITY),
+    "projects:request-cancel": Serves(
+        CapacityRequest, "change", REQUEST_CAPACITY, methods=("post",)
+    ),
+    "projects:option": Serves(Option, "owner", VIEW_PLANS),
+    "projects:option-accept": Serves(Option, "read", REQUEST_CAPACITY, methods=("post",)),
+    "projects:project": Serves(Project, "read"),
+    "scheduling:site-plan": Serves(Site, "owner", VIEW_PLANS),
+    "scheduling:compare": Serves(Site, "owner", VIEW_PLANS),
+    "scheduling:scenario-new": Serves(
+        Site, "change", PLAN_SITES, methods=("post",), data={"name": "Tenant check"}
+    ),
+    "scheduling:scenario": Serves(Scenario, "read", VIEW_PLANS),
+    "scheduling:scenario-solve": Serves(
+        Scenario, "change", PLAN_SITES, methods=("post",), data={"time_limit_s": "5"}
+    ),
+    "scheduling:scenario-cancel": Serves(Scenario, "change", PLAN_SITES, methods=("post",)),
+    "scheduling:scenario-publish": Serves(
+        Scenario, "change", PLAN_SITES, methods=("post",), data={"reason": _REASON}
+    ),
 }
 OPERATIONS: dict[str, Serves] = {
     "GET /api/v1/organisations/{slug}": Serves(Organisation, "read", key="slug"),

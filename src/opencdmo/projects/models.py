@@ -148,6 +148,15 @@ class Option(models.Model):
     def finished(self) -> bool:
         return self.status not in {self.Status.QUEUED, self.Status.RUNNING}
 
+    @property
+    def lateness(self) -> str:
+        """``"3 d 4 h late"``, or an empty string when on time."""
+        if not self.lateness_h:
+            return ""
+        days, hours = divmod(self.lateness_h, 24)
+        parts = [f"{days} d" if days else "", f"{hours} h" if hours else ""]
+        return " ".join(p for p in parts if p) + " late"
+
 
 class OptionPlan(models.Model):
     """The what-if plan behind an option: the site's plan in force with the request inside.

@@ -40,7 +40,8 @@ PRODUCT = services.Writable(Product, fields=("name", "modality", "phase"))
 def _request_rules(request: CapacityRequest) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     today = timezone.now().date()
-    if request.earliest_start and request.earliest_start < today:
+    drafting = request.state == CapacityRequest.State.DRAFT
+    if drafting and request.earliest_start and request.earliest_start < today:
         problems.append(("earliest_start", f"The earliest start {request.earliest_start} is past."))
     if request.need_by and request.earliest_start and request.need_by <= request.earliest_start:
         problems.append(("need_by", "The need-by date must come after the earliest start."))
@@ -308,3 +309,15 @@ def hours_from(time_zero: dt.datetime, day: dt.date) -> int:
     """Whole hours from ``time_zero`` to midnight UTC of ``day`` (never negative)."""
     midnight = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
     return max(0, int((midnight - time_zero).total_seconds() // 3600))
+
+
+def send_proposal(option: Option, *, actor: User, reason: str, **terms: Any) -> Option:
+    """The CDMO's terms for an option (price, validity, conditions), sent to the sponsor."""
+    if not option.feasible:
+        raise ValidationError({"option": "An option without slots cannot be proposed."})
+    updated = services.update(
+        OPTION, option, actor=actor, reason=reason, changes=terms, verb="sent"
+    )
+    with scopes_disabled():
+        Option.objects.filter(pk=option.pk).update(sent_at=timezone.now())
+    return updated

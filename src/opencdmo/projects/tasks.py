@@ -9,21 +9,19 @@ and stops the solver within about a second.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 from django_tasks import task
 
+from opencdmo.core.cancel import cancel_watch
 from opencdmo.engines.planning.promise import NewBatches, PromiseCheckError, promise
-from opencdmo.engines.progress import CancelToken
 from opencdmo.network.models import SitePrivateProfile
 from opencdmo.projects.models import Option, OptionPlan
 from opencdmo.projects.services import finish_if_answered, hours_from
@@ -44,7 +42,7 @@ def queue_options(option_ids: list[int]) -> None:
 
 
 def solve_seconds() -> float:
-    return float(getattr(settings, "PROMISE_TIME_LIMIT_S", 10.0))
+    return float(settings.PROMISE_TIME_LIMIT_S)
 
 
 @task()
@@ -86,7 +84,7 @@ def _answer(option: Option) -> str:
     )
     started = time.perf_counter()
     try:
-        with _watch(option.pk) as token:
+        with cancel_watch(_status_of(option.pk), Option.Status.CANCELLED) as token:
             answer = promise(
                 current.instance,
                 current.result,
@@ -163,29 +161,9 @@ def _finish(option: Option, status: Any, **fields: object) -> str:
     return str(status) if written else "cancelled"
 
 
-@contextmanager
-def _watch(option_id: int) -> Iterator[CancelToken]:
-    """A cancel token set when the option is marked cancelled in the database."""
-    token = CancelToken()
-    done = threading.Event()
+def _status_of(pk: int) -> Callable[[], object]:
+    def read() -> object:
+        with scopes_disabled():
+            return Option.objects.filter(pk=pk).values_list("status", flat=True).first()
 
-    def poll() -> None:
-        try:
-            while not done.wait(0.5):
-                with scopes_disabled():
-                    status = (
-                        Option.objects.filter(pk=option_id).values_list("status", flat=True).first()
-                    )
-                if status == Option.Status.CANCELLED:
-                    token.cancel()
-                    return
-        finally:
-            connection.close()
-
-    watcher = threading.Thread(target=poll, name=f"option-{option_id}-watch", daemon=True)
-    watcher.start()
-    try:
-        yield token
-    finally:
-        done.set()
-        watcher.join()
+    return read

@@ -72,3 +72,51 @@ class PlannedBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lot} {self.stage}"
+
+
+class Scenario(models.Model):
+    """A planner's private copy of a site's plan: edited, solved, compared, maybe published.
+
+    ``instance`` is the edited ``opencdmo-schedule/1`` document (hours from ``time_zero``, the
+    base plan's); ``result`` the last solve's ``opencdmo-result/1``, checked before it was
+    stored; ``figures`` what the comparison shows (lateness, changeovers, moves, utilisation).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Edited, not solved"
+        QUEUED = "queued", "Waiting for a worker"
+        SOLVING = "solving", "Solving"
+        SOLVED = "solved", "Solved"
+        FAILED = "failed", "No schedule"
+        CANCELLED = "cancelled", "Cancelled"
+        PUBLISHED = "published", "Published"
+
+    site = models.ForeignKey("network.Site", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=120)
+    base_version = models.PositiveIntegerField()
+    time_zero = models.DateTimeField()
+    instance = models.JSONField()
+    result = models.JSONField(null=True, blank=True)
+    figures = models.JSONField(default=dict, blank=True)
+    edits = models.JSONField(default=list, blank=True, help_text="What was changed, in words")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    time_limit_s = models.PositiveIntegerField(default=20)
+    message = models.TextField(blank=True)
+    published_version = models.PositiveIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantManager(owner="site__owner", change=PLAN_SITES)
+
+    class Meta:
+        ordering = ["site", "-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.site})"
+
+    @property
+    def busy(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.SOLVING}

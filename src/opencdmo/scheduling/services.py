@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from opencdmo.core import services
@@ -21,7 +23,8 @@ from opencdmo.engines.planning.schedule.checker import check_schedule_solution
 from opencdmo.engines.planning.schedule.reader import parse_schedule
 from opencdmo.engines.planning.schedule.solution import solution_from_document
 from opencdmo.network.models import Site
-from opencdmo.scheduling.models import PlannedBatch, SitePlan
+from opencdmo.scheduling import scenarios
+from opencdmo.scheduling.models import PlannedBatch, Scenario, SitePlan
 
 SITE_PLAN = services.Writable(
     SitePlan,
@@ -119,3 +122,177 @@ def publish_plan(
         after_save=rows,
         verb="published",
     )
+
+
+SCENARIO = services.Writable(
+    Scenario,
+    fields=("name", "instance", "result", "figures", "edits", "status", "time_limit_s", "message"),
+    noun="scenario",
+    state=lambda s: {
+        "name": s.name,
+        "status": s.status,
+        "edits": len(s.edits or []),
+        "base_version": s.base_version,
+    },
+)
+
+
+def now_h(time_zero: datetime) -> int:
+    """Whole hours from ``time_zero`` to now."""
+    return max(0, int((timezone.now() - time_zero).total_seconds() // 3600))
+
+
+def create_scenario(site: Site, *, actor: Any, name: str) -> Scenario:
+    """A copy of the site's plan in force to edit and solve."""
+    plan = plan_in_force(site)
+    if plan is None:
+        raise ValidationError({"site": "This site has no published plan to copy."})
+    return services.create(
+        SCENARIO,
+        actor=actor,
+        default_reason=f"Copied from plan v{plan.version}",
+        parent={
+            "site": site,
+            "base_version": plan.version,
+            "time_zero": plan.time_zero,
+            "created_by": actor,
+        },
+        fields={
+            "name": name.strip() or f"Scenario from v{plan.version}",
+            "instance": plan.instance,
+            "result": plan.result,
+            "figures": scenarios.figures(
+                plan.instance, plan.result, plan.result, now_h(plan.time_zero)
+            ),
+        },
+    )
+
+
+def edit_scenario(
+    scenario: Scenario, *, actor: Any, reason: str, edit: str, **args: Any
+) -> Scenario:
+    """Apply one edit (``downtime``, ``due``, ``remove``, ``add``) and say so in its list."""
+    if scenario.status in {
+        Scenario.Status.PUBLISHED,
+        Scenario.Status.QUEUED,
+        Scenario.Status.SOLVING,
+    }:
+        raise ValidationError(
+            {"status": f"A scenario that is {scenario.get_status_display().lower()} cannot change."}
+        )
+    at = scenario.time_zero
+
+    def hours(moment: datetime) -> int:
+        return int((moment - at).total_seconds() // 3600)
+
+    try:
+        if edit == "downtime":
+            instance = scenarios.add_downtime(
+                scenario.instance,
+                args["unit"],
+                hours(args["start"]),
+                hours(args["end"]),
+                args["kind"],
+            )
+            said = f"{args['kind']} of {args['unit']} {args['start']:%Y-%m-%d %H:%M} → {args['end']:%Y-%m-%d %H:%M}"
+        elif edit == "due":
+            instance = scenarios.set_due(scenario.instance, args["lot"], hours(args["due"]))
+            said = f"lot {args['lot']} due {args['due']:%Y-%m-%d}"
+        elif edit == "remove":
+            instance = scenarios.remove_lot(scenario.instance, args["lot"])
+            said = f"lot {args['lot']} removed"
+        elif edit == "add":
+            due = hours(args["due"]) if args.get("due") else None
+            instance, lot = scenarios.add_lot(
+                scenario.instance, args["lot"], hours(args["release"]), due
+            )
+            said = f"lot {lot} added like {args['lot']}"
+        else:
+            raise ValidationError({"edit": f"Unknown edit '{edit}'."})
+    except scenarios.EditError as error:
+        field, _, message = str(error).partition(": ")
+        raise ValidationError({field: message}) from None
+    return services.update(
+        SCENARIO,
+        scenario,
+        actor=actor,
+        reason=reason,
+        changes={
+            "instance": instance,
+            "edits": [*(scenario.edits or []), said],
+            "status": Scenario.Status.DRAFT,
+            "message": "",
+        },
+    )
+
+
+def queue_solve(scenario: Scenario, *, actor: Any, time_limit_s: int) -> Scenario:
+    from opencdmo.scheduling.tasks import solve_scenario
+
+    if scenario.busy or scenario.status == Scenario.Status.PUBLISHED:
+        raise ValidationError({"status": "This scenario is solving or published already."})
+    if not 1 <= time_limit_s <= 600:
+        raise ValidationError({"time_limit_s": "Give a time limit from 1 to 600 seconds."})
+    with transaction.atomic():
+        updated = services.update(
+            SCENARIO,
+            scenario,
+            actor=actor,
+            reason=f"Solve for up to {time_limit_s} s",
+            changes={"status": Scenario.Status.QUEUED, "time_limit_s": time_limit_s, "message": ""},
+            verb="solve_requested",
+        )
+        pk = scenario.pk
+        transaction.on_commit(lambda: solve_scenario.enqueue(pk))
+    return updated
+
+
+def cancel_solve(scenario: Scenario, *, actor: Any) -> None:
+    SCENARIO.authorise(actor, scenario)
+    with scopes_disabled():
+        Scenario.objects.filter(
+            pk=scenario.pk, status__in=[Scenario.Status.QUEUED, Scenario.Status.SOLVING]
+        ).update(status=Scenario.Status.CANCELLED, message="Cancelled by the planner.")
+
+
+def publish_scenario(scenario: Scenario, *, actor: Any, reason: str) -> SitePlan:
+    """The solved scenario becomes the site's next plan version (it must still hold)."""
+    if scenario.status != Scenario.Status.SOLVED or not scenario.result:
+        raise ValidationError({"status": "Solve the scenario before publishing it."})
+    with scopes_disabled():
+        site = Site.objects.get(pk=scenario.site_id)
+        current = SitePlan.objects.filter(site=site).order_by("-version").first()
+        owners = (
+            {
+                row["lot"]: row["project_id"]
+                for row in PlannedBatch.objects.filter(plan=current)
+                .exclude(project=None)
+                .values("lot", "project_id")
+            }
+            if current
+            else {}
+        )
+    with transaction.atomic():
+        plan = publish_plan(
+            site,
+            actor=actor,
+            reason=reason,
+            time_zero=scenario.time_zero,
+            instance=scenario.instance,
+            result=scenario.result,
+            projects=owners,
+        )
+        services.update(
+            SCENARIO,
+            scenario,
+            actor=actor,
+            reason=reason,
+            changes={
+                "status": Scenario.Status.PUBLISHED,
+                "message": f"Published as v{plan.version}",
+            },
+            verb="published",
+        )
+        with scopes_disabled():
+            Scenario.objects.filter(pk=scenario.pk).update(published_version=plan.version)
+    return plan

@@ -20,6 +20,15 @@ def _holds(permission: str) -> Callable[[Any], bool]:
     return lambda user: user.can(permission)
 
 
+def _party(user: Any) -> bool:
+    """A sponsor's or a CDMO's user: the two sides of a project."""
+    return (
+        user.can(roles.REQUEST_CAPACITY)
+        or user.can(roles.VIEW_PLANS)
+        or bool(user.organisation and user.organisation.is_sponsor)
+    )
+
+
 def _staff(user: Any) -> bool:
     return bool(user.is_active and user.is_staff)
 
@@ -71,6 +80,40 @@ GROUPS: tuple[Group, ...] = (
                 _holds(roles.VIEW_NETWORK),
                 ("/organisations/",),
                 "CDMOs and sponsors on the platform",
+            ),
+        ),
+    ),
+    Group(
+        "planning",
+        "Planning",
+        (
+            Section(
+                "Capacity requests",
+                "projects:requests",
+                _holds(roles.REQUEST_CAPACITY),
+                ("/requests/",),
+                "Ask the network for slots; compare and accept options",
+            ),
+            Section(
+                "Requests for your sites",
+                "projects:requests",
+                _holds(roles.VIEW_PLANS),
+                ("/requests/", "/options/"),
+                "Sponsors' requests your sites can serve, and your proposals",
+            ),
+            Section(
+                "Site plans",
+                "scheduling:plans",
+                _holds(roles.VIEW_PLANS),
+                ("/plans/",),
+                "Each site's published plan as a Gantt chart",
+            ),
+            Section(
+                "Projects",
+                "projects:projects",
+                _party,
+                ("/projects/",),
+                "Awarded work and its batches' planned dates",
             ),
         ),
     ),

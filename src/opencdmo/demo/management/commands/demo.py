@@ -21,11 +21,14 @@ from opencdmo.demo.seed import DemoRefusedError, SeedResult, demo_logins, seed_d
 
 
 def server_commands(bind: str) -> dict[str, list[str]]:
-    """The web server and the task worker, run with this installation's Python."""
+    """The web server and two task workers, run with this installation's Python.
+
+    Two workers answer a capacity request's sites two at a time while an import runs."""
     cli = [sys.executable, "-m", "opencdmo.cli"]
     return {
         "web server": [*cli, "serve", "--bind", bind],
         "task worker": [*cli, "worker"],
+        "second task worker": [*cli, "worker"],
     }
 
 
@@ -33,7 +36,7 @@ def run_web_and_worker(bind: str, say: Callable[[str], None]) -> int:
     """Serve until a signal, starting a worker that stops again; the exit status."""
     # The demo serves plain HTTP on this machine with the public key: not production.
     os.environ["OPENCDMO_DEMO"] = "1"
-    return run_until_stopped(server_commands(bind), say=say, supervise={"task worker"})
+    return run_until_stopped(server_commands(bind), say=say, supervise={"task worker", "second task worker"})
 
 
 def logins_table() -> Table:
