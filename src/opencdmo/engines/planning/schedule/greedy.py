@@ -70,7 +70,8 @@ class _Plan:
         """Add (``sign`` 1) or take back (-1) the resources ``item`` holds."""
         for use in self.problem.batch_by_id[item.batch].uses:
             held_from, held_to = use.span_h(item.start_h, item.end_h)
-            self.loads[use.resource][held_from:held_to] += sign * use.amount
+            # A frozen place before time 0 is refused elsewhere; it must not wrap around here.
+            self.loads[use.resource][max(0, held_from) : max(0, held_to)] += sign * use.amount
 
     def resource_start(self, batch: ScheduleBatch, start_h: int, duration_h: int) -> int:
         """First start ≥ ``start_h`` at which every resource ``batch`` uses has room."""
