@@ -42,11 +42,15 @@ def _platform_administrator(actor: Any, obj: Model) -> None:
         raise PermissionDenied("Django's admin is for platform administrators.")
 
 
+def _admin_user_state(user: User) -> dict[str, Any]:
+    return audit.snapshot(user, USER_AUDITED_FIELDS)
+
+
 ADMIN_ORGANISATION = dataclasses.replace(services.ORGANISATION, authorise=_platform_administrator)
 ADMIN_USER: Writable[User] = dataclasses.replace(
     services.USER,
     fields=(*services.USER.fields, "organisation", "locked_until"),
-    state=lambda user: audit.snapshot(user, USER_AUDITED_FIELDS),
+    state=_admin_user_state,
 )
 
 
