@@ -253,11 +253,20 @@ class _Prepared:
     encoding: tuple[str, str, str, str]
 
 
-@dataclass(frozen=True)
+Heads = dict[str, tuple[int, str]]
+"""Each chain's last seq and hash."""
+
+
+@dataclass
 class PreparedEntries:
-    """Entries built by :func:`prepare_entries`, to append later with :func:`append_entries`."""
+    """Entries built by :func:`prepare_entries`, to append later with :func:`append_entries`.
+
+    ``staged`` is set by :func:`stage_entries`: the heads the staged entries were placed
+    after (the first) and the heads they end at (the second).
+    """
 
     entries: list[_Prepared]
+    staged: tuple[Heads, Heads] | None = None
 
 
 def _cut_encoding(pending: _Pending, markers: dict[str, str]) -> tuple[str, str, str, str]:
@@ -303,48 +312,143 @@ def prepare_entries(events: Iterable[Event]) -> PreparedEntries:
     return PreparedEntries(prepared)
 
 
+_STAGE = "opencdmo_audit_stage"
+"""The SQLite temporary table (of the connection) that :func:`stage_entries` fills."""
+
+
+def _insert_columns() -> list[str]:
+    column_of = {field.attname: field.column for field in AuditEntry._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    return [quote(column_of[name]) for name in _COLUMNS]
+
+
+def _placed(prepared: PreparedEntries, heads: Heads, at: dt.datetime) -> list[list[Any]]:
+    """Each entry's row placed after ``heads`` (which move to the last ones), appended at ``at``."""
+    at_encoded = json.dumps(at.astimezone(dt.UTC).isoformat(timespec="microseconds"))
+    at_stored = connection.ops.adapt_datetimefield_value(at)
+    rows = []
+    for entry in prepared.entries:
+        last_seq, prev_hash = heads[entry.chain]
+        seq = last_seq + 1
+        first, second, third, last = entry.encoding
+        encoded = f'{first}{at_encoded}{second}"{prev_hash}"{third}{seq}{last}'
+        digest = hashlib.sha256(encoded.encode()).hexdigest()
+        rows.append([*entry.values, at_stored, seq, prev_hash, digest])
+        heads[entry.chain] = (seq, digest)
+    return rows
+
+
+def _current_heads(chains: list[str]) -> Heads:
+    """The chains' heads as they are now, unlocked; a chain without one starts at genesis."""
+    stored = {
+        chain: (last_seq, last_hash)
+        for chain, last_seq, last_hash in ChainHead.objects.filter(chain__in=chains).values_list(
+            "chain", "last_seq", "last_hash"
+        )
+    }
+    return {chain: stored.get(chain, (0, GENESIS_HASH)) for chain in chains}
+
+
+def stage_entries(prepared: PreparedEntries) -> None:
+    """On SQLite, copy the entries into a temporary table before the write transaction.
+
+    SQLite has one writer at a time, so the append's time under the lock is every other
+    writer's wait. Staged, the entries are placed after the chains' heads as they are now
+    and copied by one ``INSERT … SELECT`` under the lock; if a chain moved meanwhile, only
+    their places (seq, time, hashes) are rewritten there. Elsewhere this does nothing.
+    """
+    if connection.vendor != "sqlite" or not prepared.entries:
+        return
+    chains = sorted({entry.chain for entry in prepared.entries})
+    start = _current_heads(chains)
+    end = dict(start)
+    rows = _placed(prepared, end, timezone.now())
+    quote = connection.ops.quote_name
+    columns = _insert_columns()
+    table = quote(AuditEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS temp.{_STAGE}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {_STAGE} AS SELECT {', '.join(columns)} FROM {table} WHERE 0"
+        )
+        cursor.executemany(
+            f"INSERT INTO temp.{_STAGE} VALUES ({', '.join(['%s'] * len(columns))})", rows
+        )
+    prepared.staged = (start, end)
+
+
+def _copy_staged(prepared: PreparedEntries, heads: Heads) -> None:
+    """Append the staged entries after ``heads`` (locked); ``heads`` moves to their end."""
+    assert prepared.staged is not None
+    start, end = prepared.staged
+    quote = connection.ops.quote_name
+    columns = _insert_columns()
+    with connection.cursor() as cursor:
+        if heads != start:  # a chain moved since staging: re-place the entries there
+            rows = _placed(prepared, heads, timezone.now())
+            cursor.executemany(
+                f"UPDATE temp.{_STAGE} SET {', '.join(f'{c} = %s' for c in columns[-4:])} "
+                "WHERE rowid = %s",
+                [[*row[-4:], index] for index, row in enumerate(rows, start=1)],
+            )
+        else:
+            heads.update(end)
+        cursor.execute(
+            f"INSERT INTO {quote(AuditEntry._meta.db_table)} ({', '.join(columns)}) "
+            f"SELECT {', '.join(columns)} FROM temp.{_STAGE} ORDER BY rowid"
+        )
+
+
+def _insert_rows(rows: list[list[Any]]) -> None:
+    """INSERT the rows in order, so ids follow seq: COPY on PostgreSQL, else one prepared
+    statement run for each row."""
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    columns = _insert_columns()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))})",
+            rows,
+        )
+
+
 def append_entries(prepared: PreparedEntries) -> int:
     """Append prepared entries, in order, inside the current transaction; how many.
 
     Each chain's head is locked once, the locks in chain order (so two bulk writers never
     wait for each other crosswise); the entries of one call share the time they were
-    appended at, and are inserted by one statement run for each, in order, so ids follow seq.
+    placed at, and are inserted in order, so ids follow seq.
     """
     if not prepared.entries:
         return 0
     from opencdmo.audit.anchors import checkpoint_every, checkpoint_when_due
 
-    meta = AuditEntry._meta
-    quote = connection.ops.quote_name
-    column_of = {field.attname: field.column for field in meta.concrete_fields}
-    columns = [column_of[name] for name in _COLUMNS]
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-    with transaction.atomic():
-        chains = sorted({entry.chain for entry in prepared.entries})
-        heads = {chain: _locked_head(chain) for chain in chains}
-        first_seq = {chain: head.last_seq + 1 for chain, head in heads.items()}
-        at = timezone.now()
-        at_encoded = json.dumps(at.astimezone(dt.UTC).isoformat(timespec="microseconds"))
-        at_stored = connection.ops.adapt_datetimefield_value(at)
-        rows = []
-        for entry in prepared.entries:
-            head = heads[entry.chain]
-            seq, prev_hash = head.last_seq + 1, head.last_hash
-            first, second, third, last = entry.encoding
-            encoded = f'{first}{at_encoded}{second}"{prev_hash}"{third}{seq}{last}'
-            digest = hashlib.sha256(encoded.encode()).hexdigest()
-            rows.append([*entry.values, at_stored, seq, prev_hash, digest])
-            head.last_seq, head.last_hash = seq, digest
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
-        for head in heads.values():
-            head.save(update_fields=["last_seq", "last_hash"])
+    try:
+        with transaction.atomic():
+            chains = sorted({entry.chain for entry in prepared.entries})
+            locked = {chain: _locked_head(chain) for chain in chains}
+            heads = {chain: (head.last_seq, head.last_hash) for chain, head in locked.items()}
+            first_seq = {chain: seq + 1 for chain, (seq, _) in heads.items()}
+            if prepared.staged is not None:
+                _copy_staged(prepared, heads)
+            else:
+                _insert_rows(_placed(prepared, heads, timezone.now()))
+            for chain, head in locked.items():
+                head.last_seq, head.last_hash = heads[chain]
+                head.save(update_fields=["last_seq", "last_hash"])
+    finally:
+        if prepared.staged is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS temp.{_STAGE}")
+            prepared.staged = None
     every = checkpoint_every()
-    for chain, head in heads.items():
-        due = head.last_seq - head.last_seq % every if every > 0 else 0
+    for chain, (last_seq, _) in heads.items():
+        due = last_seq - last_seq % every if every > 0 else 0
         if due >= first_seq[chain]:
             checkpoint_when_due(chain, due)
     return len(prepared.entries)

@@ -953,7 +953,7 @@ class _Statements:
     ``last_ids`` are the SQLite ids the new ones were counted from, checked under the lock.
     """
 
-    inserts: list[tuple[str, list[list[object]]]]
+    inserts: list[tuple[str, list[str], list[list[object]]]]
     entries: audit.PreparedEntries
     last_ids: dict[type[models.Model], int]
 
@@ -973,12 +973,9 @@ def _rows(objects: Sequence[models.Model], statements: _Statements) -> None:
         for parent in parents:  # sets the key from the parent's new id and keeps the parent
             setattr(obj, parent.name, getattr(obj, parent.name))
     quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
+    columns = [quote(f.column) for f in fields]
     rows = [[_stored_value(f, getattr(obj, f.attname)) for f in fields] for obj in objects]
-    statements.inserts.append((sql, rows))
+    statements.inserts.append((quote(meta.db_table), columns, rows))
 
 
 def _stored_value(field: models.Field[Any, Any], value: object) -> object:
@@ -1007,24 +1004,75 @@ def _statements(plan: _Plan, actor: User, reason: str) -> _Statements:
     return statements
 
 
+def _stage(statements: _Statements) -> list[str]:
+    """On SQLite, put the rows into temporary tables now; their names, in insert order.
+
+    SQLite has one writer at a time: what the write transaction does, every other writer
+    waits for. Staged, each kind is copied in by one ``INSERT … SELECT`` under the lock,
+    which costs a third of inserting the rows one by one.
+    """
+    if connection.vendor != "sqlite":
+        return []
+    staged = []
+    with connection.cursor() as cursor:
+        for index, (table, columns, rows) in enumerate(statements.inserts):
+            stage = f"opencdmo_import_stage_{index}"
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{stage}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {stage} AS SELECT {', '.join(columns)} FROM {table} WHERE 0"
+            )
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO temp.{stage} VALUES ({placeholders})", rows)
+            staged.append(stage)
+    audit.stage_entries(statements.entries)
+    return staged
+
+
+def _insert_all(statements: _Statements, staged: list[str]) -> None:
+    """Every kind's rows: copied from their stage (SQLite), by COPY (PostgreSQL), or a
+    prepared statement run for each row."""
+    with connection.cursor() as cursor:
+        for index, (table, columns, rows) in enumerate(statements.inserts):
+            names = ", ".join(columns)
+            if staged:
+                cursor.execute(
+                    f"INSERT INTO {table} ({names}) SELECT {names} FROM temp.{staged[index]} "
+                    "ORDER BY rowid"
+                )
+            elif connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                placeholders = ", ".join(["%s"] * len(columns))
+                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
+
+
 def _write(plan: _Plan, actor: User, reason: str, then: Callable[[], None]) -> None:
     """Write the plan in one transaction: a statement per kind, one audit append, ``then()``.
 
-    Everything is built before (ids, values, audit entries and their encodings), so the
-    transaction, and the audit chain's lock in it, lasts as long as the inserts themselves:
-    other writers of the importing organisation (and on SQLite every writer) wait that
-    long, and nobody waits for the reading and checking.
+    Everything is built before (ids, values, audit entries and their encodings; on SQLite
+    the rows themselves, in temporary tables), so the transaction, and the audit chain's
+    lock in it, lasts as long as the inserts themselves: other writers of the importing
+    organisation (and on SQLite every writer) wait that long, and nobody waits for the
+    reading and checking.
     """
     statements = _statements(plan, actor, reason)
-    with transaction.atomic():
-        if any(_sqlite_last_id(model) != last for model, last in statements.last_ids.items()):
-            statements = _statements(plan, actor, reason)  # someone inserted meanwhile
+    stages = _stage(statements)
+    try:
+        with transaction.atomic():
+            staged = stages
+            if any(_sqlite_last_id(model) != last for model, last in statements.last_ids.items()):
+                statements = _statements(plan, actor, reason)  # someone inserted meanwhile
+                staged = []
+            _insert_all(statements, staged)
+            audit.append_entries(statements.entries)
+            bump_network_version()
+            then()
+    finally:
         with connection.cursor() as cursor:
-            for sql, rows in statements.inserts:
-                cursor.executemany(sql, rows)
-        audit.append_entries(statements.entries)
-        bump_network_version()
-        then()
+            for stage in stages:
+                cursor.execute(f"DROP TABLE IF EXISTS temp.{stage}")
 
 
 def _events(plan: _Plan, actor: User, reason: str) -> Iterator[audit.Event]:
