@@ -47,6 +47,10 @@ from opencdmo.network.models import Suite
 with scopes_disabled():
     planner = User.objects.filter(role="cdmo_planner").order_by("username").first()
     suite = Suite.objects.filter(site__owner=planner.organisation, gmp_grade="C").order_by("pk").first()
+    mab = Suite.objects.filter(
+        qualifications__modality="mab", equipment__working_volume_l__gte=2000
+    ).order_by("site__owner__slug").values_list("site__owner", flat=True).first()
+    mab_planner = User.objects.get(organisation_id=mab, role="cdmo_planner")
     print(json.dumps({
         "password": DEMO_PASSWORD,
         "sponsor": User.objects.filter(role="sponsor_manager").order_by("username").first().username,
@@ -55,6 +59,8 @@ with scopes_disabled():
         "qa": User.objects.get(organisation=planner.organisation, role="cdmo_qa").username,
         "admin": User.objects.get(organisation=planner.organisation, role="cdmo_admin").username,
         "owner": planner.organisation.slug,
+        "mab_cdmo_id": mab,
+        "mab_planner": mab_planner.username,
         "suite": suite.pk,
         "site": suite.site_id,
     }))
@@ -90,6 +96,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
             "OPENCDMO_DATA_DIR": str(data_dir),
             "DATABASE_URL": database_url,
             "OPENCDMO_DEMO": "1",
+            "OPENCDMO_PROMISE_TIME_LIMIT_S": "1",
         }
         env.pop("DJANGO_SETTINGS_MODULE", None)
         run = [sys.executable, "-m", "opencdmo.cli"]

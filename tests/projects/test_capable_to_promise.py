@@ -136,8 +136,10 @@ def test_accepting_an_option_reserves_the_batches_and_opens_the_project(
     planner = client_for(ctp_world.user("alpha-bio", "cdmo_planner"))
     plan = planner.get(f"/api/v1/sites/{ctp_world.sites['alpha-bio'].pk}/plan").json()
     assert plan["version"] == 2
-    placed = {b["batch"] for b in plan["result"]["schedule"]["batches"]}
-    assert f"R{created['id']}-2-purification" in placed
+    placed = {b["batch"]: b for b in plan["result"]["schedule"]["batches"]}
+    last = f"R{created['id']}-2-purification"
+    due = {b["id"]: b.get("due_h") for b in plan["instance"]["batches"]}
+    assert due[last] == placed[last]["end_h"], "an accepted batch is due when it was promised"
     again = sponsor.post(
         f"/api/v1/options/{option['id']}/accept", "{}", content_type="application/json"
     )

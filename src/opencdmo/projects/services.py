@@ -10,6 +10,7 @@ project.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections import Counter
 from typing import Any
@@ -294,11 +295,22 @@ def accept_option(option: Option, *, actor: User, reason: str = "") -> Project:
                 actor=None,
                 reason=f"{why}: {request.batches} batches of {request.product.name} reserved",
                 time_zero=plan.time_zero,
-                instance=plan.instance,
+                instance=promised(plan.instance, plan.result, f"{key}-"),
                 result=plan.result,
                 projects=lots,
             )
     return project
+
+
+def promised(instance: dict[str, Any], result: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The instance with each accepted batch due when the option said it would end: from now
+    on the CDMO keeps that date, and reschedules treat it as the promise to the sponsor."""
+    ends = {b["batch"]: b["end_h"] for b in (result.get("schedule") or {}).get("batches", [])}
+    out = copy.deepcopy(instance)
+    for batch in out["batches"]:
+        if batch["id"].startswith(prefix) and "due_h" in batch and batch["id"] in ends:
+            batch["due_h"] = ends[batch["id"]]
+    return out
 
 
 def _scope(phase: str) -> str:

@@ -213,5 +213,6 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         row["moved_h"] = (
             round((row["start"] - before["start"]).total_seconds() / 3600) if before else None
         )
+        row["moved_to"] = row["suite"] if before and before["suite"] != row["suite"] else ""
     context = {"project": project, "batches": latest, "versions": versions}
     return render(request, "projects/project_detail.html", context)

@@ -20,8 +20,9 @@ from django_scopes import scopes_disabled
 from opencdmo.core import services
 from opencdmo.engines.planning.errors import InstanceError
 from opencdmo.engines.planning.schedule.checker import check_schedule_solution
+from opencdmo.engines.planning.schedule.evaluation import evaluate_schedule
 from opencdmo.engines.planning.schedule.reader import parse_schedule
-from opencdmo.engines.planning.schedule.solution import solution_from_document
+from opencdmo.engines.planning.schedule.solution import ScheduleSolution, solution_from_document
 from opencdmo.network.models import Site
 from opencdmo.scheduling import scenarios
 from opencdmo.scheduling.models import PlannedBatch, Scenario, SitePlan
@@ -51,8 +52,9 @@ def plan_in_force(site: Site) -> SitePlan | None:
     return SitePlan.objects.filter(site=site).order_by("-version").first()
 
 
-def check_plan(instance: Mapping[str, Any], result: Mapping[str, Any]) -> None:
-    """Refuse a plan the independent checker rejects, naming the first violations."""
+def check_plan(instance: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str, Any]:
+    """The result restated for ``instance`` (objective and its parts recomputed from the
+    schedule, which a changed due date alters), or a refusal naming the first violations."""
     try:
         problem = parse_schedule(dict(instance), source="plan")
     except InstanceError as error:
@@ -61,14 +63,26 @@ def check_plan(instance: Mapping[str, Any], result: Mapping[str, Any]) -> None:
     if not schedule:
         raise ValidationError({"result": "The result holds no schedule to publish."})
     try:
-        solution = solution_from_document(
-            problem, schedule, dict(result.get("objective_breakdown") or {})
-        )
+        placed = solution_from_document(problem, schedule, {}).batches
     except (KeyError, TypeError, ValueError, InstanceError) as error:
         raise ValidationError({"result": f"Malformed schedule: {error}"}) from None
-    report = check_schedule_solution(problem, solution)
+    terms, levels = evaluate_schedule(problem, placed)
+    report = check_schedule_solution(problem, ScheduleSolution(placed, terms, levels))
     if not report.ok:
         raise ValidationError({"result": "; ".join(report.violations[:5])})
+    restated = dict(result)
+    restated["objective"] = levels[0]
+    restated["objective_breakdown"] = {
+        **terms,
+        **{f"level_{n}": value for n, value in enumerate(levels, start=1)},
+    }
+    reported = result.get("objective")
+    if reported is None or abs(float(reported) - levels[0]) > 1e-9 * max(1.0, abs(levels[0])):
+        # The solve's bound and proof were about the instance it solved, not this one.
+        restated["bound"], restated["gap"] = None, None
+        if restated.get("status") == "optimal":
+            restated["status"] = "feasible"
+    return restated
 
 
 def publish_plan(
@@ -82,7 +96,7 @@ def publish_plan(
     projects: Mapping[str, int] | None = None,
 ) -> SitePlan:
     """Publish the next version of ``site``'s plan; ``projects`` maps lots to project ids."""
-    check_plan(instance, result)
+    result = check_plan(instance, result)
     with scopes_disabled():
         latest = SitePlan.objects.filter(site=site).aggregate(v=Max("version"))["v"] or 0
     owners = dict(projects or {})
