@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import time
 from typing import Any
 
 import pytest
@@ -26,10 +27,11 @@ from opencdmo.engines.planning import (
     parse_schedule,
     solve,
 )
+from opencdmo.engines.planning.schedule import solver as schedule_solver
 from opencdmo.engines.planning.schedule.bound import first_level_bound
 from opencdmo.engines.planning.schedule.decomposition import independent_parts
 from opencdmo.engines.planning.schedule.evaluation import evaluate_schedule
-from opencdmo.engines.planning.schedule.greedy import greedy_schedule
+from opencdmo.engines.planning.schedule.greedy import PrefixGreedy, chain_roots, greedy_schedule
 from opencdmo.engines.planning.schedule.problem import Downtime, Resource, ResourceUse
 from opencdmo.engines.planning.schedule.solution import ScheduleSolution
 from opencdmo.engines.progress import Progress
@@ -78,6 +80,20 @@ def test_the_construction_keeps_every_window_exact_and_the_crew_apart() -> None:
             assert at[batch.id].start_h == at[batch.upstream].end_h
     starts = sorted(at[b.id].start_h for b in problem.batches if b.uses)
     assert all(b - a >= 10 for a, b in itertools.pairwise(starts))
+
+
+def test_a_reordered_plan_resumed_midway_keeps_the_crew_apart() -> None:
+    """The order search resumes a plan after its unchanged first chains: the resource loads
+    it goes back to are those of that plan, so the new schedule still passes the checker."""
+    problem = generate_plant(10)
+    greedy = PrefixGreedy(problem)
+    order = chain_roots(problem)
+    assert greedy.schedule(order) is not None
+    greedy.keep()
+    moved = [*order[:5], order[-1], *order[5:-1]]
+    placed = greedy.schedule(moved, unchanged=5)
+    assert placed is not None
+    _checked(problem, placed)
 
 
 def test_makespan_bound_counts_the_busiest_resource() -> None:
@@ -298,3 +314,21 @@ def test_a_chain_that_needs_the_crew_twice_at_once_is_named_with_the_resource() 
     assert result.status is SolveStatus.INFEASIBLE
     assert "resource" in {conflict.rule for conflict in result.conflicts}
     assert all("chain prep → run fits nowhere" in c.reason for c in result.conflicts)
+
+
+def test_order_searches_that_all_overrun_leave_the_solve_its_other_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a busy machine every forked order search may still be in its first schedule when
+    its time is up: the solve goes on from the chain construction instead of failing."""
+
+    def stuck(*_: object, **__: object) -> None:
+        time.sleep(10)
+
+    monkeypatch.setattr(schedule_solver, "search_schedule", stuck)
+    monkeypatch.setattr(schedule_solver, "SEARCH_GRACE_S", 0.0)
+    problem = _stretch_problem()
+    result = solve(problem, time_limit=3, threads=2)
+    assert result.solution is not None
+    assert check_schedule_solution(problem, result.solution, result.objective).ok
+    assert result.objective == 25

@@ -54,17 +54,19 @@ class _Plan:
         """Units of each resource held at each hour: a batch's use may outlast the horizon."""
 
     def snapshot(self) -> _Progress:
-        """The sequences and resource loads as they are, for :meth:`restore`."""
-        return _Progress(
-            {s: list(q) for s, q in self.sequences.items()},
-            {r: load.copy() for r, load in self.loads.items()},
-            0,
-        )
+        """The sequences as they are, for :meth:`restore`."""
+        return _Progress({s: list(q) for s, q in self.sequences.items()}, 0)
 
     def restore(self, progress: _Progress) -> None:
-        """Go back to a :meth:`snapshot`."""
+        """Go back to a :meth:`snapshot`; the resource loads follow from the sequences (kept
+        per chain, whole loads would take hundreds of MB on a plant of 120 jobs)."""
         self.sequences = {s: list(q) for s, q in progress.sequences.items()}
-        self.loads = {r: load.copy() for r, load in progress.loads.items()}
+        for load in self.loads.values():
+            load[:] = 0
+        if self.loads:
+            for sequence in self.sequences.values():
+                for item in sequence:
+                    self.hold(item)
 
     def hold(self, item: ScheduledBatch, sign: int = 1) -> None:
         """Add (``sign`` 1) or take back (-1) the resources ``item`` holds."""
@@ -326,8 +328,6 @@ class _Progress:
     """The plan just before the chain at some position of the order is placed."""
 
     sequences: dict[str, list[ScheduledBatch]]
-    loads: dict[str, np.ndarray]
-    """Units of each resource held at each hour."""
     placed: int
     """How many batches were placed by then: a prefix of the run's final list."""
 

@@ -27,7 +27,7 @@ from opencdmo.engines.planning.schedule.search import search_schedule
 from opencdmo.engines.planning.schedule.solution import ScheduledBatch, ScheduleSolution
 from opencdmo.engines.planning.solvers.control import SolveControl, stopped
 from opencdmo.engines.planning.solvers.cpsat.status import cpsat_status, minimising_result
-from opencdmo.engines.planning.solvers.forked_runs import can_fork, run_forked
+from opencdmo.engines.planning.solvers.forked_runs import NoAnswerError, can_fork, run_forked
 from opencdmo.engines.progress import CancelToken, ProgressCallback
 
 LARGE_MODEL_VARIABLES = 5000
@@ -356,14 +356,19 @@ def _best_search(
     """
     if threads <= 1 or not can_fork():
         return search_schedule(problem, time_limit, seed, control=control)
-    found = run_forked(
-        [
-            functools.partial(search_schedule, problem, time_limit, seed + offset)
-            for offset in range(threads)
-        ],
-        timeout_s=time_limit + SEARCH_GRACE_S,
-        control=control,
-    )
+    try:
+        found = run_forked(
+            [
+                functools.partial(search_schedule, problem, time_limit, seed + offset)
+                for offset in range(threads)
+            ],
+            timeout_s=time_limit + SEARCH_GRACE_S,
+            control=control,
+        )
+    except NoAnswerError:
+        # Each search still in its first schedule (a large plant on a busy machine): the
+        # chain construction's schedule stands in for them.
+        return None
     schedules = [schedule for schedule in found if schedule is not None]
     if not schedules:
         return None

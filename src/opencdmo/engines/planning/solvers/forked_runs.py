@@ -36,6 +36,10 @@ POLL_S = 0.05
 """How often the parent looks at the cancel token while the runs work."""
 
 
+class NoAnswerError(RuntimeError):
+    """No run answered within the time limit, and none failed: each was still working."""
+
+
 class _SharedFlag:
     """A cancel flag that forked processes see: the parent sets it when its token is cancelled."""
 
@@ -79,7 +83,9 @@ def run_forked(
     Raises
     ------
     RuntimeError
-        When no run answered: the runs' own errors, or that none answered in time.
+        When no run answered and some failed: the runs' own errors.
+    NoAnswerError
+        When no run answered in time and none failed.
     """
     context = multiprocessing.get_context("fork")
     stop = context.Event()
@@ -136,8 +142,10 @@ def run_forked(
             process.kill()
         for process in runs.values():
             process.join()
+    if not results and errors:
+        raise RuntimeError("; ".join(errors))
     if not results:
-        raise RuntimeError("; ".join(errors) or "no run answered within the time limit")
+        raise NoAnswerError("no run answered within the time limit")
     return results
 
 
