@@ -342,12 +342,13 @@ KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "equipment": ("owner", "site_code", "suite", "tag"),
 }
 
-_FIELD_COLUMNS: dict[str, dict[str, str]] = {
-    "sites": {"owner": "owner", NON_FIELD_ERRORS: "code"},
-    "suites": {"site": "site_code", NON_FIELD_ERRORS: "name"},
-    "equipment": {"suite": "suite", NON_FIELD_ERRORS: "tag"},
+_FIELD_COLUMNS: dict[type[models.Model], dict[str, str]] = {
+    Site: {"owner": "owner", NON_FIELD_ERRORS: "code"},
+    SitePrivateProfile: {"site": "code", NON_FIELD_ERRORS: "code"},
+    Suite: {"site": "site_code", NON_FIELD_ERRORS: "name"},
+    Equipment: {"suite": "suite", NON_FIELD_ERRORS: "tag"},
 }
-"""Which column a service's validation message about a model field belongs to."""
+"""Which column a validation message about a model's field belongs to (others: its own)."""
 
 
 # --- problems ------------------------------------------------------------------------------
@@ -890,9 +891,7 @@ class _Checker:
             errors.setdefault(name, []).append(message)
         if not errors:
             return instance
-        mapping = _FIELD_COLUMNS[
-            "sites" if spec.model in (Site, SitePrivateProfile) else _KIND_OF[spec.model]
-        ]
+        mapping = _FIELD_COLUMNS[spec.model]
         for name, texts in errors.items():
             column = mapping.get(name, name) or None
             for text in texts:
@@ -911,9 +910,6 @@ class _Checker:
             else:
                 self.allowed[slot] = None
         return self.allowed[slot]
-
-
-_KIND_OF: dict[type[models.Model], str] = {Site: "sites", Suite: "suites", Equipment: "equipment"}
 
 
 # --- writing ---------------------------------------------------------------------------------
