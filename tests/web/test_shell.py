@@ -18,9 +18,16 @@ def _nav_labels(user: Any, path: str = "/") -> dict[str, list[str]]:
 
 
 def test_groups_appear_only_when_the_role_has_something_in_them(world: Any) -> None:
-    """A sponsor viewer sees no Quality or Admin group; QA sees Quality; admins see Admin."""
+    """A sponsor viewer sees no Quality or Admin group; QA sees Quality; admins see Admin;
+    planning shows each side its own pages."""
     viewer = _nav_labels(world.user("sponsor-one", "sponsor_viewer"))
-    assert set(viewer) == {"Network", "Data"}
+    assert set(viewer) == {"Network", "Planning", "Data"}
+    assert viewer["Planning"] == ["Projects"]
+    manager = _nav_labels(world.user("sponsor-one", "sponsor_manager"))
+    assert manager["Planning"] == ["Capacity requests", "Projects"]
+    planner = _nav_labels(world.user("alpha-bio", "cdmo_planner"))
+    assert planner["Planning"] == ["Requests for your sites", "Site plans", "Projects"]
+    assert "Planning" not in _nav_labels(world.user("platform", "platform_admin"))
     assert "Import" not in viewer["Data"]
     assert _nav_labels(world.user("alpha-bio", "cdmo_qa"))["Quality"] == ["Audit trail"]
     admin = _nav_labels(world.user("alpha-bio", "cdmo_admin"))
@@ -79,7 +86,7 @@ def test_sponsor_manager_home_searches_sites_and_lists_inspections(
     assert '<form method="get" action="/sites/"' in html
     assert 'name="q"' in html
     assert world.sites["beta-pharma"].name in html
-    assert "Capacity requests you send to CDMOs" in html
+    assert "data-testid=\"home-requests\"" in html
 
 
 def test_planner_home_shows_own_suites_with_equipment_counts_and_edit_links(
@@ -93,7 +100,7 @@ def test_planner_home_shows_own_suites_with_equipment_counts_and_edit_links(
     assert f'href="/suites/{suite.pk}/edit/"' in html
     assert f'href="/suites/{world.suites["beta-pharma"].pk}/edit/"' not in html
     assert re.search(r'<td class="num">1</td>', html)
-    assert "Capacity requests from sponsors will appear here" in html
+    assert "data-testid=\"home-options\"" in html
 
 
 def test_operator_home_has_no_edit_links(world: Any, client_for: Any) -> None:
@@ -125,11 +132,23 @@ def test_admin_home_counts_users_and_links_imports_and_tokens(world: Any, client
 
 
 def test_sections_still_to_come_are_empty_states_not_links(world: Any, client_for: Any) -> None:
-    """Requests, plans, batches, deviations and releases: worded, never linked."""
+    """Batches, deviations and releases: worded, never linked."""
     for user in world.users.values():
         html = client_for(user).get("/").content.decode()
-        for missing in ("/requests", "/projects", "/plans", "/batches", "/deviations", "/quality"):
+        for missing in ("/batches", "/deviations", "/quality"):
             assert f'href="{missing}' not in html, (user.username, missing)
+
+
+def test_planning_homes_link_what_each_side_acts_on(world: Any, client_for: Any) -> None:
+    """A sponsor's manager asks for capacity; a CDMO planner opens its site plans."""
+    sponsor = client_for(world.user("sponsor-one", "sponsor_manager")).get("/").content.decode()
+    assert 'href="/requests/new/"' in sponsor
+    assert 'data-testid="home-projects"' in sponsor
+    planner = client_for(world.user("alpha-bio", "cdmo_planner")).get("/").content.decode()
+    assert 'data-testid="home-plans"' in planner
+    assert 'data-testid="home-options"' in planner
+    viewer = client_for(world.user("sponsor-one", "sponsor_viewer")).get("/").content.decode()
+    assert 'href="/requests/new/"' not in viewer
 
 
 def test_404_page_is_in_the_layout_with_ways_back(world: Any, client_for: Any) -> None:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from opencdmo.engines.progress import CancelToken
 
@@ -27,7 +27,13 @@ def cancel_watch(
     def poll() -> None:
         try:
             while not done.wait(interval_s):
-                if read_status() == cancelled:
+                try:
+                    status = read_status()
+                except DatabaseError:
+                    # Busy or locked (SQLite while the solve's own transaction writes):
+                    # the next poll asks again.
+                    continue
+                if status == cancelled:
                     token.cancel()
                     return
         finally:

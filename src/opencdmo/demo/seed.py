@@ -20,10 +20,13 @@ from opencdmo.accounts.models import Organisation, User
 from opencdmo.accounts.roles import Role
 from opencdmo.demo.hashing import one_hash_per_password
 from opencdmo.demo.plans import demo_plan, plan_start
+from opencdmo.demo.requests import seed_requests
 from opencdmo.demo.world import DEMO_PASSWORD, OrganisationRecord, SiteRecord, demo_world
 from opencdmo.network import services as network
 from opencdmo.network.models import Equipment, Inspection, RegulatoryApproval, Site, Suite
+from opencdmo.projects.models import CapacityRequest, Product, Project
 from opencdmo.scheduling import services as plans
+from opencdmo.scheduling.models import SitePlan
 
 __all__ = [
     "DEMO_REASON",
@@ -88,6 +91,10 @@ def demo_counts() -> dict[str, int]:
             "equipment": Equipment.objects.filter(suite__site__in=sites).count(),
             "approvals": RegulatoryApproval.objects.filter(site__in=sites).count(),
             "inspections": Inspection.objects.filter(site__in=sites).count(),
+            "plans": SitePlan.objects.filter(site__in=sites).count(),
+            "products": Product.objects.filter(owner__in=demo).count(),
+            "requests": CapacityRequest.objects.filter(sponsor__in=demo).count(),
+            "projects": Project.objects.filter(sponsor__in=demo).count(),
         }
 
 
@@ -124,6 +131,7 @@ def seed_demo_world() -> SeedResult:
             for organisation in demo_world():
                 _seed_organisation(organisation)
             _seed_plans()
+            seed_requests(DEMO_REASON)
     return SeedResult(True, time.perf_counter() - started, demo_counts())
 
 
@@ -207,7 +215,7 @@ def _seed_plans() -> None:
             plans.publish_plan(
                 site,
                 actor=None,
-                reason="Demo world: the site's plan for the coming year",
+                reason=DEMO_REASON,
                 time_zero=plan.time_zero,
                 instance=plan.instance,
                 result=plan.result,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -143,14 +144,21 @@ def create_request(
 
 def screen(request: CapacityRequest) -> tuple[list[Site], dict[str, int]]:
     """Sites that may serve ``request`` by their profile, and the others counted by reason."""
+    return screen_sites(request, set(request.recipients.values_list("pk", flat=True)))
+
+
+def screen_sites(
+    request: CapacityRequest, recipients: Iterable[int]
+) -> tuple[list[Site], dict[str, int]]:
+    """As ``screen``, among the sites of ``recipients`` (every CDMO when empty)."""
     modality = request.product.modality
-    recipients = set(request.recipients.values_list("pk", flat=True))
+    asked = set(recipients)
     counts: Counter[str] = Counter()
     capable = []
     with scopes_disabled():
         sites = Site.objects.select_related("owner").prefetch_related("approvals").order_by("pk")
         for site in sites:
-            if recipients and site.owner_id not in recipients:
+            if asked and site.owner_id not in asked:
                 continue
             if (request.regions and site.region not in request.regions) or (
                 request.countries and site.country not in request.countries

@@ -48,6 +48,11 @@ def solve_seconds() -> float:
 @task()
 def run_option(option_id: int) -> str:
     """Answer one site's option; the outcome is written with the option, all or nothing."""
+    return answer_option(option_id, solve_seconds())
+
+
+def answer_option(option_id: int, time_limit_s: float) -> str:
+    """Claim a queued option and answer it within ``time_limit_s`` (the task's work)."""
     with scopes_disabled():
         claimed = Option.objects.filter(pk=option_id, status=Option.Status.QUEUED).update(
             status=Option.Status.RUNNING
@@ -56,13 +61,13 @@ def run_option(option_id: int) -> str:
             return "skipped"
         option = Option.objects.select_related("request__product", "site").get(pk=option_id)
         try:
-            status = _answer(option)
+            status = _answer(option, time_limit_s)
         finally:
             finish_if_answered(option.request_id)
     return status
 
 
-def _answer(option: Option) -> str:
+def _answer(option: Option, time_limit_s: float) -> str:
     request = option.request
     site = option.site
     current = plans.plan_in_force(site)
@@ -90,7 +95,7 @@ def _answer(option: Option) -> str:
                 current.result,
                 new,
                 now_h=now_h,
-                time_limit=solve_seconds(),
+                time_limit=time_limit_s,
                 cancel=token,
             )
     except PromiseCheckError as error:

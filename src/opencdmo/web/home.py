@@ -19,6 +19,8 @@ from opencdmo.accounts.models import ApiToken, Organisation, User
 from opencdmo.accounts.roles import EDIT_NETWORK, Role
 from opencdmo.audit.models import AuditEntry
 from opencdmo.network.models import ImportJob, Inspection, Site, Suite
+from opencdmo.projects.models import CapacityRequest, Option, Project
+from opencdmo.scheduling.models import Scenario, SitePlan
 
 RECENT = 8
 
@@ -44,20 +46,6 @@ class Upcoming:
         return Panel("upcoming", self.title, {"text": self.text})
 
 
-REQUESTS_SENT = Upcoming(
-    "Capacity requests",
-    "Capacity requests you send to CDMOs, and their proposals with slot dates and prices, "
-    "will appear here.",
-)
-REQUESTS_RECEIVED = Upcoming(
-    "Capacity requests",
-    "Capacity requests from sponsors will appear here, ready for an answer with "
-    "capable-to-promise dates.",
-)
-PROJECTS = Upcoming("Projects", "Your projects with CDMOs and their milestones will appear here.")
-PLANS = Upcoming(
-    "Plans", "Draft and published campaign plans across your sites and suites will appear here."
-)
 BATCHES = Upcoming("Batches", "Running and recent batches with their status will appear here.")
 SPONSOR_BATCHES = Upcoming(
     "Batches", "Batches made for your projects, and their status, will appear here."
@@ -74,6 +62,38 @@ RELEASES = Upcoming(
 SPONSOR_RELEASES = Upcoming(
     "Batch releases", "Batch dispositions signed by your CDMOs' QA will appear here."
 )
+
+
+def requests_sent(user: User) -> Panel:
+    """The sponsor's latest requests with their state: what to compare and accept."""
+    rows = CapacityRequest.objects.select_related("product")[:RECENT]
+    return Panel("requests", "Capacity requests", {"requests": rows, "can_ask": True})
+
+
+def requests_received(user: User) -> Panel:
+    """Options the caller's sites answered, the newest first: proposals to send."""
+    rows = Option.objects.select_related("site").order_by("-created_at")[:RECENT]
+    return Panel("options", "Requests for your sites", {"options": rows})
+
+
+def projects(user: User) -> Panel:
+    rows = Project.objects.select_related("site", "sponsor", "cdmo")[:RECENT]
+    return Panel("projects", "Projects", {"projects": rows})
+
+
+def plans(user: User) -> Panel:
+    """The caller's sites with their plan in force and the scenarios being worked on."""
+    latest: dict[int, SitePlan] = {}
+    for plan in SitePlan.objects.select_related("site").order_by("-version").defer(
+        "instance", "result"
+    ):
+        latest.setdefault(plan.site_id, plan)
+    open_scenarios = Scenario.objects.exclude(status=Scenario.Status.PUBLISHED).count()
+    return Panel(
+        "plans",
+        "Site plans",
+        {"plans": sorted(latest.values(), key=lambda p: p.site.name), "scenarios": open_scenarios},
+    )
 
 
 def find_sites(user: User) -> Panel:
@@ -149,22 +169,22 @@ HOME_PANELS: dict[Any, tuple[Callable[[User], Panel], ...]] = {
     Role.SPONSOR_MANAGER: (
         find_sites,
         recent_inspections,
-        REQUESTS_SENT,
-        PROJECTS,
+        requests_sent,
+        projects,
         SPONSOR_BATCHES,
     ),
-    Role.SPONSOR_VIEWER: (find_sites, recent_inspections, PROJECTS, SPONSOR_BATCHES),
+    Role.SPONSOR_VIEWER: (find_sites, recent_inspections, projects, SPONSOR_BATCHES),
     Role.SPONSOR_QA: (
         latest_audit,
         recent_inspections,
         DEVIATIONS,
         SPONSOR_RELEASES,
     ),
-    Role.CDMO_PLANNER: (own_sites, REQUESTS_RECEIVED, PLANS, BATCHES),
+    Role.CDMO_PLANNER: (plans, requests_received, own_sites, BATCHES),
     Role.CDMO_OPERATOR: (own_sites, BATCHES, DEVIATIONS),
     Role.CDMO_MSAT: (own_sites, BATCHES, MONITORING, DEVIATIONS),
     Role.CDMO_QA: (latest_audit, own_sites, DEVIATIONS, RELEASES),
-    Role.CDMO_ADMIN: (users, pending_imports, tokens, own_sites, REQUESTS_RECEIVED),
+    Role.CDMO_ADMIN: (users, pending_imports, tokens, own_sites, requests_received),
     Role.PLATFORM_ADMIN: (users, pending_imports, tokens, latest_audit),
 }
 

@@ -36,7 +36,9 @@ def run_web_and_worker(bind: str, say: Callable[[str], None]) -> int:
     """Serve until a signal, starting a worker that stops again; the exit status."""
     # The demo serves plain HTTP on this machine with the public key: not production.
     os.environ["OPENCDMO_DEMO"] = "1"
-    return run_until_stopped(server_commands(bind), say=say, supervise={"task worker", "second task worker"})
+    return run_until_stopped(
+        server_commands(bind), say=say, supervise={"task worker", "second task worker"}
+    )
 
 
 def logins_table() -> Table:
@@ -66,7 +68,8 @@ def describe(result: SeedResult) -> str:
         f"{c['cdmos']} CDMOs with {c['sites']} sites in {c['countries']} countries and "
         f"{c['regions']} regions ({c['suites']} suites, {c['equipment']} pieces of equipment, "
         f"{c['approvals']} approvals, {c['inspections']} inspections), {c['sponsors']} "
-        f"sponsors, {c['users']} users"
+        f"sponsors, {c['users']} users; {c['plans']} published site plans, "
+        f"{c['requests']} capacity requests, {c['projects']} project{'s' * (c['projects'] != 1)}"
     )
     if result.seeded:
         return f"Seeded the demo world in {result.seconds:.1f} s: {world}."
