@@ -14,7 +14,7 @@ from django_scopes import scopes_disabled
 
 from opencdmo.audit import services as audit
 from opencdmo.audit.models import AuditEntry
-from opencdmo.network import services
+from opencdmo.network import importer, services
 from opencdmo.network.cache import network_version
 from opencdmo.network.importer import import_file
 from opencdmo.network.models import Equipment, Site, SitePrivateProfile, Suite
@@ -186,3 +186,42 @@ def test_a_file_with_one_bad_row_of_many_writes_nothing(
         assert not Suite.objects.filter(name="USP A").exists()
         assert Equipment.objects.count() == 2
         assert SitePrivateProfile.objects.count() == 2
+
+
+def test_ids_are_taken_again_when_someone_inserts_between_preparing_and_writing(
+    world: Any, write_csv: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite ids are counted from the highest one: a site created meanwhile moves them."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL takes the ids from the sequence, which nobody else reuses")
+    real_stage = importer._stage
+
+    def stage_then_someone_creates_a_site(statements: Any) -> list[str]:
+        staged = real_stage(statements)
+        with scopes_disabled():
+            Site.objects.create(
+                owner=world.orgs["beta-pharma"],
+                code="meanwhile",
+                name="Meanwhile",
+                country="DE",
+                region="europe",
+                city="Bonn",
+                latitude=50.7,
+                longitude=7.1,
+            )
+        return staged
+
+    monkeypatch.setattr(importer, "_stage", stage_then_someone_creates_a_site)
+    rows = [["alpha-bio", f"s{i}", f"Site {i}", "FR", "europe", "Lyon", 45, 4] for i in range(20)]
+    report = import_file(
+        write_csv("sites.csv", [SITE_HEADER, *rows]), actor=world.user("alpha-bio", "cdmo_admin")
+    )
+    assert report.created == {"sites": 20}
+    with scopes_disabled():
+        assert Site.objects.filter(code__startswith="s").count() == 20
+        assert Site.objects.filter(code="meanwhile").exists()
+        entries = AuditEntry.objects.filter(action="opencdmo.site.created")
+        assert {e.object_id for e in entries} == {
+            str(pk) for pk in Site.objects.filter(code__startswith="s").values_list("pk", flat=True)
+        }
+    assert audit.verify_all() == []
