@@ -141,7 +141,7 @@ def _attempt(
         "batches": batches,
         "objective": {"levels": [[{"kind": "weighted_tardiness"}], [{"kind": "changeover_cost"}]]},
     }
-    return _scheduled(instance, time_zero, lots)
+    return constructed_plan(instance, time_zero, lots)
 
 
 def _products(units: list[Any], rng: random.Random) -> list[tuple[str, Process]]:
@@ -171,7 +171,7 @@ def _capacity(process: Process) -> float:
     return min(len(s.options) * 365 * DAY / (s.options[0][1] + CLEANING_H) for s in process.stages)
 
 
-def _scheduled(
+def constructed_plan(
     instance: dict[str, Any], time_zero: datetime, lots: dict[str, str]
 ) -> DemoPlan | None:
     problem = parse_schedule(instance, source=instance["id"])

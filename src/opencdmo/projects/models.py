@@ -126,6 +126,8 @@ class Option(models.Model):
     moved = models.PositiveIntegerField(default=0)
     price_usd = models.PositiveBigIntegerField("Indicative price (USD)", null=True, blank=True)
     solve_s = models.FloatField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     conditions = models.TextField(blank=True)
     valid_until = models.DateField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -21,6 +21,7 @@ from django_scopes import scopes_disabled
 from django_tasks import task
 
 from opencdmo.core.cancel import cancel_watch
+from opencdmo.core.leases import LeasedSolve, heartbeat_interval_s
 from opencdmo.engines.planning.promise import NewBatches, PromiseCheckError, promise
 from opencdmo.network.models import SitePrivateProfile
 from opencdmo.projects.models import Option, OptionPlan
@@ -51,23 +52,37 @@ def run_option(option_id: int) -> str:
     return answer_option(option_id, solve_seconds())
 
 
+def _rank_request(option: Any) -> None:
+    finish_if_answered(option.request_id)
+
+
+OPTION_SOLVES = LeasedSolve(
+    Option,
+    queued=Option.Status.QUEUED,
+    running=Option.Status.RUNNING,
+    failed=Option.Status.FAILED,
+    enqueue=lambda pk: run_option.enqueue(pk),
+    failure=lambda reason: {"feasible": False, "reasons": [reason], "answered_at": timezone.now()},
+    after=_rank_request,
+)
+"""An option's solve holds a lease: a worker that dies mid-solve is replaced."""
+
+
 def answer_option(option_id: int, time_limit_s: float) -> str:
     """Claim a queued option and answer it within ``time_limit_s`` (the task's work)."""
+    attempt = OPTION_SOLVES.claim(option_id)
+    if attempt is None:
+        return "skipped"
     with scopes_disabled():
-        claimed = Option.objects.filter(pk=option_id, status=Option.Status.QUEUED).update(
-            status=Option.Status.RUNNING
-        )
-        if not claimed:
-            return "skipped"
         option = Option.objects.select_related("request__product", "site").get(pk=option_id)
         try:
-            status = _answer(option, time_limit_s)
+            status = _answer(option, time_limit_s, attempt)
         finally:
             finish_if_answered(option.request_id)
     return status
 
 
-def _answer(option: Option, time_limit_s: float) -> str:
+def _answer(option: Option, time_limit_s: float, attempt: int) -> str:
     request = option.request
     site = option.site
     current = plans.plan_in_force(site)
@@ -89,7 +104,12 @@ def _answer(option: Option, time_limit_s: float) -> str:
     )
     started = time.perf_counter()
     try:
-        with cancel_watch(_status_of(option.pk), Option.Status.CANCELLED) as token:
+        with cancel_watch(
+            _status_of(option.pk),
+            Option.Status.CANCELLED,
+            beat=lambda: OPTION_SOLVES.beat(option.pk, attempt),
+            beat_every_s=heartbeat_interval_s(),
+        ) as token:
             answer = promise(
                 current.instance,
                 current.result,

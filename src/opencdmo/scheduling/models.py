@@ -102,6 +102,8 @@ class Scenario(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     time_limit_s = models.PositiveIntegerField(default=20)
     message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     published_version = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

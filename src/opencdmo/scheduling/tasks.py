@@ -15,6 +15,7 @@ from django_scopes import scopes_disabled
 from django_tasks import task
 
 from opencdmo.core.cancel import cancel_watch
+from opencdmo.core.leases import LeasedSolve, heartbeat_interval_s
 from opencdmo.engines.planning.errors import InstanceError
 from opencdmo.engines.planning.registry import solve
 from opencdmo.engines.planning.schedule.checker import check_schedule_solution
@@ -28,18 +29,27 @@ from opencdmo.scheduling.services import now_h
 @task()
 def solve_scenario(scenario_id: int) -> str:
     """Reschedule one scenario and store its checked result and figures."""
+    attempt = SCENARIO_SOLVES.claim(scenario_id)
+    if attempt is None:
+        return "skipped"
     with scopes_disabled():
-        claimed = Scenario.objects.filter(pk=scenario_id, status=Scenario.Status.QUEUED).update(
-            status=Scenario.Status.SOLVING, message="Solving…"
-        )
-        if not claimed:
-            return "skipped"
         scenario = Scenario.objects.get(pk=scenario_id)
         base = SitePlan.objects.get(site_id=scenario.site_id, version=scenario.base_version)
-        return _solve(scenario, base.result)
+        return _solve(scenario, base.result, attempt)
 
 
-def _solve(scenario: Scenario, base: dict) -> str:
+SCENARIO_SOLVES = LeasedSolve(
+    Scenario,
+    queued=Scenario.Status.QUEUED,
+    running=Scenario.Status.SOLVING,
+    failed=Scenario.Status.FAILED,
+    enqueue=lambda pk: solve_scenario.enqueue(pk),
+    failure=lambda reason: {"message": reason[:1].upper() + reason[1:] + "."},
+)
+"""A scenario's solve holds a lease: a worker that dies mid-solve is replaced."""
+
+
+def _solve(scenario: Scenario, base: dict, attempt: int) -> str:
     hour = now_h(scenario.time_zero)
     document = scenarios.for_reschedule(scenario.instance, base, hour)
     try:
@@ -61,7 +71,12 @@ def _solve(scenario: Scenario, base: dict) -> str:
             message=f"Solving: {share}best weighted lateness so far {best} h"
         )
 
-    with cancel_watch(_status_of(scenario.pk), Scenario.Status.CANCELLED) as token:
+    with cancel_watch(
+        _status_of(scenario.pk),
+        Scenario.Status.CANCELLED,
+        beat=lambda: SCENARIO_SOLVES.beat(scenario.pk, attempt),
+        beat_every_s=heartbeat_interval_s(),
+    ) as token:
         outcome = solve(problem, time_limit=scenario.time_limit_s, progress=progress, cancel=token)
     if token.cancelled:
         return "cancelled"

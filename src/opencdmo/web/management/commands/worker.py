@@ -2,7 +2,7 @@
 
 Beside the tasks, every worker looks after the jobs whose worker stopped (killed, or its
 machine gone): each quarter lease it queues them again or marks them failed, see
-``opencdmo.network.tasks``. SIGINT or SIGTERM lets the current task finish; a second one
+``opencdmo.network.tasks`` for imports and ``opencdmo.core.leases`` for solves. SIGINT or SIGTERM lets the current task finish; a second one
 stops it, and the job is handed back to the queue.
 """
 
@@ -17,6 +17,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections
 
 from opencdmo.network.tasks import heartbeat_interval_s, recover_lost_imports
+from opencdmo.projects.tasks import OPTION_SOLVES
+from opencdmo.scheduling.tasks import SCENARIO_SOLVES
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,9 @@ def look_after_lost_jobs(stop: threading.Event) -> None:
         try:
             for line in recover_lost_imports():
                 logger.warning(line)
+            for solves in (OPTION_SOLVES, SCENARIO_SOLVES):
+                for line in solves.recover():
+                    logger.warning(line)
         except DatabaseError as exc:
             # A busy or briefly unreachable database: the next round tries again.
             logger.info("Looking for lost jobs failed: %s", exc)
