@@ -66,7 +66,9 @@ def test_request_accept_reschedule_and_see_what_moved(
     page.wait_for_url(re.compile(r".*/scenarios/\d+/$"))
     form = page.locator("[data-testid=edit-downtime]")
     unit_option = form.locator("select[name=downtime-unit] option", has_text=unit.split(" / ")[-1])
-    form.locator("select[name=downtime-unit]").select_option(unit_option.first.get_attribute("value"))
+    form.locator("select[name=downtime-unit]").select_option(
+        unit_option.first.get_attribute("value")
+    )
     form.locator("select[name=downtime-kind]").select_option("breakdown")
     form.locator("input[name=downtime-start]").fill(
         (start - dt.timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M")

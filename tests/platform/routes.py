@@ -139,9 +139,7 @@ OPERATIONS: dict[str, Serves] = {
     ),
     "GET /api/v1/shared-records/{record_id}": Serves(SharedRecord, "read"),
     "GET /api/v1/requests/{request_id}": Serves(CapacityRequest, "read", REQUEST_CAPACITY),
-    "GET /api/v1/requests/{request_id}/options": Serves(
-        CapacityRequest, "read", REQUEST_CAPACITY
-    ),
+    "GET /api/v1/requests/{request_id}/options": Serves(CapacityRequest, "read", REQUEST_CAPACITY),
     "POST /api/v1/options/{option_id}/accept": Serves(
         Option, "read", REQUEST_CAPACITY, data={"reason": _REASON}
     ),

@@ -87,7 +87,9 @@ def test_a_new_lot_is_solved_checked_and_published_without_moving_the_started_on
         services.publish_scenario(solved, actor=planner, reason="twice")
 
 
-def test_a_breakdown_that_breaks_a_maximum_hold_names_the_chain_and_the_downtime(ctp_world: World) -> None:
+def test_a_breakdown_that_breaks_a_maximum_hold_names_the_chain_and_the_downtime(
+    ctp_world: World,
+) -> None:
     """EX-1's harvest (hour 432) may wait at most 48 h for purification; a breakdown of the
     purification suite over [400, 500) leaves it nowhere to go."""
     planner = ctp_world.user("alpha-bio", "cdmo_planner")

@@ -86,7 +86,7 @@ def test_sponsor_manager_home_searches_sites_and_lists_inspections(
     assert '<form method="get" action="/sites/"' in html
     assert 'name="q"' in html
     assert world.sites["beta-pharma"].name in html
-    assert "data-testid=\"home-requests\"" in html
+    assert 'data-testid="home-requests"' in html
 
 
 def test_planner_home_shows_own_suites_with_equipment_counts_and_edit_links(
@@ -100,7 +100,7 @@ def test_planner_home_shows_own_suites_with_equipment_counts_and_edit_links(
     assert f'href="/suites/{suite.pk}/edit/"' in html
     assert f'href="/suites/{world.suites["beta-pharma"].pk}/edit/"' not in html
     assert re.search(r'<td class="num">1</td>', html)
-    assert "data-testid=\"home-options\"" in html
+    assert 'data-testid="home-options"' in html
 
 
 def test_operator_home_has_no_edit_links(world: Any, client_for: Any) -> None:

@@ -84,8 +84,8 @@ def projects(user: User) -> Panel:
 def plans(user: User) -> Panel:
     """The caller's sites with their plan in force and the scenarios being worked on."""
     latest: dict[int, SitePlan] = {}
-    for plan in SitePlan.objects.select_related("site").order_by("-version").defer(
-        "instance", "result"
+    for plan in (
+        SitePlan.objects.select_related("site").order_by("-version").defer("instance", "result")
     ):
         latest.setdefault(plan.site_id, plan)
     open_scenarios = Scenario.objects.exclude(status=Scenario.Status.PUBLISHED).count()
