@@ -40,6 +40,7 @@ def _seed(data_dir: Path) -> None:
 
 def _setup(data_dir: Path) -> None:
     os.environ["OPENCDMO_DATA_DIR"] = str(data_dir)
+    os.environ["OPENCDMO_DEMO"] = "1"
     os.environ["DJANGO_SETTINGS_MODULE"] = "opencdmo.settings"
     os.environ.pop("DATABASE_URL", None)
     import django

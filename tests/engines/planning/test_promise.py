@@ -152,3 +152,12 @@ def test_changeovers_are_counted_per_suite_in_time_order() -> None:
         {"suite": "B", "product": "y", "start_h": 0, "end_h": 1},
     ]
     assert changeover_count(rows) == 1
+
+
+def test_the_earliest_gap_is_the_answer_even_when_the_solver_has_no_time() -> None:
+    """The request's chains are first placed into the plan's gaps, a checked start the
+    solver returns when its time is up: the hand-worked slot after 0.05 s."""
+    instance, result = _plan()
+    answer = promise(instance, result, _request(), now_h=0, time_limit=0.05)
+    assert answer.feasible
+    assert [(s.start_h, s.end_h) for s in answer.stages] == [(110, 160), (160, 190)]

@@ -20,6 +20,8 @@ from typing import Any
 from opencdmo.engines.planning.registry import solve
 from opencdmo.engines.planning.result import SolveStatus
 from opencdmo.engines.planning.schedule.checker import check_schedule_solution
+from opencdmo.engines.planning.schedule.evaluation import evaluate_schedule
+from opencdmo.engines.planning.schedule.problem import ScheduleBatch, ScheduleProblem
 from opencdmo.engines.planning.schedule.reader import parse_schedule
 from opencdmo.engines.planning.schedule.solution import ScheduledBatch, ScheduleSolution
 from opencdmo.engines.progress import CancelToken, ProgressCallback
@@ -274,6 +276,9 @@ def promise(
     """
     document = insert_batches(plan_in_force(instance, result, now_h), new)
     problem = parse_schedule(document, source=document["id"])
+    slotted = _with_inserted_slots(problem, document, new)
+    if slotted is not None:
+        document, problem = slotted
     outcome = solve(
         problem, time_limit=time_limit, threads=threads, seed=seed, progress=progress, cancel=cancel
     )
@@ -327,6 +332,126 @@ def promise(
         instance=document,
         result=result_document,
     )
+
+
+def _with_inserted_slots(
+    problem: ScheduleProblem, document: dict[str, Any], new: NewBatches
+) -> tuple[dict[str, Any], ScheduleProblem] | None:
+    """The request's chains placed into the gaps of the plan in force, earliest first, as
+    the new batches' ``previous``: with the plan's own batches where they are published, a
+    schedule that passes every rule, so the solver starts from it instead of searching for
+    a first answer. ``None`` when the gaps hold no such placement (the solver then searches
+    alone) or the instance has rules the gap search does not model."""
+    if problem.resources or any(
+        p.campaign_min_batches > 1 or p.campaign_max_batches for p in problem.products
+    ):
+        return None
+    placed = [ScheduledBatch.published(b) for b in problem.batches if b.previous is not None]
+    if any(item is None for item in placed):
+        return None
+    gaps = _Gaps(problem, [item for item in placed if item is not None])
+    slots: dict[str, tuple[str, int]] = {}
+    for number in range(1, new.count + 1):
+        chain = gaps.insert_chain(
+            [problem.batch_by_id[new.batch_id(number, stage)] for stage in new.stages]
+        )
+        if chain is None:
+            return None
+        slots.update({item.batch: (item.suite, item.start_h) for item in chain})
+    out = copy.deepcopy(document)
+    for batch in out["batches"]:
+        if batch["id"] in slots:
+            suite, start = slots[batch["id"]]
+            batch["previous"] = {"suite": suite, "start_h": start}
+    slotted = parse_schedule(out, source=out["id"])
+    everything = [ScheduledBatch.published(b) for b in slotted.batches]
+    solution = ScheduleSolution(
+        tuple(b for b in everything if b is not None),
+        *evaluate_schedule(slotted, [b for b in everything if b is not None]),
+    )
+    if not check_schedule_solution(slotted, solution).ok:
+        return None
+    return out, slotted
+
+
+class _Gaps:
+    """What each unit holds, to find the earliest gap a batch fits in with its changeovers."""
+
+    def __init__(self, problem: ScheduleProblem, placed: list[ScheduledBatch]) -> None:
+        self.problem = problem
+        self.units: dict[str, list[ScheduledBatch]] = {s.name: [] for s in problem.suites}
+        for item in placed:
+            self.units[item.suite].append(item)
+        for sequence in self.units.values():
+            sequence.sort(key=lambda b: (b.start_h, b.end_h))
+
+    def fits(self, batch: ScheduleBatch, suite: str, start: int) -> int | None:
+        """``start`` if ``batch`` fits on ``suite`` there, else the next start worth trying
+        (``None`` when there is none before the horizon)."""
+        duration = batch.duration_on(suite)
+        assert duration is not None
+        unit = self.problem.suite_by_name[suite]
+        free = unit.earliest_start(start, duration)
+        if free != start:
+            return free
+        end = start + duration
+        if end > self.problem.latest_end_h(batch):
+            return None
+        for other in self.units[suite]:
+            before, _ = self.problem.changeover(suite, other.product, batch.product)
+            after, _ = self.problem.changeover(suite, batch.product, other.product)
+            if other.end_h + before <= start or end + after <= other.start_h:
+                continue
+            return other.end_h + before
+        return start
+
+    def earliest(
+        self, batch: ScheduleBatch, start: int, latest: int | None
+    ) -> ScheduledBatch | None:
+        """The earliest placement of ``batch`` starting in ``[start, latest]`` on any unit."""
+        best: ScheduledBatch | None = None
+        for option in batch.options:
+            moment: int | None = max(start, batch.release_h)
+            while moment is not None and (latest is None or moment <= latest):
+                found = self.fits(batch, option.suite, moment)
+                if found == moment:
+                    if best is None or moment < best.start_h:
+                        best = ScheduledBatch(
+                            batch.id,
+                            batch.product,
+                            option.suite,
+                            moment,
+                            moment + option.duration_h,
+                        )
+                    break
+                moment = found
+        return best
+
+    def insert_chain(self, chain: list[ScheduleBatch]) -> list[ScheduledBatch] | None:
+        """Place the chain's stages at the earliest start where every hold window fits."""
+        start = chain[0].release_h
+        for _ in range(10_000):
+            first = self.earliest(chain[0], start, None)
+            if first is None:
+                return None
+            placed = [first]
+            for batch in chain[1:]:
+                ready = placed[-1].end_h + batch.min_gap_h
+                step = self.earliest(batch, ready, None)
+                if step is None:
+                    return None
+                latest = None if batch.max_hold_h is None else placed[-1].end_h + batch.max_hold_h
+                if latest is not None and step.start_h > latest:
+                    # The stage waits too long: start the chain that much later.
+                    start = first.start_h + (step.start_h - latest)
+                    break
+                placed.append(step)
+            else:
+                for item in placed:
+                    self.units[item.suite].append(item)
+                    self.units[item.suite].sort(key=lambda b: (b.start_h, b.end_h))
+                return placed
+        return None
 
 
 def _check(problem: Any, solution: ScheduleSolution, objective: float | None) -> None:
