@@ -200,7 +200,7 @@ def _requests() -> Any:
     return CapacityRequest.objects.select_related("product")
 
 
-@router.get("/requests", response=answers(list[RequestOut], 401, 403), summary="Your requests")
+@router.get("/requests", response=answers(list[RequestOut], 400, 401, 403), summary="Your requests")
 def list_requests(request: HttpRequest) -> Any:
     _require(request, REQUEST_CAPACITY)
     return list(_requests()[:200])
@@ -217,7 +217,11 @@ def create_request(request: HttpRequest, payload: RequestIn) -> Status:
     user = request.user
     with transaction.atomic():
         if payload.product is not None:
-            product = get_visible_or_404(Product.objects.all(), user, pk=payload.product)
+            product = Product.objects.filter(pk=payload.product).first()
+            if product is None:
+                raise ValidationError(
+                    {"product": f"No product {payload.product} among your organisation's."}
+                )
         elif payload.new_product is not None:
             product = services.create_product(actor=user, **payload.new_product.dict())
         else:
@@ -239,7 +243,7 @@ def create_request(request: HttpRequest, payload: RequestIn) -> Status:
 
 @router.get(
     "/requests/{request_id}",
-    response=answers(RequestOut, 401, 403, 404),
+    response=answers(RequestOut, 400, 401, 403, 404, 422),
     summary="A request's state and progress",
 )
 def get_request(request: HttpRequest, request_id: int) -> CapacityRequest:
@@ -249,7 +253,7 @@ def get_request(request: HttpRequest, request_id: int) -> CapacityRequest:
 
 @router.get(
     "/requests/{request_id}/options",
-    response=answers(list[OptionOut], 401, 403, 404),
+    response=answers(list[OptionOut], 400, 401, 403, 404, 422),
     summary="The sites' options, best first",
 )
 def list_options(request: HttpRequest, request_id: int) -> Any:
@@ -273,7 +277,7 @@ def accept_option(request: HttpRequest, option_id: int, payload: AcceptIn) -> St
 
 @router.get(
     "/projects/{project_id}",
-    response=answers(ProjectOut, 401, 403, 404),
+    response=answers(ProjectOut, 400, 401, 403, 404, 422),
     summary="A project and its batches' planned dates",
 )
 def get_project(request: HttpRequest, project_id: int) -> Project:
@@ -284,7 +288,7 @@ def get_project(request: HttpRequest, project_id: int) -> Project:
 
 @router.get(
     "/options/{option_id}/plan",
-    response=answers(PlanDocumentOut, 401, 403, 404),
+    response=answers(PlanDocumentOut, 400, 401, 403, 404, 422),
     summary="The what-if plan behind an option (the site's CDMO only)",
 )
 def get_option_plan(request: HttpRequest, option_id: int) -> OptionPlan:
@@ -298,7 +302,7 @@ def get_option_plan(request: HttpRequest, option_id: int) -> OptionPlan:
 
 @router.get(
     "/sites/{site_id}/plan",
-    response=answers(PlanDocumentOut, 401, 403, 404),
+    response=answers(PlanDocumentOut, 400, 401, 403, 404, 422),
     summary="A site's published plan in force (the site's CDMO only)",
 )
 def get_site_plan(request: HttpRequest, site_id: int) -> Any:
