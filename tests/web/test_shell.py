@@ -222,3 +222,24 @@ def test_new_token_is_shown_once_with_a_copy_button(world: Any, client_for: Any)
     assert 'data-copy="new-token"' in created
     assert re.search(r'id="new-token"[^>]*>ocd_', created)
     assert 'data-copy="new-token"' not in client.get("/account/tokens/").content.decode()
+
+
+def test_admin_home_leaves_out_expired_tokens(world: Any, client_for: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from opencdmo.accounts.models import ApiToken
+
+    admin = world.user("alpha-bio", "cdmo_admin")
+    ApiToken.objects.create(
+        user=admin,
+        name="old feed",
+        prefix="oldfeed1",
+        digest="1" * 64,
+        expires_at=timezone.now() - dt.timedelta(days=1),
+    )
+    ApiToken.objects.create(user=admin, name="live feed", prefix="livefee1", digest="2" * 64)
+    html = client_for(admin).get("/").content.decode()
+    assert "live feed" in html
+    assert "old feed" not in html

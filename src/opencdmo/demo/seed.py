@@ -1,8 +1,9 @@
 """Writing the demo world into the database through the services, with its audit trail.
 
 Every organisation, user, site, suite, piece of equipment, approval and inspection is created
-by the same service functions that pages, the API and the importer call, so the demo shows a
-complete audit trail from its first minute. Seeding is all or nothing (one transaction), runs
+by the same service functions that pages and the API call, and so are the sites' published
+plans and the sponsors' capacity requests, so the demo shows a complete audit trail from its
+first minute. Seeding is all or nothing (one transaction), runs
 only on a database without other data, and does nothing on a database already seeded.
 """
 

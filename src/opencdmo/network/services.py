@@ -1,7 +1,7 @@
 """Every write to the site network: permission, validation, one audit entry per change.
 
-Pages, the API, the importer and the demo seeder all call these functions, so the rules
-live here once; the checks, validation, transaction and audit entry are the core's audited
+Pages, the API and the demo seeder call these functions, and the importer applies their
+rules row by row before it writes in bulk, so the rules live here once; the checks, validation, transaction and audit entry are the core's audited
 services (``opencdmo.core.services``), driven by each model's tenancy declaration. A caller
 may change only the sites its own organisation owns and only with ``EDIT_NETWORK``; another
 organisation's object answers like a missing one (``Http404``). The platform administrator

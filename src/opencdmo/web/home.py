@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from opencdmo.accounts.models import ApiToken, Organisation, User
@@ -161,7 +162,12 @@ def pending_imports(user: User) -> Panel:
 
 
 def tokens(user: User) -> Panel:
-    active = ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")
+    """The caller's tokens that still work: neither revoked nor expired."""
+    active = (
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .order_by("-created_at")
+    )
     return Panel("tokens", "Your API tokens", {"tokens": active})
 
 
