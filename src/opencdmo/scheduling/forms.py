@@ -22,6 +22,10 @@ def _utc(value: dt.datetime | dt.date) -> dt.datetime:
 class _Edit(CleanTextFields, forms.Form):
     reason = forms.CharField(max_length=2000, help_text="Why, for the audit trail")
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.order_fields([name for name in self.fields if name != "reason"] + ["reason"])
+
     def arguments(self) -> dict[str, Any]:
         """The edit's arguments for ``edit_scenario``: dates as UTC datetimes."""
         return {
