@@ -60,6 +60,13 @@ class LeasedSolve:
                 heartbeat_at=timezone.now()
             )
 
+    def status(self, pk: int) -> object:
+        """The record's status as stored now (a cancel watch reads it)."""
+        with scopes_disabled():
+            return (
+                self.model._default_manager.filter(pk=pk).values_list("status", flat=True).first()
+            )
+
     def recover(self, now: datetime | None = None) -> list[str]:
         """Queue again or fail every running record whose lease ran out; one line each."""
         now = now or timezone.now()

@@ -10,7 +10,6 @@ and stops the solver within about a second.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -105,7 +104,7 @@ def _answer(option: Option, time_limit_s: float, attempt: int) -> str:
     started = time.perf_counter()
     try:
         with cancel_watch(
-            _status_of(option.pk),
+            lambda: OPTION_SOLVES.status(option.pk),
             Option.Status.CANCELLED,
             beat=lambda: OPTION_SOLVES.beat(option.pk, attempt),
             beat_every_s=heartbeat_interval_s(),
@@ -184,11 +183,3 @@ def _finish(option: Option, status: Any, **fields: object) -> str:
         status=status, answered_at=timezone.now(), **fields
     )
     return str(status) if written else "cancelled"
-
-
-def _status_of(pk: int) -> Callable[[], object]:
-    def read() -> object:
-        with scopes_disabled():
-            return Option.objects.filter(pk=pk).values_list("status", flat=True).first()
-
-    return read

@@ -8,7 +8,6 @@ sees the mark and stops the solver within about a second, keeping nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from django_scopes import scopes_disabled
@@ -72,7 +71,7 @@ def _solve(scenario: Scenario, base: dict, attempt: int) -> str:
         )
 
     with cancel_watch(
-        _status_of(scenario.pk),
+        lambda: SCENARIO_SOLVES.status(scenario.pk),
         Scenario.Status.CANCELLED,
         beat=lambda: SCENARIO_SOLVES.beat(scenario.pk, attempt),
         beat_every_s=heartbeat_interval_s(),
@@ -105,11 +104,3 @@ def _finish(pk: int, status: Any, **fields: object) -> str:
         status=status, **fields
     )
     return str(status) if written else "cancelled"
-
-
-def _status_of(pk: int) -> Callable[[], object]:
-    def read() -> object:
-        with scopes_disabled():
-            return Scenario.objects.filter(pk=pk).values_list("status", flat=True).first()
-
-    return read
