@@ -140,6 +140,9 @@ def test_accepting_an_option_reserves_the_batches_and_opens_the_project(
     last = f"R{created['id']}-2-purification"
     due = {b["id"]: b.get("due_h") for b in plan["instance"]["batches"]}
     assert due[last] == placed[last]["end_h"], "an accepted batch is due when it was promised"
+    own = {b["id"]: b for b in plan["instance"]["batches"]}["EX-1-purification"]
+    assert "deadline_h" not in own, "the option's bound on the plan's own batches is not kept"
+    assert own.get("tardiness_weight", 1) == 1
     again = sponsor.post(
         f"/api/v1/options/{option['id']}/accept", "{}", content_type="application/json"
     )

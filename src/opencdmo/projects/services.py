@@ -303,21 +303,32 @@ def accept_option(option: Option, *, actor: User, reason: str = "") -> Project:
                 actor=None,
                 reason=f"{why}: {request.batches} batches of {request.product.name} reserved",
                 time_zero=plan.time_zero,
-                instance=promised(plan.instance, plan.result, f"{key}-"),
+                instance=promised(current.instance, plan.instance, plan.result, f"{key}-"),
                 result=plan.result,
                 projects=lots,
             )
     return project
 
 
-def promised(instance: dict[str, Any], result: dict[str, Any], prefix: str) -> dict[str, Any]:
-    """The instance with each accepted batch due when the option said it would end: from now
-    on the CDMO keeps that date, and reschedules treat it as the promise to the sponsor."""
+def promised(
+    published: dict[str, Any], option: dict[str, Any], result: dict[str, Any], prefix: str
+) -> dict[str, Any]:
+    """The plan to publish on acceptance: the option's instance, with the plan's own batches
+    as they were published (the option's solve bounded them by their promises and weighted
+    them up; those terms were for that solve, not for the plan) and each accepted batch due
+    when the option said it would end, the promise the CDMO now keeps."""
     ends = {b["batch"]: b["end_h"] for b in (result.get("schedule") or {}).get("batches", [])}
-    out = copy.deepcopy(instance)
+    own = {b["id"]: b for b in published["batches"]}
+    out = copy.deepcopy(option)
+    out["batches"] = [copy.deepcopy(own.get(b["id"], b)) for b in out["batches"]]
     for batch in out["batches"]:
         if batch["id"].startswith(prefix) and "due_h" in batch and batch["id"] in ends:
             batch["due_h"] = ends[batch["id"]]
+    out["id"] = published["id"]
+    if "objective" in published:
+        out["objective"] = copy.deepcopy(published["objective"])
+    else:
+        out.pop("objective", None)
     return out
 
 

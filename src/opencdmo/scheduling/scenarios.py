@@ -12,7 +12,7 @@ import copy
 import itertools
 from typing import Any
 
-from opencdmo.engines.planning.promise import changeover_count, utilisation
+from opencdmo.engines.planning.promise import changeover_count, plan_in_force, utilisation
 
 RESCHEDULE_OBJECTIVE = {
     "levels": [
@@ -113,19 +113,7 @@ def for_reschedule(
 ) -> dict[str, Any]:
     """The instance to solve: batches of the base plan keep their place as ``previous``
     (frozen once started), and moves cost."""
-    out = copy.deepcopy(instance)
-    placed = {b["batch"]: b for b in ((base or {}).get("schedule") or {}).get("batches", [])}
-    for batch in out["batches"]:
-        at = placed.get(batch["id"])
-        if at is None:
-            batch.pop("previous", None)
-            continue
-        batch["previous"] = {"suite": at["suite"], "start_h": at["start_h"]}
-        if at["start_h"] < now_h:
-            batch["frozen"] = True
-        else:
-            batch.pop("frozen", None)
-            batch["release_h"] = max(int(batch.get("release_h", 0)), now_h)
+    out = plan_in_force(instance, base, now_h, keep_promises=False)
     out["objective"] = copy.deepcopy(RESCHEDULE_OBJECTIVE)
     return out
 

@@ -146,9 +146,17 @@ class Promise:
         return [(n, s, e) for n, (s, e) in sorted(spans.items())]
 
 
-def plan_in_force(instance: dict[str, Any], result: dict[str, Any] | None, now_h: int) -> dict:
-    """The published plan as a reschedule instance: placed batches get ``previous``, those
-    started before ``now_h`` are frozen, and the others may end no later than promised."""
+def plan_in_force(
+    instance: dict[str, Any],
+    result: dict[str, Any] | None,
+    now_h: int,
+    *,
+    keep_promises: bool = True,
+) -> dict:
+    """The published plan as a reschedule instance: placed batches get ``previous`` and
+    those started before ``now_h`` are frozen. With ``keep_promises`` (a promise to a new
+    customer) the others may end no later than promised and outweigh the newcomer; without
+    it (the planner's own reschedule) lateness and moves decide."""
     document = copy.deepcopy(instance)
     placed = {
         item["batch"]: item for item in ((result or {}).get("schedule") or {}).get("batches", [])
@@ -162,9 +170,11 @@ def plan_in_force(instance: dict[str, Any], result: dict[str, Any] | None, now_h
         if at["start_h"] < now_h or batch.get("frozen"):
             batch["frozen"] = True
             continue
+        batch["release_h"] = max(int(batch.get("release_h", 0)), now_h)
+        if not keep_promises:
+            continue
         promised = max(at["end_h"], batch.get("due_h") or at["end_h"])
         batch["deadline_h"] = min(promised, horizon)
-        batch["release_h"] = max(int(batch.get("release_h", 0)), now_h)
         if batch.get("due_h") is not None:
             batch["tardiness_weight"] = max(
                 float(batch.get("tardiness_weight", 1.0)), EXISTING_WEIGHT
