@@ -13,7 +13,7 @@ from django_scopes import scopes_disabled
 from opencdmo.engines.planning.result_reader import read_result
 from opencdmo.engines.planning.schedule.checker import check_schedule_solution
 from opencdmo.engines.planning.schedule.reader import parse_schedule
-from opencdmo.projects.models import Option, Product
+from opencdmo.projects.models import CapacityRequest, Option, Product
 from opencdmo.projects.tasks import run_option
 from tests.conftest import World
 from tests.projects.conftest import time_zero
@@ -169,3 +169,35 @@ def test_bad_requests_name_the_field(ctp_world: World, client_for: Any) -> None:
     assert (
         planner.post("/api/v1/requests", body, content_type="application/json").status_code == 403
     )
+
+
+def test_screening_reads_all_sites_in_a_fixed_number_of_queries(ctp_world: World) -> None:
+    """Sites, approvals, suites, equipment and qualifications: one query each, however many
+    sites the network has."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opencdmo.network.models import Site
+    from opencdmo.projects.services import screen_sites
+
+    with scopes_disabled():
+        product = Product(modality="mab")
+        probe = CapacityRequest(scale_l=1000, approvals=[], regions=[], countries=[])
+        probe.product = product
+        with CaptureQueriesContext(connection) as few:
+            screen_sites(probe, [])
+        template = ctp_world.sites["alpha-bio"]
+        for n in range(4):
+            Site.objects.create(
+                owner=template.owner,
+                code=f"extra{n}",
+                name=f"Extra {n}",
+                country="US",
+                region="north_america",
+                city="Boston",
+                latitude=42.0,
+                longitude=-71.0,
+            )
+        with CaptureQueriesContext(connection) as many:
+            screen_sites(probe, [])
+    assert len(many) == len(few)

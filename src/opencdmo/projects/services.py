@@ -28,7 +28,7 @@ from opencdmo.network.choices import Agency, Region
 from opencdmo.network.models import Site
 from opencdmo.projects.models import CapacityRequest, Option, Product, Project
 from opencdmo.scheduling import services as plans
-from opencdmo.scheduling.resources import process_for, site_units
+from opencdmo.scheduling.resources import SITE_UNITS_PREFETCH, process_for, site_units
 
 NOT_QUALIFIED = "no suite qualified for the modality"
 TOO_SMALL = "no bioreactor large enough"
@@ -156,7 +156,11 @@ def screen_sites(
     counts: Counter[str] = Counter()
     capable = []
     with scopes_disabled():
-        sites = Site.objects.select_related("owner").prefetch_related("approvals").order_by("pk")
+        sites = (
+            Site.objects.select_related("owner")
+            .prefetch_related("approvals", *SITE_UNITS_PREFETCH)
+            .order_by("pk")
+        )
         for site in sites:
             if asked and site.owner_id not in asked:
                 continue

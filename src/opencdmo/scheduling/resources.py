@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import prefetch_related_objects
+
 from opencdmo.engines.planning.promise import Stage
 from opencdmo.network.choices import BIOREACTOR_KINDS, Modality, SuiteKind, SuiteStatus
 from opencdmo.network.models import Site, Suite
@@ -29,6 +31,8 @@ CHANGEOVER_H = 2 * DAY
 CLEANING_H = DAY
 """Cleaning between two batches of one product (turnaround of a vessel or train)."""
 CHANGEOVER_COST_USD = 25_000.0
+SITE_UNITS_PREFETCH = ("suites__equipment", "suites__qualifications")
+"""What ``site_units`` reads of a site; prefetch it to read many sites in a few queries."""
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,10 @@ class Process:
 def site_units(site: Site) -> list[Unit]:
     """The operational units of ``site`` in process order (suites by kind, then name)."""
     order = [str(value) for value, _ in SuiteKind.choices]
+    # Already fetched when the caller prefetched these for many sites at once (screening).
+    prefetch_related_objects([site], *SITE_UNITS_PREFETCH)
     suites: Iterable[Suite] = sorted(
-        site.suites.filter(status=SuiteStatus.OPERATIONAL).prefetch_related(
-            "equipment", "qualifications"
-        ),
+        (s for s in site.suites.all() if s.status == SuiteStatus.OPERATIONAL),
         key=lambda s: (order.index(s.kind) if s.kind in order else len(order), s.name),
     )
     units: list[Unit] = []
