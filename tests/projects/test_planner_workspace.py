@@ -130,3 +130,22 @@ def test_only_the_planner_edits_and_other_cdmos_see_nothing(
     assert other.get(f"/scenarios/{scenario.pk}/").status_code == 404
     sponsor = client_for(ctp_world.user("sponsor-one", "sponsor_manager"))
     assert sponsor.get(f"/scenarios/{scenario.pk}/").status_code == 403
+
+
+def test_plan_lists_show_each_site_at_its_newest_version(ctp_world: World, client_for: Any) -> None:
+    planner = ctp_world.user("alpha-bio", "cdmo_planner")
+    instance, result = plan_documents()
+    with caller_scope(planner):
+        services.publish_plan(
+            ctp_world.sites["alpha-bio"],
+            actor=planner,
+            reason="Second version",
+            time_zero=time_zero(),
+            instance=instance,
+            result=result,
+        )
+    client = client_for(planner)
+    for page in ("/plans/", "/"):
+        html = client.get(page).content.decode()
+        assert "<td>v2</td>" in html, page
+        assert "<td>v1</td>" not in html, page

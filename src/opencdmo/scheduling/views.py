@@ -30,13 +30,7 @@ def _require(request: HttpRequest) -> None:
 def plan_list(request: HttpRequest) -> HttpResponse:
     """The caller's sites with the version of the plan in force."""
     _require(request)
-    latest: dict[int, SitePlan] = {}
-    for plan in (
-        SitePlan.objects.select_related("site")
-        .order_by("site__name", "-version")
-        .defer("instance", "result")
-    ):
-        latest.setdefault(plan.site_id, plan)
+    latest = services.latest_plans()
     sites = Site.objects.filter(owner=request.user.organisation).order_by("name")
     rows = [(site, latest.get(site.pk)) for site in sites]
     return render(request, "scheduling/plan_list.html", {"rows": rows})

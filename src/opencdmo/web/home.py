@@ -21,7 +21,8 @@ from opencdmo.accounts.roles import EDIT_NETWORK, Role
 from opencdmo.audit.models import AuditEntry
 from opencdmo.network.models import ImportJob, Inspection, Site, Suite
 from opencdmo.projects.models import CapacityRequest, Option, Project
-from opencdmo.scheduling.models import Scenario, SitePlan
+from opencdmo.scheduling.models import Scenario
+from opencdmo.scheduling.services import latest_plans
 
 RECENT = 8
 
@@ -84,11 +85,7 @@ def projects(user: User) -> Panel:
 
 def plans(user: User) -> Panel:
     """The caller's sites with their plan in force and the scenarios being worked on."""
-    latest: dict[int, SitePlan] = {}
-    for plan in (
-        SitePlan.objects.select_related("site").order_by("-version").defer("instance", "result")
-    ):
-        latest.setdefault(plan.site_id, plan)
+    latest = latest_plans()
     open_scenarios = Scenario.objects.exclude(status=Scenario.Status.PUBLISHED).count()
     return Panel(
         "plans",
