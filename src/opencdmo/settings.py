@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "opencdmo.network",
     "opencdmo.projects",
     "opencdmo.scheduling",
+    "opencdmo.manufacturing",
     "opencdmo.demo",
     "opencdmo.web",
 ]
@@ -180,6 +181,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # another worker, and marked failed once JOB_ATTEMPTS runs have been started.
 JOB_LEASE_S = float(os.environ.get("OPENCDMO_JOB_LEASE_S", "60"))
 JOB_ATTEMPTS = int(os.environ.get("OPENCDMO_JOB_ATTEMPTS", "2"))
+# Batch process data (Parquet): a folder or an S3-compatible URL, read through pyarrow.fs.
+PROCESS_DATA_URL = os.environ.get("OPENCDMO_PROCESS_DATA_URL", str(DATA_DIR / "process-data"))
 # Wall-clock seconds of each site's capable-to-promise solve; the best checked answer found by
 # then is what the sponsor sees, marked "best found" when not proved optimal.
 PROMISE_TIME_LIMIT_S = float(os.environ.get("OPENCDMO_PROMISE_TIME_LIMIT_S", "3"))

@@ -58,6 +58,8 @@ PLAN_SITES = "scheduling.plan"
 """A CDMO planner's: edit scenarios and publish a site's plan."""
 PROPOSE = "projects.propose"
 """Answer requests: edit and send the proposal behind an option."""
+EDIT_BATCHES = "manufacturing.edit"
+"""Record batches, their state, offline results and process data, and map plant tags."""
 
 PERMISSIONS: dict[Any, frozenset[str]] = {
     Role.SPONSOR_VIEWER: frozenset({VIEW_NETWORK, MANAGE_TOKENS}),
@@ -74,12 +76,14 @@ PERMISSIONS: dict[Any, frozenset[str]] = {
             PROPOSE,
         }
     ),
-    Role.CDMO_OPERATOR: frozenset({VIEW_NETWORK, VIEW_PRIVATE_SITE, MANAGE_TOKENS, VIEW_PLANS}),
+    Role.CDMO_OPERATOR: frozenset(
+        {VIEW_NETWORK, VIEW_PRIVATE_SITE, MANAGE_TOKENS, VIEW_PLANS, EDIT_BATCHES}
+    ),
     Role.CDMO_MSAT: frozenset(
-        {VIEW_NETWORK, VIEW_PRIVATE_SITE, EDIT_NETWORK, MANAGE_TOKENS, VIEW_PLANS}
+        {VIEW_NETWORK, VIEW_PRIVATE_SITE, EDIT_NETWORK, MANAGE_TOKENS, VIEW_PLANS, EDIT_BATCHES}
     ),
     Role.CDMO_QA: frozenset(
-        {VIEW_NETWORK, VIEW_PRIVATE_SITE, VIEW_AUDIT, MANAGE_TOKENS, VIEW_PLANS}
+        {VIEW_NETWORK, VIEW_PRIVATE_SITE, VIEW_AUDIT, MANAGE_TOKENS, VIEW_PLANS, EDIT_BATCHES}
     ),
     Role.CDMO_ADMIN: frozenset(
         {
@@ -92,6 +96,7 @@ PERMISSIONS: dict[Any, frozenset[str]] = {
             MANAGE_USERS,
             VIEW_PLANS,
             PROPOSE,
+            EDIT_BATCHES,
         }
     ),
     Role.PLATFORM_ADMIN: frozenset(

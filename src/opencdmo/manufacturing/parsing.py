@@ -1,0 +1,300 @@
+"""Turning a table read from a file into each lot's values: times in hours, units checked.
+
+Layouts (see docs/manufacturing.md): *long*, with columns ``time``, ``variable``, ``value``
+and optionally ``unit``; *wide*, with a time column and one column per variable. A column
+named by ``batch_column`` gives each row's lot. The time column is ``time`` or ``time_h``
+(hours), ``time_min`` (minutes), or ``time`` with the unit ``min`` in the units row, or
+``time``/``timestamp`` holding ISO 8601 timestamps (UTC unless they say otherwise).
+Plant tags are renamed to variables through the site's tag mapping. Every problem is a
+``TableError`` naming the file, line and column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from opencdmo.core.tables import Table, TableError
+from opencdmo.manufacturing.units import converter, same_unit
+
+__all__ = [
+    "TIME_COLUMNS",
+    "Located",
+    "Tag",
+    "convert_units",
+    "parse_table",
+    "to_hours",
+    "with_tags",
+]
+
+TIME_COLUMNS = ("time", "time_h", "time_min", "timestamp")
+"""Names the time column may have, in the order they are looked for."""
+
+_TIME_UNITS = {"h": 1.0, "hr": 1.0, "hours": 1.0, "min": 1.0 / 60.0, "s": 1.0 / 3600.0}
+
+
+@dataclass(frozen=True)
+class Tag:
+    """Where a plant tag lands: its variable and the unit the tag reports in."""
+
+    variable: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class Located:
+    """One lot's values as read, each with the line and column it came from.
+
+    ``time`` holds hours, or seconds since 1970 when ``timestamps`` (converted to hours once
+    the batch's hour 0 is known, see :func:`to_hours`).
+    """
+
+    time: np.ndarray
+    timestamps: bool
+    variable: np.ndarray
+    value: np.ndarray
+    unit: np.ndarray
+    line: np.ndarray
+    column: np.ndarray
+    unit_column: np.ndarray
+    unit_line: np.ndarray
+
+
+def _time_column(table: Table) -> str:
+    for name in TIME_COLUMNS:
+        if name in table.columns:
+            return name
+    raise table.error(
+        f"no time column; name it one of {', '.join(TIME_COLUMNS)} "
+        f"(the columns are {', '.join(table.columns)})"
+    )
+
+
+def _parse_timestamp(text: str) -> float | None:
+    try:
+        stamp = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return stamp.timestamp()
+
+
+def _times(table: Table, name: str) -> tuple[np.ndarray, bool]:
+    """The time column as hours, or as seconds since 1970 for timestamps."""
+    column = table.columns[name]
+    unit = table.units.get(name, "").strip()
+    if column.dtype == object:
+        seconds = np.empty(column.shape[0])
+        for row, text in enumerate(column.tolist()):
+            value = _parse_timestamp(str(text)) if text != "" else None
+            if value is None:
+                reason = (
+                    "the time is empty"
+                    if text == ""
+                    else f"{text!r} is neither a number nor an ISO 8601 timestamp"
+                )
+                raise table.error(reason, row=row, column=name)
+            seconds[row] = value
+        return seconds, True
+    empty = np.flatnonzero(np.isnan(column))
+    if empty.size:
+        raise table.error("the time is empty", row=int(empty[0]), column=name)
+    if name == "time_min":
+        unit = unit or "min"
+    factor = _TIME_UNITS.get(unit.lower() or "h")
+    if factor is None:
+        line = int(table.lines[0]) - 1 if len(table) else None
+        raise TableError(
+            table.file,
+            f"time unit {unit!r} is not one of h, min, s",
+            line=line,
+            column=name,
+            sheet=table.sheet,
+        )
+    return column * factor, False
+
+
+@dataclass(frozen=True)
+class _Part:
+    """The values of one column (wide) or of the value column (long)."""
+
+    rows: np.ndarray
+    variable: np.ndarray
+    value: np.ndarray
+    unit: np.ndarray
+    column: str
+    unit_column: str
+    unit_line: int | None
+    """The units row's line (wide), or None when each row gives its unit (long)."""
+
+
+def parse_table(table: Table, *, lot: str | None, batch_column: str | None) -> dict[str, Located]:
+    """Each lot's values in ``table``, in file order, empty cells left out."""
+    if batch_column is not None:
+        lots = np.array([str(v) for v in table.column(batch_column).tolist()], dtype=object)
+        for row, value in enumerate(lots.tolist()):
+            if value in ("", "nan"):
+                raise table.error("the lot is empty", row=row, column=batch_column)
+    else:
+        lots = np.full(len(table), lot or "", dtype=object)
+    time_name = _time_column(table)
+    time, timestamps = _times(table, time_name)
+    units_line = int(table.lines[0]) - 1 if table.units and len(table) else None
+    parts: list[_Part] = []
+    if table.layout == "long":
+        variables = np.array([str(v) for v in table.column("variable").tolist()], dtype=object)
+        for row, name in enumerate(variables.tolist()):
+            if name in ("", "nan"):
+                raise table.error("the variable is empty", row=row, column="variable")
+        values = table.floats("value")
+        if "unit" in table.columns:
+            units = np.array(
+                ["" if u in (None, "") or u != u else str(u) for u in table.columns["unit"]],
+                dtype=object,
+            )
+            parts.append(
+                _Part(np.arange(len(table)), variables, values, units, "value", "unit", None)
+            )
+        else:
+            units = np.full(len(table), table.units.get("value", ""), dtype=object)
+            parts.append(
+                _Part(np.arange(len(table)), variables, values, units, "value", "value", units_line)
+            )
+    else:
+        skip = {time_name, batch_column}
+        names = [n for n in table.columns if n not in skip]
+        if not names:
+            raise table.error("no variable columns beside the time column")
+        for name in names:
+            values = table.floats(name)
+            rows = np.arange(len(table))
+            units = np.full(len(table), table.units.get(name, ""), dtype=object)
+            variables = np.full(len(table), name, dtype=object)
+            parts.append(_Part(rows, variables, values, units, name, name, units_line))
+    return _by_lot(parts, lots, time, timestamps, table.lines)
+
+
+def _by_lot(
+    parts: list[_Part],
+    lots: np.ndarray,
+    time: np.ndarray,
+    timestamps: bool,
+    lines: np.ndarray,
+) -> dict[str, Located]:
+    found: dict[str, list[Located]] = {}
+    for part in parts:
+        keep = ~np.isnan(part.value)
+        rows = part.rows[keep]
+        variables, units = part.variable[keep], part.unit[keep]
+        values = part.value[keep]
+        row_lines = lines[rows]
+        unit_lines = (
+            row_lines if part.unit_line is None else np.full_like(row_lines, part.unit_line)
+        )
+        row_lots = lots[rows]
+        for lot in dict.fromkeys(row_lots.tolist()):
+            mask = row_lots == lot
+            n = int(mask.sum())
+            found.setdefault(lot, []).append(
+                Located(
+                    time[rows[mask]],
+                    timestamps,
+                    variables[mask],
+                    values[mask],
+                    units[mask],
+                    row_lines[mask],
+                    np.full(n, part.column, dtype=object),
+                    np.full(n, part.unit_column, dtype=object),
+                    unit_lines[mask],
+                )
+            )
+    return {lot: _joined(pieces, timestamps) for lot, pieces in found.items()}
+
+
+def with_tags(located: Located, tags: Mapping[str, Tag]) -> Located:
+    """Mapped tags renamed to their variables; the tag's unit where the file gives none."""
+    variables, units = located.variable, located.unit
+    if not tags or not variables.size:
+        return located
+    out_variables, out_units = variables.copy(), units.copy()
+    for name in dict.fromkeys(variables.tolist()):
+        tag = tags.get(name)
+        if tag is None:
+            continue
+        mask = variables == name
+        out_variables[mask] = tag.variable
+        out_units[mask & (units == "")] = tag.unit
+    return replace(located, variable=out_variables, unit=out_units)
+
+
+def _joined(pieces: list[Located], timestamps: bool) -> Located:
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([getattr(p, name) for p in pieces])
+
+    return Located(
+        cat("time"),
+        timestamps,
+        cat("variable"),
+        cat("value"),
+        cat("unit"),
+        cat("line"),
+        cat("column"),
+        cat("unit_column"),
+        cat("unit_line"),
+    )
+
+
+def to_hours(located: Located, time_zero_s: float | None) -> np.ndarray:
+    """Hours from hour 0, rounded to the millisecond so that the same instant read twice is
+    the same key; timestamps count from ``time_zero_s`` (seconds since 1970)."""
+    hours = (located.time - (time_zero_s or 0.0)) / 3600.0 if located.timestamps else located.time
+    return np.round(hours * 3.6e6) / 3.6e6
+
+
+def convert_units(
+    located: Located, known: Mapping[str, str], table: Table
+) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
+    """Values and units converted to each variable's unit: the one the batch holds it in,
+    else the first one this file gives. Returns values, units and the variables' units.
+
+    A value without a unit takes its variable's unit."""
+    values = located.value.copy()
+    units = located.unit.copy()
+    target: dict[str, str] = dict(known)
+    pairs = dict.fromkeys(zip(located.variable.tolist(), located.unit.tolist(), strict=True))
+    for name, unit in pairs:
+        if unit and not target.get(name):
+            target[name] = unit
+        target.setdefault(name, "")
+    for name, unit in pairs:
+        wanted = target[name]
+        mask = (located.variable == name) & (located.unit == unit)
+        units[mask] = wanted
+        if not unit or unit == wanted:
+            continue
+        factor = converter(unit, wanted)
+        if factor is None:
+            first = int(np.flatnonzero(mask)[0])
+            raise TableError(
+                table.file,
+                f"variable {name!r} is given in {unit!r} but held in {wanted!r}, and "
+                f"{unit!r} does not convert to {wanted!r}",
+                line=int(located.unit_line[first]),
+                column=str(located.unit_column[first]),
+                sheet=table.sheet,
+            )
+        if not same_unit(unit, wanted):
+            values[mask] = _significant(values[mask] * factor[0] + factor[1])
+    return values, units, target
+
+
+def _significant(values: np.ndarray, digits: int = 12) -> np.ndarray:
+    """``values`` rounded to ``digits`` significant digits, so that 310 K is 36.85 °C and
+    not 36.85000000000002."""
+    magnitude = np.floor(np.log10(np.abs(np.where(values == 0, 1.0, values))))
+    scale = 10.0 ** (digits - 1 - magnitude)
+    return np.round(values * scale) / scale

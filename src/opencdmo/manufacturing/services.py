@@ -1,0 +1,694 @@
+"""Batches from plan to disposition, their offline results, tag mappings and process data.
+
+Every write goes through ``opencdmo.core.services`` (permission from the tenancy
+declaration, validation, one audit entry with a reason). Ingesting a file is all or nothing:
+it is read and checked completely, then each lot's new version is written to the
+process-data store and registered in one transaction; a failure removes the files written.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from opencdmo.accounts.roles import EDIT_BATCHES
+from opencdmo.core import services
+from opencdmo.core.tables import FormulaCell, Table, TableError, read_rows, read_table
+from opencdmo.manufacturing.models import Batch, OfflineResult, ProcessDataFile, TagMapping
+from opencdmo.manufacturing.parsing import (
+    Located,
+    Tag,
+    convert_units,
+    parse_table,
+    to_hours,
+    with_tags,
+)
+from opencdmo.manufacturing.store import ProcessData, ProcessDataStore, Series, default_store
+from opencdmo.network.models import Equipment, Site, Suite
+from opencdmo.projects.models import Project
+from opencdmo.scheduling.models import PlannedBatch, SitePlan
+
+__all__ = [
+    "BATCH",
+    "TRANSITIONS",
+    "IngestReport",
+    "add_offline_result",
+    "change_state",
+    "create_batch",
+    "export_csv",
+    "ingest_file",
+    "ingest_table",
+    "process_data",
+    "set_tag_mapping",
+]
+
+TRANSITIONS = {
+    "planned": ("running",),
+    "running": ("complete",),
+    "complete": ("under_review",),
+    "under_review": ("dispositioned",),
+}
+"""A batch's life: each state and the one it may move to next."""
+
+WRITABLE_STATES = ("planned", "running", "complete")
+"""States in which process data may still be added; under review it is what QA reviews."""
+
+
+def _batch_rules(batch: Batch) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if batch.site_id and batch.project_id and batch.site.owner_id != batch.project.cdmo_id:
+        problems.append(("site", "Choose a site of the CDMO that executes the project."))
+    if batch.suite_id and batch.suite.site_id != batch.site_id:
+        problems.append(("suite", f"The suite {batch.suite} is not at {batch.site}."))
+    if batch.equipment_id and batch.equipment.suite_id != batch.suite_id:
+        problems.append(("equipment", f"{batch.equipment.tag} is not in the batch's suite."))
+    if batch.equipment_id and not batch.equipment.kind.startswith("bioreactor"):
+        problems.append(("equipment", f"{batch.equipment.tag} is not a bioreactor."))
+    for start, end in (("planned_start", "planned_end"), ("actual_start", "actual_end")):
+        begin, finish = getattr(batch, start), getattr(batch, end)
+        if begin and finish and finish <= begin:
+            problems.append((end, "The end must come after the start."))
+    return problems
+
+
+BATCH = services.Writable(
+    Batch,
+    fields=(
+        "project",
+        "lot",
+        "site",
+        "suite",
+        "equipment",
+        "planned_start",
+        "planned_end",
+        "planned_from",
+        "state",
+        "actual_start",
+        "actual_end",
+        "data_time_zero",
+    ),
+    noun="batch",
+    rules=_batch_rules,
+    state_field="state",
+    transitions=TRANSITIONS,
+)
+
+
+def _result_rules(result: OfflineResult) -> list[tuple[str, str]]:
+    low, high = result.spec_low, result.spec_high
+    if low is not None and high is not None and high < low:
+        return [("spec_high", "The high limit must not be below the low limit.")]
+    return []
+
+
+OFFLINE_RESULT = services.Writable(
+    OfflineResult,
+    fields=("attribute", "value", "unit", "spec_low", "spec_high", "sampled_at", "method"),
+    noun="offline_result",
+    rules=_result_rules,
+)
+DATA_FILE = services.Writable(
+    ProcessDataFile,
+    fields=(
+        "version",
+        "path",
+        "sha256",
+        "size",
+        "rows",
+        "variables",
+        "counts",
+        "start_h",
+        "end_h",
+        "added",
+        "source",
+        "source_sha256",
+    ),
+    noun="process_data",
+)
+TAG_MAPPING = services.Writable(TagMapping, fields=("tag", "variable", "unit"), noun="tag_mapping")
+
+
+# --- batches ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedDates:
+    start: dt.datetime
+    end: dt.datetime
+    source: str
+    suite: str
+    equipment_tag: str
+
+
+def planned_dates(site: Site, lot: str) -> PlannedDates | None:
+    """The lot's production run in the site's plan in force (or its whole span when the plan
+    has no production stage for it), with the suite and bioreactor the plan names."""
+    with scopes_disabled():
+        plan = SitePlan.objects.filter(site=site).order_by("-version").only("version").first()
+        if plan is None:
+            return None
+        rows = list(PlannedBatch.objects.filter(plan=plan, lot=lot).order_by("start"))
+    if not rows:
+        return None
+    production = [r for r in rows if r.stage == "production"] or rows
+    suite, _, tag = production[0].suite.partition(" / ")
+    return PlannedDates(
+        min(r.start for r in production),
+        max(r.end for r in production),
+        f"plan v{plan.version}",
+        suite if tag else "",
+        tag,
+    )
+
+
+def create_batch(
+    *,
+    actor: Any,
+    project: Project,
+    lot: str,
+    site: Site | None = None,
+    suite: Suite | None = None,
+    equipment: Equipment | None = None,
+    planned_start: dt.datetime | None = None,
+    planned_end: dt.datetime | None = None,
+    reason: str = "",
+) -> Batch:
+    """A planned batch of ``project``; a lot in the site's plan in force takes the plan's
+    dates (and its suite and bioreactor where none is given), others the dates entered."""
+    site = site or project.site
+    fields: dict[str, Any] = {
+        "project": project,
+        "lot": lot.strip(),
+        "site": site,
+        "suite": suite,
+        "equipment": equipment,
+        "planned_start": planned_start,
+        "planned_end": planned_end,
+    }
+    planned = planned_dates(site, fields["lot"])
+    if planned is not None:
+        fields.update(
+            planned_start=planned.start, planned_end=planned.end, planned_from=planned.source
+        )
+        with scopes_disabled():
+            if suite is None and planned.suite:
+                fields["suite"] = Suite.objects.filter(site=site, name=planned.suite).first()
+            if equipment is None and fields["suite"] is not None and planned.equipment_tag:
+                fields["equipment"] = Equipment.objects.filter(
+                    suite=fields["suite"], tag=planned.equipment_tag
+                ).first()
+    if fields["equipment"] is not None and fields["suite"] is None:
+        fields["suite"] = fields["equipment"].suite
+    return services.create(
+        BATCH,
+        actor=actor,
+        reason=reason,
+        default_reason=f"Batch {fields['lot']} recorded",
+        parent={"cdmo_id": project.cdmo_id},
+        fields=fields,
+    )
+
+
+def change_state(
+    batch: Batch, *, to: str, actor: Any, reason: str, at: dt.datetime | None = None
+) -> Batch:
+    """Move the batch on (planned → running → complete → under_review → dispositioned).
+
+    Starting records the actual start and completing the actual end (``at``, default now),
+    in the same audit entry as the state.
+    """
+    with transaction.atomic():
+        with scopes_disabled():
+            stored = Batch.objects.select_for_update().filter(pk=batch.pk).first()
+        if stored is None:
+            raise ValidationError({"state": "No such batch."})
+        BATCH.authorise(actor, stored)
+        allowed = TRANSITIONS.get(stored.state, ())
+        if to not in allowed:
+            choices = ", ".join(allowed) or "nothing: it is final"
+            raise ValidationError(
+                {
+                    "state": f"Batch {stored.lot} cannot go from '{stored.state}' to '{to}'; "
+                    f"it may go to {choices}."
+                }
+            )
+        changes: dict[str, Any] = {"state": to}
+        when = at or timezone.now()
+        if to == "running":
+            changes["actual_start"] = when
+        elif to == "complete":
+            changes["actual_end"] = when
+        return services.update(BATCH, batch, actor=actor, reason=reason, changes=changes, verb=to)
+
+
+def add_offline_result(
+    batch: Batch, *, actor: Any, reason: str = "", **fields: Any
+) -> OfflineResult:
+    """An offline assay result of ``batch`` with its specification."""
+    return services.create(
+        OFFLINE_RESULT,
+        actor=actor,
+        reason=reason,
+        default_reason=f"Result of {fields.get('attribute', 'an assay')} recorded",
+        parent={"batch": batch},
+        fields=fields,
+    )
+
+
+def set_tag_mapping(
+    site: Site, *, actor: Any, tag: str, variable: str, unit: str = "", reason: str = ""
+) -> TagMapping:
+    """Map the site's plant tag ``tag`` to ``variable``; the tag reports in ``unit``."""
+    with scopes_disabled():
+        existing = TagMapping.objects.filter(site=site, tag=tag).first()
+    if existing is None:
+        return services.create(
+            TAG_MAPPING,
+            actor=actor,
+            reason=reason,
+            default_reason=f"Tag {tag} mapped",
+            parent={"site": site},
+            fields={"tag": tag, "variable": variable, "unit": unit},
+        )
+    return services.update(
+        TAG_MAPPING,
+        existing,
+        actor=actor,
+        reason=reason or f"Tag {tag} mapped again",
+        changes={"variable": variable, "unit": unit},
+    )
+
+
+# --- process data ----------------------------------------------------------------------------
+
+
+def current_file(batch: Batch) -> ProcessDataFile | None:
+    with scopes_disabled():
+        return ProcessDataFile.objects.filter(batch=batch).order_by("-version").first()
+
+
+def stored_series(batch: Batch, store: ProcessDataStore | None = None) -> Series:
+    """The batch's values as its latest version holds them (none: an empty series)."""
+    latest = current_file(batch)
+    if latest is None:
+        return Series.empty()
+    return (store or default_store()).read(latest.path, latest.sha256)
+
+
+def process_data(batch: Batch, store: ProcessDataStore | None = None) -> ProcessData:
+    """The batch's values aligned on one time grid (time × variables), for the engines."""
+    return ProcessData.from_series(batch.lot, stored_series(batch, store))
+
+
+def export_csv(batch: Batch, store: ProcessDataStore | None = None) -> Iterator[str]:
+    """The batch's values as long CSV text (``time,variable,value,unit``; time in hours from
+    the batch's hour 0), each number written so that it reads back exactly."""
+    series = stored_series(batch, store)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["time", "variable", "value", "unit"])
+    yield buffer.getvalue()
+    order = np.lexsort((series.variable.astype(str), series.time_h))
+    for start in range(0, len(order), 5000):
+        buffer.seek(0)
+        buffer.truncate()
+        for i in order[start : start + 5000].tolist():
+            writer.writerow(
+                [
+                    repr(float(series.time_h[i])),
+                    series.variable[i],
+                    repr(float(series.value[i])),
+                    series.unit[i],
+                ]
+            )
+        yield buffer.getvalue()
+
+
+@dataclass
+class LotReport:
+    lot: str
+    read: int
+    added: int
+    version: int | None
+
+
+@dataclass
+class IngestReport:
+    """What one file brought: per lot, values read, new values and the version now current."""
+
+    file: str
+    lots: list[LotReport] = field(default_factory=list)
+
+    @property
+    def added(self) -> int:
+        return sum(lot.added for lot in self.lots)
+
+    def lines(self) -> list[str]:
+        out = []
+        for lot in self.lots:
+            version = f"process data version {lot.version}" if lot.version else "no process data"
+            if lot.added:
+                out.append(
+                    f"{self.file}: {lot.added:,} new value{'s' * (lot.added != 1)} for batch "
+                    f"{lot.lot} ({lot.read:,} read; {version})."
+                )
+            else:
+                out.append(
+                    f"{self.file}: 0 new values for batch {lot.lot}: all {lot.read:,} are "
+                    f"already stored ({version})."
+                )
+        return out
+
+
+class IngestError(ValueError):
+    """A file that cannot be ingested, with file, line, column and reason."""
+
+
+def _refuse_formulas(source: str | Path | bytes, name: str) -> None:
+    """An Excel cell holding a formula is refused: its saved value cannot be checked."""
+    if Path(name).suffix.lower() not in (".xlsx", ".xlsm"):
+        return
+    header: tuple[object, ...] = ()
+    for row in read_rows(source, name=name, formulas=True):
+        if not header and any(c not in (None, "") for c in row.cells):
+            header = row.cells
+        for index, cell in enumerate(row.cells):
+            if isinstance(cell, FormulaCell):
+                column = str(header[index]) if index < len(header) else f"#{index + 1}"
+                raise TableError(
+                    name,
+                    f"the cell holds a formula ({cell.formula}); paste values and ingest "
+                    "the file again",
+                    line=row.line,
+                    column=column,
+                )
+
+
+def ingest_file(
+    source: str | Path | bytes,
+    *,
+    actor: Any,
+    name: str | None = None,
+    lot: str | None = None,
+    batch_column: str | None = None,
+    new: bool = False,
+    product: str | None = None,
+    site: str | None = None,
+    reason: str = "",
+    store: ProcessDataStore | None = None,
+) -> IngestReport:
+    """Ingest a CSV, Excel or Parquet file into one batch (``lot``) or into the lots its
+    ``batch_column`` names; all or nothing.
+
+    Raises ``IngestError`` naming file, line, column and reason; ``PermissionDenied`` for a
+    role that may not write batches.
+    """
+    name = name or Path(str(source)).name
+    _require_writer(actor)
+    try:
+        _refuse_formulas(source, name)
+        table = read_table(source, name=name)
+    except TableError as exc:
+        raise IngestError(str(exc)) from None
+    digest = hashlib.sha256(
+        source if isinstance(source, bytes) else Path(source).read_bytes()
+    ).hexdigest()
+    return ingest_table(
+        table,
+        actor=actor,
+        lot=lot,
+        batch_column=batch_column,
+        new=new,
+        product=product,
+        site=site,
+        reason=reason,
+        source_sha256=digest,
+        store=store,
+    )
+
+
+def _require_writer(actor: Any) -> None:
+    if actor is not None and not actor.can(EDIT_BATCHES):
+        raise PermissionDenied("Your role may not record batch data.")
+
+
+def _project_for(actor: Any, product: str | None, site: str | None) -> Project:
+    if not product or not site:
+        raise ValidationError({"new": "--new needs --product NAME and --site CODE."})
+    with scopes_disabled():
+        found = list(
+            Project.objects.filter(
+                cdmo_id=actor.organisation_id, product__name=product, site__code=site
+            ).order_by("-created_at")[:2]
+        )
+    if not found:
+        raise ValidationError(
+            {"product": f"No project of product '{product}' at your site '{site}'."}
+        )
+    return found[0]
+
+
+def _batches(
+    table: Table,
+    lots: dict[str, Located],
+    *,
+    actor: Any,
+    batch_column: str | None,
+    new: bool,
+    product: str | None,
+    site: str | None,
+) -> dict[str, Batch]:
+    organisation = getattr(actor, "organisation_id", None)
+    with scopes_disabled():
+        query = Batch.objects.filter(lot__in=list(lots)).select_related("site")
+        if organisation is not None:
+            query = query.filter(cdmo_id=organisation)
+        found = {b.lot: b for b in query}
+    project = None
+    for lot, located in lots.items():
+        if lot in found:
+            continue
+        if not new:
+            raise TableError(
+                table.file,
+                f"no batch with lot {lot!r}; record the batch first, or ingest with --new "
+                "--product NAME --site CODE to create it",
+                line=int(located.line[0]) if batch_column else None,
+                column=batch_column,
+                sheet=table.sheet,
+            )
+        project = project or _project_for(actor, product, site)
+        found[lot] = create_batch(
+            actor=actor, project=project, lot=lot, reason=f"Batch {lot} created by ingestion"
+        )
+    for lot, batch in found.items():
+        BATCH.authorise(actor, batch)
+        if batch.state not in WRITABLE_STATES:
+            raise TableError(
+                table.file,
+                f"batch {lot} is {batch.get_state_display().lower()}; its process data can "
+                "no longer change",
+                sheet=table.sheet,
+            )
+    return found
+
+
+def _tags(site_id: int) -> dict[str, Tag]:
+    with scopes_disabled():
+        return {m.tag: Tag(m.variable, m.unit) for m in TagMapping.objects.filter(site_id=site_id)}
+
+
+def _merge(
+    existing: Series, incoming: Series, lines: np.ndarray, columns: np.ndarray, table: Table
+) -> tuple[Series, int]:
+    """Existing and incoming values, one per (variable, time); the number of new ones.
+
+    A value given again is skipped; a different value for a stored (variable, time), or two
+    different values for one in the file, is refused naming the line.
+    """
+    n_old = len(existing)
+    variable = np.concatenate([existing.variable, incoming.variable]).astype(str)
+    time = np.concatenate([existing.time_h, incoming.time_h])
+    value = np.concatenate([existing.value, incoming.value])
+    unit = np.concatenate([existing.unit, incoming.unit])
+    source = np.r_[np.zeros(n_old, dtype=int), np.ones(len(incoming), dtype=int)]
+    order = np.lexsort((np.arange(time.size), source, time, variable))
+    variable, time, value, unit, source = (a[order] for a in (variable, time, value, unit, source))
+    position = order - n_old
+    same = np.zeros(time.size, dtype=bool)
+    same[1:] = (variable[1:] == variable[:-1]) & (time[1:] == time[:-1])
+    differs = np.zeros(time.size, dtype=bool)
+    differs[1:] = same[1:] & (value[1:] != value[:-1])
+    if differs.any():
+        at = np.flatnonzero(differs)
+        k = int(at[np.argmin(lines[position[at]])])
+        row = int(position[k])
+        what = f"{variable[k]} at {time[k]:g} h"
+        if source[k - 1] == 0:
+            reason = f"{what} is already stored as {value[k - 1]:g}; the file says {value[k]:g}"
+        else:
+            earlier = int(lines[position[k - 1]])
+            reason = f"{what} is given twice: {value[k - 1]:g} on line {earlier}, {value[k]:g} here"
+        raise TableError(
+            table.file, reason, line=int(lines[row]), column=str(columns[row]), sheet=table.sheet
+        )
+    keep = ~same
+    merged = Series(time[keep], variable[keep].astype(object), value[keep], unit[keep])
+    return merged, int((keep & (source == 1)).sum())
+
+
+@dataclass
+class _Prepared:
+    batch: Batch
+    read: int
+    added: int
+    merged: Series
+    units: dict[str, str]
+    time_zero: dt.datetime | None
+
+
+def _prepare(table: Table, batch: Batch, located: Located, store: ProcessDataStore) -> _Prepared:
+    located = with_tags(located, _tags(batch.site_id))
+    time_zero = batch.data_time_zero
+    zero_s = None
+    if located.timestamps:
+        time_zero = time_zero or batch.actual_start
+        if time_zero is None:
+            time_zero = dt.datetime.fromtimestamp(float(located.time.min()), tz=dt.UTC)
+        zero_s = time_zero.timestamp()
+    hours = to_hours(located, zero_s)
+    existing = stored_series(batch, store)
+    known = dict(zip(existing.variable.tolist(), existing.unit.tolist(), strict=True))
+    values, units, variable_units = convert_units(located, known, table)
+    incoming = Series(hours, located.variable, values, units)
+    merged, added = _merge(existing, incoming, located.line, located.column, table)
+    return _Prepared(batch, len(incoming), added, merged, variable_units, time_zero)
+
+
+def ingest_table(
+    table: Table,
+    *,
+    actor: Any,
+    lot: str | None = None,
+    batch_column: str | None = None,
+    new: bool = False,
+    product: str | None = None,
+    site: str | None = None,
+    reason: str = "",
+    source_sha256: str = "",
+    store: ProcessDataStore | None = None,
+) -> IngestReport:
+    """Ingest a table already read (a file's, or the simulator's in the demo)."""
+    _require_writer(actor)
+    if (lot is None) == (batch_column is None):
+        raise ValidationError({"batch": "Give either a lot or the column that names each lot."})
+    store = store or default_store()
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            parsed = parse_table(table, lot=lot, batch_column=batch_column)
+            if not parsed:
+                raise TableError(table.file, "the file holds no values", sheet=table.sheet)
+            batches = _batches(
+                table,
+                parsed,
+                actor=actor,
+                batch_column=batch_column,
+                new=new,
+                product=product,
+                site=site,
+            )
+            with scopes_disabled():
+                # Held to the end: a second ingestion into the same batch waits and then
+                # merges into the version this one registers.
+                list(
+                    Batch.objects.select_for_update()
+                    .filter(pk__in=[b.pk for b in batches.values()])
+                    .order_by("pk")
+                )
+            prepared = [_prepare(table, batches[name], parsed[name], store) for name in parsed]
+            report = IngestReport(table.file)
+            for item in prepared:
+                version = _register(item, table, actor, reason, source_sha256, store, written)
+                report.lots.append(LotReport(item.batch.lot, item.read, item.added, version))
+    except TableError as exc:
+        _remove(store, written)
+        raise IngestError(str(exc)) from None
+    except BaseException:
+        _remove(store, written)
+        raise
+    return report
+
+
+def _remove(store: ProcessDataStore, keys: list[str]) -> None:
+    for key in keys:
+        store.delete(key)
+
+
+def _register(
+    item: _Prepared,
+    table: Table,
+    actor: Any,
+    reason: str,
+    source_sha256: str,
+    store: ProcessDataStore,
+    written: list[str],
+) -> int | None:
+    """Write and register the batch's next version; the version now current."""
+    batch = item.batch
+    with scopes_disabled():
+        locked = Batch.objects.get(pk=batch.pk)
+    latest = current_file(locked)
+    if not item.added:
+        return latest.version if latest else None
+    if item.time_zero is not None and locked.data_time_zero is None:
+        services.update(
+            BATCH,
+            locked,
+            actor=actor,
+            reason=f"Hour 0 of the process data, from {table.file}",
+            changes={"data_time_zero": item.time_zero},
+        )
+    version = (latest.version if latest else 0) + 1
+    key = f"batches/{batch.pk}/v{version:04d}-{secrets.token_hex(4)}.parquet"
+    metadata = {"lot": batch.lot, "version": str(version), "time_unit": "h"}
+    sha256, size = store.write(key, item.merged, metadata)
+    written.append(key)
+    variables = item.merged.variable.tolist()
+    counts = dict(zip(*np.unique(np.array(variables, dtype=str), return_counts=True), strict=True))
+    units = {v: item.units.get(v, "") for v in sorted(set(variables))}
+    services.create(
+        DATA_FILE,
+        actor=actor,
+        reason=reason,
+        default_reason=f"Ingested {item.added:,} new values from {table.file}",
+        parent={"batch": batch},
+        fields={
+            "version": version,
+            "path": key,
+            "sha256": sha256,
+            "size": size,
+            "rows": len(item.merged),
+            "variables": units,
+            "counts": {str(k): int(v) for k, v in counts.items()},
+            "start_h": float(item.merged.time_h.min()),
+            "end_h": float(item.merged.time_h.max()),
+            "added": item.added,
+            "source": table.file[:255],
+            "source_sha256": source_sha256,
+        },
+    )
+    return version

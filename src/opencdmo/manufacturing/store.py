@@ -1,0 +1,176 @@
+"""The process-data store: one Parquet file per version of a batch's time series.
+
+The store's root is ``settings.PROCESS_DATA_URL``: a folder (the default,
+``<DATA_DIR>/process-data``) or an S3-compatible URL such as ``s3://bucket/process-data``.
+Both are opened with ``pyarrow.fs.FileSystem.from_uri`` and read through the file system it
+returns, one code path. A local folder is written through the core file store (temporary
+file, fsync, rename), an object store with one PUT per file, which it makes visible whole.
+A version's file is never rewritten: appending writes the next version, so what the
+database registered (path, SHA-256, rows) stays true of the file it names, and every read
+checks the SHA-256 before it trusts the bytes.
+
+A file holds the long table ``time_h`` (float64, hours from the batch's hour 0),
+``variable``, ``value`` (float64) and ``unit``, sorted by variable and time, one row per
+(variable, time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+from django.conf import settings
+
+from opencdmo.core.files import FileStore
+from opencdmo.engines.monitoring.dataset import Batch as MonitoringBatch
+
+__all__ = ["ProcessData", "ProcessDataStore", "Series", "default_store"]
+
+
+@dataclass(frozen=True)
+class Series:
+    """Values in long form: one entry per (variable, time), each with its unit."""
+
+    time_h: np.ndarray
+    variable: np.ndarray
+    value: np.ndarray
+    unit: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.time_h.shape[0])
+
+    @classmethod
+    def empty(cls) -> Series:
+        text = np.array([], dtype=object)
+        return cls(np.array([], dtype=float), text, np.array([], dtype=float), text.copy())
+
+    def to_arrow(self) -> pa.Table:
+        return pa.table(
+            {
+                "time_h": pa.array(self.time_h, pa.float64()),
+                "variable": pa.array(self.variable.tolist(), pa.string()).dictionary_encode(),
+                "value": pa.array(self.value, pa.float64()),
+                "unit": pa.array(self.unit.tolist(), pa.string()).dictionary_encode(),
+            }
+        )
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table) -> Series:
+        def text(name: str) -> np.ndarray:
+            return np.array(table.column(name).cast(pa.string()).to_pylist(), dtype=object)
+
+        return cls(
+            table.column("time_h").to_numpy(),
+            text("variable"),
+            table.column("value").to_numpy(),
+            text("unit"),
+        )
+
+
+@dataclass(frozen=True)
+class ProcessData:
+    """A batch's values aligned on one time grid, for the engines.
+
+    Attributes
+    ----------
+    lot : str
+    variables : tuple of str
+    units : dict of str to str
+    time_h : numpy.ndarray (n,)
+        Every time at which any variable has a value, h from the batch's hour 0, increasing.
+    values : numpy.ndarray (n, J)
+        ``values[i, j]`` is variable ``j`` at ``time_h[i]``; NaN where it was not measured.
+    """
+
+    lot: str
+    variables: tuple[str, ...]
+    units: dict[str, str] = field(default_factory=dict)
+    time_h: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    values: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+    @classmethod
+    def from_series(cls, lot: str, series: Series) -> ProcessData:
+        variables = tuple(dict.fromkeys(series.variable.tolist()))
+        units = dict(zip(series.variable.tolist(), series.unit.tolist(), strict=True))
+        grid, row = np.unique(series.time_h, return_inverse=True)
+        index = {name: j for j, name in enumerate(variables)}
+        column = np.array([index[v] for v in series.variable.tolist()], dtype=int)
+        values = np.full((grid.shape[0], len(variables)), np.nan)
+        values[row.ravel(), column] = series.value
+        return cls(lot, variables, {v: units[v] for v in variables}, grid, values)
+
+    def as_monitoring_batch(self, variables: tuple[str, ...] | None = None) -> MonitoringBatch:
+        """The batch as ``engines.monitoring`` takes it, with ``variables`` in that order."""
+        chosen = variables or self.variables
+        columns = [self.variables.index(v) for v in chosen]
+        return MonitoringBatch(self.lot, self.time_h, self.values[:, columns])
+
+
+class ProcessDataStore:
+    """Parquet files under one root, local or in an S3-compatible object store."""
+
+    def __init__(self, url: str) -> None:
+        if "://" not in url:
+            url = str(Path(url).resolve())
+        self.url = url
+        self.filesystem, self.root = pafs.FileSystem.from_uri(url)
+
+    @property
+    def local(self) -> bool:
+        return isinstance(self.filesystem, pafs.LocalFileSystem)
+
+    def _path(self, key: str) -> str:
+        FileStore(self.root).path(key)  # refuses absolute keys and ".."
+        return f"{self.root.rstrip('/')}/{key}"
+
+    def write(self, key: str, series: Series, metadata: dict[str, str]) -> tuple[str, int]:
+        """Write ``series`` as the file ``key``; its SHA-256 and size in bytes."""
+        table = series.to_arrow().replace_schema_metadata(metadata)
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression="zstd")
+        data = sink.getvalue().to_pybytes()
+        if self.local:
+            stored = FileStore(self.root).put(data, name=key)
+            return stored.sha256, stored.size
+        path = self._path(key)
+        self.filesystem.create_dir(path.rsplit("/", 1)[0], recursive=True)
+        with self.filesystem.open_output_stream(path) as out:
+            out.write(data)
+        return hashlib.sha256(data).hexdigest(), len(data)
+
+    def read(self, key: str, sha256: str) -> Series:
+        """The file ``key``, refused unless its bytes have the registered SHA-256."""
+        with self.filesystem.open_input_file(self._path(key)) as handle:
+            data = handle.readall()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise ValueError(
+                f"The process-data file {key} does not match its registered SHA-256; "
+                "it was changed after it was written."
+            )
+        return Series.from_arrow(pq.read_table(pa.BufferReader(data)))
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (a file written by an ingestion that then failed)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.filesystem.delete_file(self._path(key))
+
+    def keys(self) -> list[str]:
+        """Every file in the store, relative to the root (for checks and tests)."""
+        selector = pafs.FileSelector(self.root, recursive=True, allow_not_found=True)
+        prefix = self.root.rstrip("/") + "/"
+        return sorted(
+            info.path.removeprefix(prefix)
+            for info in self.filesystem.get_file_info(selector)
+            if info.type == pafs.FileType.File and not info.base_name.startswith(".")
+        )
+
+
+def default_store() -> ProcessDataStore:
+    """The store at ``settings.PROCESS_DATA_URL``."""
+    return ProcessDataStore(str(settings.PROCESS_DATA_URL))
