@@ -14,6 +14,7 @@ from ninja.security import HttpBearer, SessionAuth
 from opencdmo.accounts.api import router as accounts_router
 from opencdmo.network.api import router as network_router
 from opencdmo.projects.api import router as projects_router
+from opencdmo.scheduling.api import router as scheduling_router
 from opencdmo.web.api_docs import ApiDocs
 
 
@@ -51,6 +52,7 @@ api = NinjaAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", network_router)
 api.add_router("/", projects_router)
+api.add_router("/", scheduling_router)
 
 
 @api.exception_handler(AuthenticationError)

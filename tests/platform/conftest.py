@@ -71,7 +71,13 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
         site=site, version=1, time_zero=zero, instance=instance, result=result, reason="test"
     )
     Scenario.objects.create(
-        site=site, name="What if", base_version=1, time_zero=zero, instance=instance, result=result
+        site=site,
+        name="What if",
+        base_version=1,
+        time_zero=zero,
+        instance=instance,
+        result=result,
+        status="solved",
     )
     product = Product.objects.create(
         owner=world.orgs[sponsor], name=f"{sponsor} mAb", modality="mab", phase="phase_2"

@@ -63,6 +63,8 @@ class Serves:
     methods: tuple[str, ...] = ("get",)
     data: Mapping[str, Any] = field(default_factory=dict)
     per_user: bool = False
+    hidden_without: str | None = None
+    """A caller without this permission is answered 404, as if nothing were there (plans)."""
 
 
 _REASON = "Tenant-isolation check"
@@ -146,6 +148,28 @@ OPERATIONS: dict[str, Serves] = {
     "GET /api/v1/options/{option_id}/plan": Serves(Option, "owner"),
     "GET /api/v1/projects/{project_id}": Serves(Project, "read"),
     "GET /api/v1/sites/{site_id}/plan": Serves(Site, "owner"),
+    "GET /api/v1/sites/{site_id}/scenarios": Serves(Site, "owner", hidden_without=VIEW_PLANS),
+    "POST /api/v1/sites/{site_id}/scenarios": Serves(
+        Site, "change", PLAN_SITES, data={"name": "Tenant check"}, hidden_without=VIEW_PLANS
+    ),
+    "GET /api/v1/scenarios/{scenario_id}": Serves(Scenario, "read", hidden_without=VIEW_PLANS),
+    "POST /api/v1/scenarios/{scenario_id}/edits": Serves(
+        Scenario,
+        "change",
+        PLAN_SITES,
+        data={"edit": "remove", "lot": "EX-1", "reason": _REASON},
+        hidden_without=VIEW_PLANS,
+    ),
+    "POST /api/v1/scenarios/{scenario_id}/solve": Serves(
+        Scenario, "change", PLAN_SITES, data={"time_limit_s": 5}, hidden_without=VIEW_PLANS
+    ),
+    "POST /api/v1/scenarios/{scenario_id}/cancel": Serves(
+        Scenario, "change", PLAN_SITES, hidden_without=VIEW_PLANS
+    ),
+    "GET /api/v1/scenarios/{scenario_id}/plan": Serves(Scenario, "read", hidden_without=VIEW_PLANS),
+    "POST /api/v1/scenarios/{scenario_id}/publish": Serves(
+        Scenario, "change", PLAN_SITES, data={"reason": _REASON}, hidden_without=VIEW_PLANS
+    ),
     "PATCH /api/v1/shared-records/{record_id}": Serves(
         SharedRecord, "change", EDIT_NETWORK, data={"reason": _REASON, "title": "Retitled"}
     ),
@@ -181,6 +205,8 @@ class Route:
     def expected(self, user: Any, relation: Relation) -> int | str:
         """The answer the declaration and the permission call for."""
         serves = self.serves
+        if serves.hidden_without is not None and not user.can(serves.hidden_without):
+            return 404
         if serves.permission is not None and not user.can(serves.permission):
             return 403
         if relation == "missing":

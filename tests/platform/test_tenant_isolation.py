@@ -42,7 +42,7 @@ def _send(client: Client, route: Route, key: Any) -> Any:
 
 def _answer(route: Route, response: Any) -> int | str:
     """A write that reached its object counts as served, whatever its form made of the data."""
-    if route.method != "get" and response.status_code in (200, 302, 400):
+    if route.method != "get" and response.status_code in (200, 201, 202, 302, 400):
         return SERVED
     return response.status_code
 

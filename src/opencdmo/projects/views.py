@@ -20,7 +20,9 @@ from opencdmo.core.tenancy import get_owned_or_404, get_visible_or_404
 from opencdmo.projects import services
 from opencdmo.projects.forms import ProposalForm, ReasonForm, RequestForm
 from opencdmo.projects.models import CapacityRequest, Option, OptionPlan, Product, Project
+from opencdmo.scheduling import services as plans
 from opencdmo.scheduling.charts import option_timeline, plan_chart
+from opencdmo.scheduling.moves import plan_changes, what_moved
 
 
 def _require(request: HttpRequest, permission: str) -> None:
@@ -192,7 +194,8 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The project and its batches' planned dates, with what moved since the last version."""
+    """The project and its batches' planned dates, with what moved and why: since the plan
+    version the caller last saw them in, or since the award (``?since=`` picks a version)."""
     project = get_visible_or_404(
         Project.objects.select_related("sponsor", "cdmo", "site", "product"), request.user, pk=pk
     )
@@ -202,17 +205,36 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     )
     versions = sorted({r["plan__version"] for r in rows})
-    latest = [r for r in rows if versions and r["plan__version"] == versions[-1]]
-    earlier = {
-        (r["lot"], r["stage"]): r
-        for r in rows
-        if len(versions) > 1 and r["plan__version"] == versions[-2]
+    latest = versions[-1] if versions else None
+    seen = plans.plan_seen(project, request.user)
+    wanted = request.GET.get("since", "")
+    baseline: int | None = versions[0] if versions else None
+    since = "award"
+    if wanted.isdigit() and int(wanted) in versions:
+        baseline, since = int(wanted), "version"
+    elif seen in versions and seen != latest:
+        baseline, since = seen, "seen"
+    batches = [r for r in rows if r["plan__version"] == latest]
+    moves = []
+    if latest is not None and baseline is not None:
+        earlier = {(r["lot"], r["stage"]): r for r in rows if r["plan__version"] == baseline}
+        for row in batches:
+            before = earlier.get((row["lot"], row["stage"]))
+            row["moved_h"] = (
+                round((row["start"] - before["start"]).total_seconds() / 3600) if before else None
+            )
+            row["moved_to"] = row["suite"] if before and before["suite"] != row["suite"] else ""
+        changes = plan_changes(project.site_id, versions)
+        moves = what_moved(rows, baseline, latest, changes)
+        plans.mark_plan_seen(project, request.user, latest)
+    context = {
+        "project": project,
+        "batches": batches,
+        "versions": versions,
+        "latest": latest,
+        "baseline": baseline,
+        "since": since,
+        "moves": moves,
+        "cdmo_side": request.user.organisation_id == project.cdmo_id,
     }
-    for row in latest:
-        before = earlier.get((row["lot"], row["stage"]))
-        row["moved_h"] = (
-            round((row["start"] - before["start"]).total_seconds() / 3600) if before else None
-        )
-        row["moved_to"] = row["suite"] if before and before["suite"] != row["suite"] else ""
-    context = {"project": project, "batches": latest, "versions": versions}
     return render(request, "projects/project_detail.html", context)

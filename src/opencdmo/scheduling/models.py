@@ -23,6 +23,12 @@ class SitePlan(models.Model):
     instance = models.JSONField()
     result = models.JSONField()
     reason = models.TextField()
+    causes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='What kind of change made this version ("equipment breakdown", "new '
+        'order"): words a sponsor may read, unlike the reason, which may name other customers',
+    )
     published_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -99,6 +105,9 @@ class Scenario(models.Model):
     result = models.JSONField(null=True, blank=True)
     figures = models.JSONField(default=dict, blank=True)
     edits = models.JSONField(default=list, blank=True, help_text="What was changed, in words")
+    edit_kinds = models.JSONField(
+        default=list, blank=True, help_text="The kind of each edit: breakdown, maintenance, …"
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     time_limit_s = models.PositiveIntegerField(default=20)
     message = models.TextField(blank=True)
@@ -118,6 +127,69 @@ class Scenario(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.site})"
+
+    @property
+    def busy(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.SOLVING}
+
+
+class PlanSeen(models.Model):
+    """The plan version a user last saw a project's batches in: what moved is told since."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField()
+    seen_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantManager(owner="project__cdmo", shared_with=("project__sponsor",))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="one_plan_seen_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} saw {self.project} at plan v{self.version}"
+
+
+class NetworkPlan(models.Model):
+    """A CDMO's medium-term campaign plan across its sites, one solve of the campaign engine.
+
+    ``instance`` is the ``opencdmo-campaign/1`` document built from the sites' plans in force
+    (suites, qualifications, transfers, lots due per month), ``result`` its checked
+    ``opencdmo-result/1``, ``lateness`` the engine's explanation of every late demand.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        SOLVING = "solving", "Solving"
+        SOLVED = "solved", "Solved"
+        FAILED = "failed", "No plan"
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    time_zero = models.DateTimeField(help_text="Start of period 1 (UTC, the first of a month)")
+    instance = models.JSONField()
+    result = models.JSONField(null=True, blank=True)
+    lateness = models.JSONField(default=list, blank=True)
+    months = models.JSONField(default=list, blank=True, help_text="Label of each period")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager(owner="organisation", change=PLAN_SITES)
+
+    class Meta:
+        ordering = ["organisation", "-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Network plan #{self.pk} of {self.organisation}"
 
     @property
     def busy(self) -> bool:

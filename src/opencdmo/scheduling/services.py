@@ -7,13 +7,13 @@ would reject. Earlier versions stay as they were.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -25,11 +25,11 @@ from opencdmo.engines.planning.schedule.reader import parse_schedule
 from opencdmo.engines.planning.schedule.solution import ScheduleSolution, solution_from_document
 from opencdmo.network.models import Site
 from opencdmo.scheduling import scenarios
-from opencdmo.scheduling.models import PlannedBatch, Scenario, SitePlan
+from opencdmo.scheduling.models import PlannedBatch, PlanSeen, Scenario, SitePlan
 
 SITE_PLAN = services.Writable(
     SitePlan,
-    fields=("time_zero", "instance", "result", "reason", "published_by"),
+    fields=("time_zero", "instance", "result", "reason", "causes", "published_by"),
     noun="site_plan",
     state=lambda plan: {
         "site": plan.site_id,
@@ -37,6 +37,7 @@ SITE_PLAN = services.Writable(
         "time_zero": plan.time_zero.isoformat(),
         "batches": len(((plan.result or {}).get("schedule") or {}).get("batches", [])),
         "status": (plan.result or {}).get("status"),
+        "causes": plan.causes,
     },
 )
 
@@ -92,6 +93,33 @@ def check_plan(instance: Mapping[str, Any], result: Mapping[str, Any]) -> dict[s
     return restated
 
 
+CAUSES = {
+    "breakdown": "equipment breakdown",
+    "maintenance": "maintenance",
+    "due": "due date change",
+    "add": "new order",
+    "remove": "order cancelled",
+}
+"""The kind of a scenario edit → the cause a sponsor reads for what it moved. The publish
+reason the planner typed may name other customers, so a sponsor is told only these."""
+
+
+def causes_of(kinds: Iterable[str]) -> list[str]:
+    """The distinct causes of ``kinds`` of edits, in order (``plan revision`` for none)."""
+    found = list(dict.fromkeys(CAUSES.get(kind, "plan revision") for kind in kinds))
+    return found or ["plan revision"]
+
+
+def _derived_causes(current: SitePlan | None, instance: Mapping[str, Any]) -> list[str]:
+    """Causes of a version published without a scenario: its lots against the version before."""
+    if current is None:
+        return ["first plan"]
+    before = set(scenarios.lots(current.instance))
+    after = set(scenarios.lots(dict(instance)))
+    kinds = (["add"] if after - before else []) + (["remove"] if before - after else [])
+    return causes_of(kinds)
+
+
 def publish_plan(
     site: Site,
     *,
@@ -101,12 +129,18 @@ def publish_plan(
     instance: dict[str, Any],
     result: dict[str, Any],
     projects: Mapping[str, int] | None = None,
+    causes: Sequence[str] | None = None,
 ) -> SitePlan:
-    """Publish the next version of ``site``'s plan; ``projects`` maps lots to project ids."""
+    """Publish the next version of ``site``'s plan; ``projects`` maps lots to project ids.
+
+    ``causes`` say what kind of change this is, for the sponsors whose batches it moves;
+    without them they are derived from the lots added or removed."""
     result = check_plan(instance, result)
     with scopes_disabled():
-        latest = SitePlan.objects.filter(site=site).aggregate(v=Max("version"))["v"] or 0
+        current = SitePlan.objects.filter(site=site).order_by("-version").first()
+        latest = current.version if current else 0
     owners = dict(projects or {})
+    said = list(causes) if causes is not None else _derived_causes(current, instance)
 
     def rows(plan: SitePlan) -> None:
         batches = []
@@ -138,6 +172,7 @@ def publish_plan(
             "instance": instance,
             "result": result,
             "reason": reason.strip(),
+            "causes": said,
             "published_by": actor,
         },
         after_save=rows,
@@ -147,7 +182,17 @@ def publish_plan(
 
 SCENARIO = services.Writable(
     Scenario,
-    fields=("name", "instance", "result", "figures", "edits", "status", "time_limit_s", "message"),
+    fields=(
+        "name",
+        "instance",
+        "result",
+        "figures",
+        "edits",
+        "edit_kinds",
+        "status",
+        "time_limit_s",
+        "message",
+    ),
     noun="scenario",
     state=lambda s: {
         "name": s.name,
@@ -163,7 +208,7 @@ def now_h(time_zero: datetime) -> int:
     return max(0, int((timezone.now() - time_zero).total_seconds() // 3600))
 
 
-def create_scenario(site: Site, *, actor: Any, name: str) -> Scenario:
+def create_scenario(site: Site, *, actor: Any, name: str, reason: str = "") -> Scenario:
     """A copy of the site's plan in force to edit and solve."""
     plan = plan_in_force(site)
     if plan is None:
@@ -171,6 +216,7 @@ def create_scenario(site: Site, *, actor: Any, name: str) -> Scenario:
     return services.create(
         SCENARIO,
         actor=actor,
+        reason=reason,
         default_reason=f"Copied from plan v{plan.version}",
         parent={
             "site": site,
@@ -208,6 +254,8 @@ def edit_scenario(
 
     try:
         if edit == "downtime":
+            if args["kind"] not in {"breakdown", "maintenance"}:
+                raise ValidationError({"kind": "A downtime is a breakdown or a maintenance."})
             instance = scenarios.add_downtime(
                 scenario.instance,
                 args["unit"],
@@ -241,6 +289,10 @@ def edit_scenario(
         changes={
             "instance": instance,
             "edits": [*(scenario.edits or []), said],
+            "edit_kinds": [
+                *(scenario.edit_kinds or []),
+                args["kind"] if edit == "downtime" else edit,
+            ],
             "status": Scenario.Status.DRAFT,
             "message": "",
         },
@@ -302,6 +354,7 @@ def publish_scenario(scenario: Scenario, *, actor: Any, reason: str) -> SitePlan
             instance=scenario.instance,
             result=scenario.result,
             projects=owners,
+            causes=causes_of(scenario.edit_kinds or []),
         )
         services.update(
             SCENARIO,
@@ -317,3 +370,20 @@ def publish_scenario(scenario: Scenario, *, actor: Any, reason: str) -> SitePlan
         with scopes_disabled():
             Scenario.objects.filter(pk=scenario.pk).update(published_version=plan.version)
     return plan
+
+
+def plan_seen(project: Any, user: Any) -> int | None:
+    """The plan version ``user`` last saw ``project``'s batches in, if any."""
+    with scopes_disabled():
+        return (
+            PlanSeen.objects.filter(project=project, user=user)
+            .values_list("version", flat=True)
+            .first()
+        )
+
+
+def mark_plan_seen(project: Any, user: Any, version: int) -> None:
+    """Remember that ``user`` has seen ``project``'s batches as in ``version``: a read
+    receipt, not a record of the project, so it has no audit entry."""
+    with scopes_disabled():
+        PlanSeen.objects.update_or_create(project=project, user=user, defaults={"version": version})
