@@ -74,6 +74,30 @@ def test_tampered_chain_names_the_same_entry(world: Any, client_for: Any, capsys
     assert b"Chain broken" in response.content
 
 
+def test_sign_ins_have_a_chain_of_their_own_that_the_page_verifies(
+    world: Any, client_for: Any, capsys: Any
+) -> None:
+    """A login goes to the organisation's access chain, not to its records' chain (so it
+    never waits for a long write there); an edited login entry breaks the tenant's verdict."""
+    org = world.orgs["alpha-bio"]
+    qa = world.user("alpha-bio", "cdmo_qa")
+    client = client_for(qa)
+    with scopes_disabled():
+        login = AuditEntry.objects.get(action="opencdmo.user.logged_in", actor=qa)
+    access = audit.chain_key(org.pk, "opencdmo.user.logged_in")
+    assert (login.chain, login.seq) == (access, 1)
+    assert access == f"{audit.chain_key(org.pk)}:access"
+    assert audit.chains_of(org.pk) == (audit.chain_key(org.pk), access)
+    with append_only_triggers_disabled() as cursor:
+        cursor.execute("UPDATE audit_auditentry SET ip = %s WHERE id = %s", ["10.9.9.9", login.pk])
+    expected = _command_lines(capsys)
+    lines, _ = _page_lines(client)
+    assert lines == expected
+    assert lines[0] == (
+        f"BROKEN {access}: entry #1 (id {login.pk}): content does not match its hash (edited)"
+    )
+
+
 def test_each_organisation_checks_its_own_chain(world: Any, client_for: Any) -> None:
     """A break in Beta's chain does not show on Alpha's page; the platform admin sees it."""
     alpha = client_for(world.user("alpha-bio", "cdmo_qa"))

@@ -16,6 +16,7 @@ from django_scopes import scopes_disabled
 def canonical_dump() -> dict[str, list[Any]]:
     from opencdmo.accounts.models import Organisation, User
     from opencdmo.audit.models import AuditEntry
+    from opencdmo.audit.services import chains_of as audit_chains_of
     from opencdmo.network.models import (
         Equipment,
         Inspection,
@@ -27,7 +28,11 @@ def canonical_dump() -> dict[str, list[Any]]:
 
     with scopes_disabled():
         demo = Organisation.objects.filter(is_demo=True)
-        chains = {f"org:{pk}": slug for pk, slug in demo.values_list("pk", "slug")}
+        chains = {
+            chain: slug + chain.removeprefix(f"org:{pk}")
+            for pk, slug in demo.values_list("pk", "slug")
+            for chain in audit_chains_of(pk)
+        }
         dump: dict[str, list[Any]] = {
             "organisations": list(
                 demo.values_list(

@@ -21,7 +21,7 @@ from opencdmo.audit import keys
 from opencdmo.audit.anchors import verify_checkpoints, verify_rotations, verify_witnesses
 from opencdmo.audit.labels import CHAIN_VERIFIED
 from opencdmo.audit.models import AuditEntry
-from opencdmo.audit.services import ChainBreak, chain_key, record, verify_all, verify_chain
+from opencdmo.audit.services import ChainBreak, chains_of, record, verify_all, verify_chain
 
 ALL_CHAINS = "every chain"
 
@@ -94,7 +94,8 @@ def without_paths(found: ChainBreak) -> ChainBreak:
 
 
 def check_chains(user: Any) -> ChainCheck:
-    """Verify the caller's own organisation's chain; the platform administrator's: all chains.
+    """Verify the caller's own organisation's chains (records and access); the platform
+    administrator's: all chains.
 
     A tenant's verdict names the anchor files in words, never by their path on the server.
     """
@@ -105,13 +106,13 @@ def check_chains(user: Any) -> ChainCheck:
     with scopes_disabled():
         if user.organisation_id is None:
             raise PermissionDenied("Only members of an organisation verify its chain.")
-        chain = chain_key(user.organisation_id)
-        found = verify_chain(chain)
-        entries = AuditEntry.objects.filter(chain=chain).count()
-    anchors = verify_checkpoints({chain})
-    breaks = (*((found,) if found else ()), *anchors.breaks, *verify_witnesses({chain}))
+        chains = chains_of(user.organisation_id)
+        found = [b for b in map(verify_chain, chains) if b is not None]
+        entries = AuditEntry.objects.filter(chain__in=chains).count()
+    anchors = verify_checkpoints(set(chains))
+    breaks = (*found, *anchors.breaks, *verify_witnesses(set(chains)))
     shown = tuple(without_paths(b) for b in breaks)
-    return ChainCheck(chain, entries, shown, timezone.now(), anchors.checkpoints)
+    return ChainCheck(" and ".join(chains), entries, shown, timezone.now(), anchors.checkpoints)
 
 
 def run_chain_check(user: Any) -> ChainCheck:
