@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("opencdmo.network.urls")),
     path("", include("opencdmo.projects.urls")),
     path("", include("opencdmo.scheduling.urls")),
+    path("", include("opencdmo.manufacturing.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -60,6 +60,7 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
     answered with and the plan behind it, and the project."""
     import datetime as dt
 
+    from opencdmo.manufacturing.models import Batch
     from opencdmo.projects.models import CapacityRequest, Option, OptionPlan, Product, Project
     from opencdmo.scheduling.models import Scenario, SitePlan
     from tests.projects.conftest import plan_documents
@@ -96,7 +97,7 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
     OptionPlan.objects.create(
         option=option, time_zero=zero, instance=instance, result=result, based_on_version=1
     )
-    Project.objects.create(
+    project = Project.objects.create(
         name=f"{product.name} at {site.name}",
         sponsor=world.orgs[sponsor],
         cdmo=world.orgs[cdmo],
@@ -104,6 +105,9 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
         product=product,
         scope="clinical",
         phase="phase_2",
+    )
+    Batch.objects.create(
+        cdmo=world.orgs[cdmo], project=project, lot=f"{cdmo}-1", site=site, state="planned"
     )
 
 

@@ -21,6 +21,7 @@ from django_scopes import scopes_disabled
 
 from opencdmo.accounts.models import ApiToken, Organisation, User
 from opencdmo.accounts.roles import (
+    EDIT_BATCHES,
     EDIT_NETWORK,
     IMPORT_NETWORK,
     MANAGE_TOKENS,
@@ -33,6 +34,7 @@ from opencdmo.accounts.roles import (
 )
 from opencdmo.api import api
 from opencdmo.core.tenancy import tenancy_of
+from opencdmo.manufacturing.models import Batch
 from opencdmo.network.models import Equipment, ImportJob, Site, Suite
 from opencdmo.projects.models import CapacityRequest, Option, Project
 from opencdmo.scheduling.models import Scenario
@@ -118,6 +120,12 @@ PAGES: dict[str, Serves] = {
     "projects:option": Serves(Option, "owner", VIEW_PLANS),
     "projects:option-accept": Serves(Option, "read", REQUEST_CAPACITY, methods=("post",)),
     "projects:project": Serves(Project, "read"),
+    "manufacturing:batch": Serves(Batch, "read"),
+    "manufacturing:batch-export": Serves(Batch, "read"),
+    "manufacturing:batch-state": Serves(
+        Batch, "change", EDIT_BATCHES, methods=("post",), data={"to": "running", "reason": _REASON}
+    ),
+    "manufacturing:batch-upload": Serves(Batch, "change", EDIT_BATCHES, methods=("post",)),
     "scheduling:site-plan": Serves(Site, "owner", VIEW_PLANS),
     "scheduling:compare": Serves(Site, "owner", VIEW_PLANS),
     "scheduling:scenario-new": Serves(
@@ -147,6 +155,8 @@ OPERATIONS: dict[str, Serves] = {
     ),
     "GET /api/v1/options/{option_id}/plan": Serves(Option, "owner"),
     "GET /api/v1/projects/{project_id}": Serves(Project, "read"),
+    "GET /api/v1/batches/{batch_id}": Serves(Batch, "read"),
+    "GET /api/v1/batches/{batch_id}/data": Serves(Batch, "read"),
     "GET /api/v1/sites/{site_id}/plan": Serves(Site, "owner"),
     "GET /api/v1/sites/{site_id}/scenarios": Serves(Site, "owner", hidden_without=VIEW_PLANS),
     "POST /api/v1/sites/{site_id}/scenarios": Serves(

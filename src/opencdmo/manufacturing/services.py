@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -311,6 +312,11 @@ def stored_series(batch: Batch, store: ProcessDataStore | None = None) -> Series
 def process_data(batch: Batch, store: ProcessDataStore | None = None) -> ProcessData:
     """The batch's values aligned on one time grid (time × variables), for the engines."""
     return ProcessData.from_series(batch.lot, stored_series(batch, store))
+
+
+def file_name(batch: Batch) -> str:
+    """The lot as a file name: letters, digits, '.', '-' and '_' kept, others as '_'."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", batch.lot) or "batch"
 
 
 def export_csv(batch: Batch, store: ProcessDataStore | None = None) -> Iterator[str]:

@@ -118,6 +118,19 @@ GROUPS: tuple[Group, ...] = (
         ),
     ),
     Group(
+        "manufacturing",
+        "Manufacturing",
+        (
+            Section(
+                "Batches",
+                "manufacturing:batches",
+                _party,
+                ("/batches/",),
+                "Batch records, offline results and process data",
+            ),
+        ),
+    ),
+    Group(
         "quality",
         "Quality",
         (

@@ -1,0 +1,146 @@
+"""Pages: the batch list and a batch's page (facts, results, data, upload, export)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from opencdmo.core.tenancy import get_changeable_or_404, get_visible_or_404
+from opencdmo.manufacturing import services
+from opencdmo.manufacturing.charts import trajectory
+from opencdmo.manufacturing.forms import BatchFilterForm, StateForm, UploadForm
+from opencdmo.manufacturing.models import Batch
+
+MAX_UPLOAD_BYTES = 20 * 2**20
+"""Uploads are ingested while the page waits (about a second for 20 MB of CSV); larger
+files go through ``opencdmo ingest``."""
+
+
+def _batches() -> Any:
+    return Batch.objects.select_related("project__product", "project__sponsor", "site", "suite")
+
+
+@login_required
+def batch_list(request: HttpRequest) -> HttpResponse:
+    """Batches the caller's organisation makes, or that are made for its projects."""
+    visible = list(_batches()[:2000])
+    sites = sorted({(b.site_id, b.site.name) for b in visible}, key=lambda s: s[1])
+    projects = sorted({(b.project_id, b.project.name) for b in visible}, key=lambda p: p[1])
+    form = BatchFilterForm(request.GET or None, sites=sites, projects=projects)
+    batches = visible
+    if form.is_valid():
+        data = form.cleaned_data
+        batches = [
+            b
+            for b in visible
+            if (not data["state"] or b.state == data["state"])
+            and (data["site"] is None or b.site_id == data["site"])
+            and (data["project"] is None or b.project_id == data["project"])
+        ]
+    return render(request, "manufacturing/batch_list.html", {"batches": batches, "form": form})
+
+
+def _variables(batch: Batch) -> list[dict[str, Any]]:
+    data = services.process_data(batch)
+    latest = services.current_file(batch)
+    counts = latest.counts if latest else {}
+    return [
+        {
+            "name": name,
+            "unit": data.units.get(name, ""),
+            "count": counts.get(name, 0),
+            "chart": trajectory(data.time_h, data.values[:, j]),
+        }
+        for j, name in enumerate(data.variables)
+    ]
+
+
+@login_required
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_visible_or_404(_batches(), request.user, pk=pk)
+    may_change = Batch.tenancy.may_change(request.user, batch)
+    next_states = services.TRANSITIONS.get(batch.state, ())
+    context = {
+        "batch": batch,
+        "results": list(batch.offline_results.all()),
+        "variables": _variables(batch),
+        "latest": services.current_file(batch),
+        "may_change": may_change,
+        "may_upload": may_change and batch.state in services.WRITABLE_STATES,
+        "next_state": Batch.State(next_states[0]) if next_states else None,
+        "state_form": StateForm(initial={"to": next_states[0]} if next_states else None),
+        "upload_form": UploadForm(),
+        "max_upload_mb": MAX_UPLOAD_BYTES // 2**20,
+    }
+    return render(request, "manufacturing/batch_detail.html", context)
+
+
+@login_required
+@require_POST
+def batch_state(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_changeable_or_404(Batch.objects.all(), request.user, pk=pk)
+    form = StateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason for the change of state.")
+        return redirect("manufacturing:batch", pk)
+    try:
+        services.change_state(
+            batch,
+            to=form.cleaned_data["to"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Batch {batch.lot} is now {batch.get_state_display().lower()}.")
+    return redirect("manufacturing:batch", pk)
+
+
+@login_required
+@require_POST
+def batch_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ingest an uploaded file into the batch while the page waits (up to 20 MB)."""
+    batch = get_changeable_or_404(Batch.objects.all(), request.user, pk=pk)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a file to ingest.")
+        return redirect("manufacturing:batch", pk)
+    upload = form.cleaned_data["file"]
+    if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+        messages.error(
+            request,
+            f"{upload.name} is larger than {MAX_UPLOAD_BYTES // 2**20} MB; ingest it with "
+            "'opencdmo ingest'.",
+        )
+        return redirect("manufacturing:batch", pk)
+    try:
+        report = services.ingest_file(
+            b"".join(upload.chunks()),
+            name=upload.name,
+            actor=request.user,
+            lot=batch.lot,
+            reason=form.cleaned_data["reason"],
+        )
+    except (services.IngestError, ValidationError, PermissionDenied) as exc:
+        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, f"Nothing ingested. {text}")
+    else:
+        for line in report.lines():
+            messages.success(request, line)
+    return redirect("manufacturing:batch", pk)
+
+
+@login_required
+def batch_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The long CSV of ``opencdmo export`` (the API's ``format=csv`` streams the same)."""
+    batch = get_visible_or_404(Batch.objects.all(), request.user, pk=pk)
+    response = HttpResponse("".join(services.export_csv(batch)), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{services.file_name(batch)}.csv"'
+    return response
