@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "opencdmo.network",
     "opencdmo.projects",
     "opencdmo.scheduling",
+    "opencdmo.quality",
     "opencdmo.manufacturing",
     "opencdmo.demo",
     "opencdmo.web",
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "opencdmo.accounts.middleware.TenantScopeMiddleware",
     "opencdmo.web.middleware.AdminGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "opencdmo.accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -124,6 +126,9 @@ BEHIND_PROXY = os.environ.get("OPENCDMO_BEHIND_PROXY", "0") == "1"
 LOCKOUT_THRESHOLD = int(os.environ.get("OPENCDMO_LOCKOUT_THRESHOLD", "5"))
 LOCKOUT_DURATION_MIN = int(os.environ.get("OPENCDMO_LOCKOUT_MIN", "15"))
 IDLE_TIMEOUT_MIN = int(os.environ.get("OPENCDMO_IDLE_TIMEOUT_MIN", "15"))
+# Django's admin asks for a session that passed two-factor sign-in: on in production, off for
+# the local demo and debugging unless asked for.
+ADMIN_REQUIRE_2FA = os.environ.get("OPENCDMO_ADMIN_REQUIRE_2FA", "1" if PRODUCTION else "0") == "1"
 # Password-reset links go out by e-mail: SMTP in production, printed on the console for the
 # local demo and debugging (``console``, ``smtp``, ``locmem`` or a backend's dotted path).
 _EMAIL_BACKEND = os.environ.get("OPENCDMO_EMAIL_BACKEND", "smtp" if PRODUCTION else "console")

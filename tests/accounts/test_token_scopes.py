@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from opencdmo.accounts import services
-from opencdmo.accounts.models import ApiToken, User
+from opencdmo.accounts.models import ApiToken
 from opencdmo.accounts.tokens import format_utc
 from opencdmo.network.models import Suite
 from tests.conftest import PASSWORD
@@ -304,8 +304,13 @@ def test_tokens_from_before_scopes_migrate_as_write_tokens_without_expiry() -> N
     )
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    executor.migrate(after)
-    with scopes_disabled():
-        token = ApiToken.objects.get(prefix="legacy01")
-    assert (token.scope, token.expires_at) == ("write", None)
-    assert User.objects.get(username="old.user").password_changed_at is None
+    try:
+        executor.migrate(after)
+        new = MigrationExecutor(connection).loader.project_state(after).apps
+        token = new.get_model("accounts", "ApiToken").objects.get(prefix="legacy01")
+        assert (token.scope, token.expires_at) == ("write", None)
+        migrated = new.get_model("accounts", "User").objects.get(username="old.user")
+        assert migrated.password_changed_at is None
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())

@@ -39,6 +39,7 @@ def build_platform_world() -> World:
                 note=note,
             )
             _capacity_records(world, cdmo, sponsor)
+            _quality_agreement(world, cdmo)
             ImportJob.objects.create(
                 organisation=world.orgs[cdmo],
                 user=world.user(cdmo, "cdmo_admin"),
@@ -108,6 +109,17 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
     )
     Batch.objects.create(
         cdmo=world.orgs[cdmo], project=project, lot=f"{cdmo}-1", site=site, state="planned"
+    )
+
+
+def _quality_agreement(world: World, cdmo: str) -> None:
+    """The quality agreement of the CDMO's project, signed by nobody yet."""
+    from opencdmo.projects.models import Project
+    from opencdmo.quality.models import QualityAgreement
+
+    project = Project.objects.get(cdmo=world.orgs[cdmo])
+    world.extra[f"agreement/{cdmo}"] = QualityAgreement.objects.create(
+        project=project, minor_notice_h=720, major_notice_h=72, critical_notice_h=24
     )
 
 

@@ -23,11 +23,13 @@ from opencdmo.accounts.models import ApiToken, Organisation, User
 from opencdmo.accounts.roles import (
     EDIT_BATCHES,
     EDIT_NETWORK,
+    EDIT_QUALITY,
     IMPORT_NETWORK,
     MANAGE_TOKENS,
     MANAGE_USERS,
     PLAN_SITES,
     REQUEST_CAPACITY,
+    SIGN_RECORDS,
     VIEW_NETWORK,
     VIEW_PLANS,
     VIEW_PRIVATE_SITE,
@@ -37,6 +39,7 @@ from opencdmo.core.tenancy import tenancy_of
 from opencdmo.manufacturing.models import Batch
 from opencdmo.network.models import Equipment, ImportJob, Site, Suite
 from opencdmo.projects.models import CapacityRequest, Option, Project
+from opencdmo.quality.models import QualityAgreement
 from opencdmo.scheduling.models import Scenario
 from tests.platform.shared_records.models import SharedRecord
 
@@ -70,6 +73,13 @@ class Serves:
 
 
 _REASON = "Tenant-isolation check"
+_TERMS = {
+    "minor_notice_h": "720",
+    "major_notice_h": "72",
+    "critical_notice_h": "24",
+    "sponsor_release_required": "on",
+    "reason": _REASON,
+}
 PAGES: dict[str, Serves] = {
     "network:site": Serves(Site, "read", VIEW_NETWORK),
     "network:import-job": Serves(ImportJob, "read", IMPORT_NETWORK),
@@ -120,6 +130,14 @@ PAGES: dict[str, Serves] = {
     "projects:option": Serves(Option, "owner", VIEW_PLANS),
     "projects:option-accept": Serves(Option, "read", REQUEST_CAPACITY, methods=("post",)),
     "projects:project": Serves(Project, "read"),
+    "quality:agreement": Serves(QualityAgreement, "read"),
+    "quality:agreement-edit": Serves(
+        QualityAgreement, "change", EDIT_QUALITY, methods=("get", "post"), data=_TERMS
+    ),
+    "quality:agreement-sign": Serves(QualityAgreement, "read", SIGN_RECORDS, methods=("post",)),
+    "quality:agreement-new": Serves(
+        Project, "change", EDIT_QUALITY, methods=("get", "post"), data=_TERMS
+    ),
     "manufacturing:batch": Serves(Batch, "read"),
     "manufacturing:batch-export": Serves(Batch, "read"),
     "manufacturing:batch-state": Serves(

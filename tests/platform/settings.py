@@ -17,3 +17,7 @@ AUDIT_CHECKPOINTS = AUDIT_DIR / "audit-checkpoints.jsonl"
 
 # The test client speaks plain HTTP; tests/web/test_production.py proves the HTTPS redirect.
 SECURE_SSL_REDIRECT = False
+
+# Tests sign in with ``force_login``, which skips the code step; tests/accounts/
+# test_two_factor.py turns the admin's two-factor rule on where it proves it.
+ADMIN_REQUIRE_2FA = False

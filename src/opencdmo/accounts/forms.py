@@ -157,3 +157,35 @@ class ResetPasswordForm(PlainPasswordHelp, CleanTextFields, SetPasswordForm):
 
     def save(self, commit: bool = True) -> Any:
         return services.reset_password(self.user, self.cleaned_data["new_password1"])
+
+
+CODE_HELP = "The six digits your authenticator app shows now."
+
+
+class CodeForm(CleanTextFields, forms.Form):
+    """A one-time code: the authenticator's six digits (or, where allowed, a recovery code)."""
+
+    code = forms.CharField(
+        max_length=20,
+        label="Code",
+        help_text=CODE_HELP,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text"}),
+    )
+
+
+class DisableTwoFactorForm(CleanTextFields, forms.Form):
+    password = forms.CharField(
+        label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    code = forms.CharField(
+        max_length=20, label="Code", help_text=f"{CODE_HELP} A recovery code works too."
+    )
+
+
+class TwoFactorPolicyForm(CleanTextFields, forms.Form):
+    required = forms.TypedChoiceField(
+        choices=[("1", "Required for every member"), ("0", "Each member's choice")],
+        coerce=lambda value: value == "1",
+        label="Two-factor sign-in",
+    )
+    reason = forms.CharField(max_length=500, help_text=REASON_HELP)

@@ -31,6 +31,11 @@ class Organisation(models.Model):
     website = models.URLField(blank=True)
     description = models.TextField(blank=True)
     is_demo = models.BooleanField(default=False, help_text="Seeded by 'opencdmo demo'")
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Members sign in with a one-time code as well; those without two-factor "
+        "sign-in are sent to set it up before anything else",
+    )
 
     objects = TenantManager(owner="id", public=True)
 
@@ -60,6 +65,15 @@ class User(AbstractUser):
     locked_until = models.DateTimeField(null=True, blank=True)
     password_changed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the password was last set, changed or reset"
+    )
+    totp_secret = models.TextField(
+        blank=True, help_text="The TOTP secret, encrypted with a key derived from SECRET_KEY"
+    )
+    totp_enabled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When two-factor sign-in was confirmed; empty: off"
+    )
+    totp_last_step = models.BigIntegerField(
+        null=True, blank=True, help_text="The 30-second step of the last code accepted"
     )
 
     # Authentication loads the user before any scope exists, so the default manager stays
@@ -99,6 +113,25 @@ class User(AbstractUser):
     @property
     def is_platform_admin(self) -> bool:
         return self.role == Role.PLATFORM_ADMIN
+
+    @property
+    def has_two_factor(self) -> bool:
+        """Whether sign-in and signing ask this user for a one-time code."""
+        return self.totp_enabled_at is not None
+
+
+class RecoveryCode(models.Model):
+    """One of a user's single-use codes for signing in without the authenticator; only a
+    keyed digest is stored, and a used code keeps its row with the time it was used."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64, unique=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager(owner="user__organisation")
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"
 
 
 class TokenScope(models.TextChoices):

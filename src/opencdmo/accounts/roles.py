@@ -58,13 +58,17 @@ PLAN_SITES = "scheduling.plan"
 """A CDMO planner's: edit scenarios and publish a site's plan."""
 PROPOSE = "projects.propose"
 """Answer requests: edit and send the proposal behind an option."""
+EDIT_QUALITY = "quality.edit"
+"""A CDMO QA's: write the quality records of its projects (the quality agreement)."""
+SIGN_RECORDS = "quality.sign"
+"""QA of either party: sign records electronically (approve a quality agreement)."""
 EDIT_BATCHES = "manufacturing.edit"
 """Record batches, their state, offline results and process data, and map plant tags."""
 
 PERMISSIONS: dict[Any, frozenset[str]] = {
     Role.SPONSOR_VIEWER: frozenset({VIEW_NETWORK, MANAGE_TOKENS}),
     Role.SPONSOR_MANAGER: frozenset({VIEW_NETWORK, MANAGE_TOKENS, REQUEST_CAPACITY}),
-    Role.SPONSOR_QA: frozenset({VIEW_NETWORK, VIEW_AUDIT, MANAGE_TOKENS}),
+    Role.SPONSOR_QA: frozenset({VIEW_NETWORK, VIEW_AUDIT, MANAGE_TOKENS, SIGN_RECORDS}),
     Role.CDMO_PLANNER: frozenset(
         {
             VIEW_NETWORK,
@@ -83,7 +87,16 @@ PERMISSIONS: dict[Any, frozenset[str]] = {
         {VIEW_NETWORK, VIEW_PRIVATE_SITE, EDIT_NETWORK, MANAGE_TOKENS, VIEW_PLANS, EDIT_BATCHES}
     ),
     Role.CDMO_QA: frozenset(
-        {VIEW_NETWORK, VIEW_PRIVATE_SITE, VIEW_AUDIT, MANAGE_TOKENS, VIEW_PLANS, EDIT_BATCHES}
+        {
+            VIEW_NETWORK,
+            VIEW_PRIVATE_SITE,
+            VIEW_AUDIT,
+            MANAGE_TOKENS,
+            VIEW_PLANS,
+            EDIT_BATCHES,
+            EDIT_QUALITY,
+            SIGN_RECORDS,
+        }
     ),
     Role.CDMO_ADMIN: frozenset(
         {

@@ -19,14 +19,16 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.text import slugify
 from django_scopes import scopes_disabled
 
-from opencdmo.accounts import roles, tokens
-from opencdmo.accounts.models import ApiToken, Organisation, TokenScope, User
+from opencdmo.accounts import roles, tokens, totp
+from opencdmo.accounts.backends import claim_attempt, clear_lockout
+from opencdmo.accounts.models import ApiToken, Organisation, RecoveryCode, TokenScope, User
 from opencdmo.audit import services as audit
 from opencdmo.core import services as core
 from opencdmo.core.services import Writable
@@ -34,10 +36,13 @@ from opencdmo.core.tenancy import authorise_change, get_changeable_or_404
 
 __all__ = [
     "USER_AUDIT_FIELDS",
+    "accept_totp_code",
     "change_own_password",
     "change_role",
     "create_organisation",
     "create_user",
+    "disable_two_factor",
+    "enable_two_factor",
     "get_managed_user",
     "invite_user",
     "issue_token",
@@ -48,6 +53,8 @@ __all__ = [
     "set_own_password",
     "set_password_by_administrator",
     "set_password_link",
+    "set_two_factor_required",
+    "verify_second_factor",
 ]
 
 USER_AUDIT_FIELDS = (
@@ -449,4 +456,174 @@ def set_password_by_administrator(
         reason=reason,
         changes={"password": make_password(password), "password_changed_at": timezone.now()},
         verb="password_set_by_administrator",
+    )
+
+
+# --- two-factor sign-in ----------------------------------------------------------------------
+
+WRONG_CODE = (
+    "That code is not valid. Use the current code of your authenticator app (or a recovery code)."
+)
+LOCKED_OUT = (
+    "This account is locked after repeated failures; try again later or reset the password."
+)
+
+
+def _two_factor_state(user: User) -> dict[str, Any]:
+    """Whether two-factor sign-in is on and since when; never the secret."""
+    return {
+        "two_factor": "on" if user.totp_enabled_at is not None else "off",
+        **audit.snapshot(user, ("totp_enabled_at",)),
+    }
+
+
+TWO_FACTOR = Writable(
+    User,
+    fields=("totp_secret", "totp_enabled_at", "totp_last_step"),
+    state=_two_factor_state,
+    authorise=_only_themself,
+)
+
+
+def _organisation_administrator(actor: User | None, organisation: Organisation) -> None:
+    """An organisation's administrator for its own organisation, the platform's for any."""
+    authorise_change(actor, User(organisation=organisation))
+
+
+TWO_FACTOR_POLICY = Writable(
+    Organisation,
+    fields=("require_two_factor",),
+    authorise=_organisation_administrator,
+)
+
+
+def _store_recovery_codes(user: User, codes: list[str]) -> None:
+    with scopes_disabled():
+        RecoveryCode.objects.filter(user=user).delete()
+        RecoveryCode.objects.bulk_create(
+            RecoveryCode(user=user, digest=totp.recovery_digest(code)) for code in codes
+        )
+
+
+def enable_two_factor(user: User, secret: str, code: str) -> list[str]:
+    """Turn two-factor sign-in on once ``code`` proves the authenticator holds ``secret``;
+    returns the ten recovery codes, which are shown this once and stored as digests."""
+    step = totp.matching_step(secret, code, None)
+    if not step:
+        raise ValidationError({"code": WRONG_CODE})
+    codes = totp.new_recovery_codes()
+    core.update(
+        TWO_FACTOR,
+        user,
+        actor=user,
+        reason="Two-factor sign-in enabled by its user",
+        changes={
+            "totp_secret": totp.encrypt(secret),
+            "totp_enabled_at": timezone.now(),
+            "totp_last_step": step,
+        },
+        after_save=lambda stored: _store_recovery_codes(stored, codes),
+        verb="two_factor_enabled",
+    )
+    return codes
+
+
+def recovery_codes_left(user: User) -> int:
+    with scopes_disabled():
+        return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+
+
+def _refuse_second_factor(user: User, reason: str, *, step: str) -> None:
+    audit.record(
+        "opencdmo.user.login_failed",
+        organisation_id=user.organisation_id,
+        target=user,
+        actor_name=user.username,
+        after={"username": user.username, "known_user": True, "step": step},
+        reason=reason,
+    )
+
+
+def _use_recovery_code(user: User, code: str) -> bool:
+    """Mark the matching unused recovery code used, on the audit trail; ``False`` if none."""
+    with transaction.atomic(), scopes_disabled():
+        used = RecoveryCode.objects.filter(
+            user=user, digest=totp.recovery_digest(code), used_at__isnull=True
+        ).update(used_at=timezone.now())
+        if not used:
+            return False
+        left = RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+        audit.record(
+            "opencdmo.user.recovery_code_used",
+            actor=user,
+            organisation_id=user.organisation_id,
+            target=user,
+            after={"recovery_codes_left": left},
+            reason="Signed in with a recovery code instead of the authenticator",
+        )
+    return True
+
+
+def accept_totp_code(user: User, code: str) -> bool:
+    """Whether ``code`` is a current code of ``user``'s authenticator not used before; the
+    caller has claimed the attempt. A code once accepted is not accepted again."""
+    matched = totp.matching_step(totp.decrypt(user.totp_secret), code, user.totp_last_step)
+    if not matched:
+        return False
+    unused = Q(totp_last_step__isnull=True) | Q(totp_last_step__lt=matched)
+    if not User.objects.filter(unused, pk=user.pk).update(totp_last_step=matched):
+        return False  # the same code, accepted a moment ago by a parallel request
+    user.totp_last_step = matched
+    return True
+
+
+def verify_second_factor(user: User, code: str, *, recovery: bool = True, step: str) -> None:
+    """Accept a current TOTP code of ``user`` (or, if ``recovery``, an unused recovery code),
+    or raise ``ValidationError`` keyed ``code``.
+
+    Each attempt claims one of the account's tries before the code is checked, as a password
+    does (``backends.claim_attempt``), so wrong codes count toward the same lockout and a
+    locked account's codes are not checked at all; a correct one clears the count. A refusal
+    goes on the audit trail as a failed login naming ``step``.
+    """
+    if not user.has_two_factor:
+        return
+    if not claim_attempt(user.pk, timezone.now()):
+        _refuse_second_factor(user, "Account locked", step=step)
+        raise ValidationError({"code": LOCKED_OUT})
+    if not (accept_totp_code(user, code) or (recovery and _use_recovery_code(user, code))):
+        _refuse_second_factor(user, "Wrong two-factor code", step=step)
+        raise ValidationError({"code": WRONG_CODE})
+    clear_lockout(user.pk)
+
+
+def disable_two_factor(user: User, password: str, code: str) -> User:
+    """Turn two-factor sign-in off: the password and a current code (or a recovery code)
+    prove it is the user; the secret and the recovery codes are deleted."""
+    if not user.check_password(password):
+        raise ValidationError({"password": "The password is not correct."})
+    verify_second_factor(user, code, step="turning two-factor sign-in off")
+    return core.update(
+        TWO_FACTOR,
+        user,
+        actor=user,
+        reason="Two-factor sign-in disabled by its user",
+        changes={"totp_secret": "", "totp_enabled_at": None, "totp_last_step": None},
+        after_save=lambda stored: _store_recovery_codes(stored, []),
+        verb="two_factor_disabled",
+    )
+
+
+def set_two_factor_required(
+    actor: User | None, organisation: Organisation, required: bool, reason: str
+) -> Organisation:
+    """Require (or stop requiring) two-factor sign-in of ``organisation``'s members; those
+    without it are sent to set it up at their next request."""
+    return core.update(
+        TWO_FACTOR_POLICY,
+        organisation,
+        actor=actor,
+        reason=reason,
+        changes={"require_two_factor": required},
+        verb="two_factor_required" if required else "two_factor_optional",
     )

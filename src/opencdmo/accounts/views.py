@@ -3,11 +3,13 @@ management."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,13 +19,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 from django_scopes import scopes_disabled
 
-from opencdmo.accounts import services
+from opencdmo.accounts import services, totp
 from opencdmo.accounts.forms import (
     ActiveForm,
+    CodeForm,
+    DisableTwoFactorForm,
     FirstPasswordForm,
     InviteForm,
     LoginForm,
@@ -32,15 +36,158 @@ from opencdmo.accounts.forms import (
     ResetRequestForm,
     RoleForm,
     TokenForm,
+    TwoFactorPolicyForm,
 )
+from opencdmo.accounts.middleware import TWO_FACTOR_PASSED
 from opencdmo.accounts.models import ApiToken, Organisation, User
 from opencdmo.core.tenancy import authorise_change, get_changeable_or_404
 
+PENDING_SECOND_STEP = "two_factor_pending"
+"""Session key: who passed the password step and still owes a code, since when, going where."""
+SECOND_STEP_S = 300
+SETUP_SECRET = "two_factor_setup"
+"""Session key: the encrypted secret shown on the set-up page until a code confirms it."""
+
 
 class LoginView(auth_views.LoginView):
+    """The password step; users with two-factor sign-in go on to the code step, not signed in
+    until it passes."""
+
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        if not user.has_two_factor:
+            return super().form_valid(form)
+        self.request.session[PENDING_SECOND_STEP] = {
+            "user": user.pk,
+            "backend": user.backend,
+            "at": time.time(),
+            "next": self.get_success_url(),
+        }
+        return redirect("login-two-factor")
+
+
+def _pending_second_step(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
+    pending = request.session.get(PENDING_SECOND_STEP)
+    if not pending or time.time() - pending["at"] > SECOND_STEP_S:
+        return None
+    user = User.objects.filter(pk=pending["user"], is_active=True).first()
+    return (user, pending) if user is not None else None
+
+
+def login_two_factor(request: HttpRequest) -> HttpResponse:
+    """The code step: a current code or a recovery code signs the user in."""
+    found = _pending_second_step(request)
+    if found is None:
+        request.session.pop(PENDING_SECOND_STEP, None)
+        messages.info(request, "Sign in with your password first; the code step lasts 5 minutes.")
+        return redirect("login")
+    user, pending = found
+    form = CodeForm(request.POST or None)
+    form.fields["code"].help_text += " Lost your phone? Type one of your recovery codes."
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.verify_second_factor(user, form.cleaned_data["code"], step="sign-in code")
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            del request.session[PENDING_SECOND_STEP]
+            auth_login(request, user, backend=pending["backend"])
+            request.session[TWO_FACTOR_PASSED] = user.pk
+            return redirect(pending["next"])
+    status = 400 if form.errors else 200
+    return render(request, "accounts/login_two_factor.html", {"form": form}, status=status)
+
+
+@login_required
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Set up two-factor sign-in (secret, URI, confirming code), or turn it off."""
+    if request.user.has_two_factor:
+        return _two_factor_on(request)
+    stored = request.session.get(SETUP_SECRET)
+    secret = totp.decrypt(stored) if stored else totp.new_secret()
+    request.session[SETUP_SECRET] = totp.encrypt(secret)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.enable_two_factor(request.user, secret, form.cleaned_data["code"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            del request.session[SETUP_SECRET]
+            request.session[TWO_FACTOR_PASSED] = request.user.pk
+            next_url = _safe_next(request)
+            context = {"codes": codes, "next": next_url}
+            return render(request, "accounts/two_factor_codes.html", context)
+    context = {
+        "form": form,
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        "uri": totp.provisioning_uri(secret, request.user.username),
+        "next": _safe_next(request),
+    }
+    return render(request, "accounts/two_factor.html", context, status=400 if form.errors else 200)
+
+
+def _two_factor_on(request: HttpRequest) -> HttpResponse:
+    form = DisableTwoFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.disable_two_factor(
+                request.user, form.cleaned_data["password"], form.cleaned_data["code"]
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Two-factor sign-in is off.")
+            return redirect("two-factor")
+    context = {
+        "disable_form": form,
+        "codes_left": services.recovery_codes_left(request.user),
+        "required": bool(
+            request.user.organisation and request.user.organisation.require_two_factor
+        ),
+    }
+    return render(request, "accounts/two_factor.html", context, status=400 if form.errors else 200)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """Where to go after setting up, if it is a page of this site."""
+    target = request.GET.get("next") or request.POST.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and allowed else ""
+
+
+@login_required
+def two_factor_policy(request: HttpRequest) -> HttpResponse:
+    """An organisation's administrator requires two-factor sign-in of its members, or not."""
+    organisation = _organisation_asked(request) or request.user.organisation
+    authorise_change(request.user, User(organisation=organisation))
+    form = TwoFactorPolicyForm(
+        request.POST or None, initial={"required": "1" if organisation.require_two_factor else "0"}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_two_factor_required(
+                request.user,
+                organisation,
+                form.cleaned_data["required"],
+                form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "The two-factor rule is saved.")
+            return redirect(request.get_full_path())
+    members = services.managed_users(request.user, organisation).filter(is_active=True)
+    context = {"organisation": organisation, "form": form, "members": members}
+    return render(
+        request, "accounts/two_factor_policy.html", context, status=400 if form.errors else 200
+    )
 
 
 @login_required

@@ -22,6 +22,7 @@ from opencdmo.audit.anchors import verify_checkpoints, verify_rotations, verify_
 from opencdmo.audit.labels import CHAIN_VERIFIED
 from opencdmo.audit.models import AuditEntry
 from opencdmo.audit.services import ChainBreak, chains_of, record, verify_all, verify_chain
+from opencdmo.audit.signatures_check import verify_signatures
 
 ALL_CHAINS = "every chain"
 
@@ -73,6 +74,7 @@ def check_all_chains() -> ChainCheck:
     """Verify every chain, as ``opencdmo audit verify`` and the platform administrator do."""
     anchors = verify_checkpoints()
     breaks = (*verify_all(), *anchors.breaks, *verify_witnesses(), *verify_rotations())
+    breaks = (*breaks, *verify_signatures())
     with scopes_disabled():
         entries = AuditEntry.objects.count()
     return ChainCheck(ALL_CHAINS, entries, breaks, timezone.now(), anchors.checkpoints)
@@ -111,6 +113,7 @@ def check_chains(user: Any) -> ChainCheck:
         entries = AuditEntry.objects.filter(chain__in=chains).count()
     anchors = verify_checkpoints(set(chains))
     breaks = (*found, *anchors.breaks, *verify_witnesses(set(chains)))
+    breaks = (*breaks, *verify_signatures({user.organisation_id}))
     shown = tuple(without_paths(b) for b in breaks)
     return ChainCheck(" and ".join(chains), entries, shown, timezone.now(), anchors.checkpoints)
 

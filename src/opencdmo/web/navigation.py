@@ -141,6 +141,13 @@ GROUPS: tuple[Group, ...] = (
                 ("/audit/",),
                 "Every change, login and reason",
             ),
+            Section(
+                "Quality agreements",
+                "quality:agreements",
+                _holds(roles.SIGN_RECORDS),
+                ("/quality/",),
+                "Deviation notice and release terms per project, signed by both parties",
+            ),
         ),
     ),
     Group(
@@ -167,6 +174,13 @@ GROUPS: tuple[Group, ...] = (
                 _holds(roles.MANAGE_TOKENS),
                 ("/api/v1/docs",),
                 "Every operation of /api/v1/",
+            ),
+            Section(
+                "Two-factor sign-in",
+                "two-factor",
+                lambda user: True,
+                ("/account/two-factor/",),
+                "A code from your phone at sign-in and signing",
             ),
         ),
     ),
