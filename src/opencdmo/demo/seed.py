@@ -19,6 +19,7 @@ from django_scopes import scopes_disabled
 from opencdmo.accounts import services as accounts
 from opencdmo.accounts.models import Organisation, User
 from opencdmo.accounts.roles import Role
+from opencdmo.demo.batches import seed_batches
 from opencdmo.demo.hashing import one_hash_per_password
 from opencdmo.demo.plans import demo_plan, plan_start
 from opencdmo.demo.requests import seed_requests
@@ -133,6 +134,7 @@ def seed_demo_world() -> SeedResult:
                 _seed_organisation(organisation)
             _seed_plans()
             seed_requests(DEMO_REASON)
+            seed_batches(DEMO_REASON)
     return SeedResult(True, time.perf_counter() - started, demo_counts())
 
 

@@ -139,7 +139,9 @@ class ProcessDataFile(models.Model):
     end_h = models.FloatField(null=True, blank=True)
     added = models.PositiveIntegerField(help_text="Values this version added")
     source = models.CharField(max_length=255, help_text="The ingested file's name")
-    source_sha256 = models.CharField(max_length=64)
+    source_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="Empty for values not read from a file"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantManager(

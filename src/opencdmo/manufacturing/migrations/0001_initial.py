@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                 ('end_h', models.FloatField(blank=True, null=True)),
                 ('added', models.PositiveIntegerField(help_text='Values this version added')),
                 ('source', models.CharField(help_text="The ingested file's name", max_length=255)),
-                ('source_sha256', models.CharField(max_length=64)),
+                ('source_sha256', models.CharField(blank=True, help_text='Empty for values not read from a file', max_length=64)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='data_files', to='manufacturing.batch')),
             ],
