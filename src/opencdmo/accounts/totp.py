@@ -73,7 +73,12 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in code.lower() if ch.isalnum())
 
 
-def matching_step(secret: str, code: str, after_step: int | None, now: float | None = None) -> int:
+def now_s() -> float:
+    """Seconds since the epoch, the clock codes are checked against."""
+    return time.time()
+
+
+def matching_step(secret: str, code: str, after_step: int | None) -> int:
     """The time step whose code ``code`` is, within ``VALID_WINDOW`` of now; 0 if none.
 
     A step at or before ``after_step`` (the last one accepted) does not count, so a code seen
@@ -83,7 +88,7 @@ def matching_step(secret: str, code: str, after_step: int | None, now: float | N
     if len(code) != DIGITS or not code.isdigit():
         return 0
     totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_S)
-    current = int((time.time() if now is None else now) // STEP_S)
+    current = int(now_s() // STEP_S)
     for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
         if after_step is not None and step <= after_step:
             continue

@@ -113,7 +113,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = services.enable_two_factor(request.user, secret, form.cleaned_data["code"])
+            codes = services.enable_two_factor(_caller(request), secret, form.cleaned_data["code"])
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -131,12 +131,17 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor.html", context, status=400 if form.errors else 200)
 
 
+def _caller(request: HttpRequest) -> User:
+    """The signed-in user itself, not the request's lazy wrapper, for the services to save."""
+    return User.objects.select_related("organisation").get(pk=request.user.pk)
+
+
 def _two_factor_on(request: HttpRequest) -> HttpResponse:
     form = DisableTwoFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.disable_two_factor(
-                request.user, form.cleaned_data["password"], form.cleaned_data["code"]
+                _caller(request), form.cleaned_data["password"], form.cleaned_data["code"]
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
