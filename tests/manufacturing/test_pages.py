@@ -1,0 +1,66 @@
+"""The batch pages as a browser sees them, through Django's test client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django_scopes import scopes_disabled
+
+from opencdmo.manufacturing.models import ProcessDataFile
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_upload_ingests_and_the_page_shows_variables_and_results(plant: Any) -> None:
+    """An upload lands as version 1; the page lists each variable with its trajectory."""
+    batch = plant.extra["batch/alpha-bio"]
+    client = _client(plant.user("alpha-bio", "cdmo_msat"))
+    upload = SimpleUploadedFile(
+        "run.csv", b"time,ph,do_pct\nh,pH,%\n0,7.0,80\n1,7.1,79\n2,7.05,78\n"
+    )
+    response = client.post(f"/batches/{batch.pk}/upload/", {"file": upload}, follow=True)
+    page = response.content.decode()
+    assert "run.csv: 6 new values for batch A-101" in page
+    assert 'data-testid="data-version"' in page
+    assert "<polyline" in page
+    assert page.count("<polyline") == 2
+    export = client.get(f"/batches/{batch.pk}/export.csv")
+    assert export["Content-Type"] == "text/csv"
+    assert export.content.decode().splitlines()[1] == "0.0,do_pct,80.0,%"
+
+
+def test_a_bad_upload_says_where_and_stores_nothing(plant: Any) -> None:
+    batch = plant.extra["batch/alpha-bio"]
+    client = _client(plant.user("alpha-bio", "cdmo_msat"))
+    upload = SimpleUploadedFile("bad.csv", b"time,ph\n0,7.0\n,7.1\n")
+    page = client.post(f"/batches/{batch.pk}/upload/", {"file": upload}, follow=True)
+    assert "Nothing ingested. bad.csv, line 3, column &#x27;time&#x27;: the time is empty" in (
+        page.content.decode()
+    )
+    with scopes_disabled():
+        assert not ProcessDataFile.objects.exists()
+
+
+def test_the_sponsor_reads_the_page_without_forms(plant: Any) -> None:
+    batch = plant.extra["batch/alpha-bio"]
+    page = _client(plant.user("sponsor-one", "sponsor_qa")).get(f"/batches/{batch.pk}/")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "The CDMO records this batch; you read it." in text
+    assert 'data-testid="upload-form"' not in text
+    assert 'data-testid="state-form"' not in text
+
+
+def test_the_list_filters_by_state_and_the_state_form_moves_the_batch_on(plant: Any) -> None:
+    client = _client(plant.user("alpha-bio", "cdmo_qa"))
+    assert "A-101" in client.get("/batches/?state=running").content.decode()
+    assert "A-101" not in client.get("/batches/?state=complete").content.decode()
+    batch = plant.extra["batch/alpha-bio"]
+    client.post(f"/batches/{batch.pk}/state/", {"to": "complete", "reason": "Harvested"})
+    assert "A-101" in client.get("/batches/?state=complete").content.decode()
