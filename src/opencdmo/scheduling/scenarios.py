@@ -4,6 +4,8 @@ Edits change the ``opencdmo-schedule/1`` instance only: a downtime on a unit (ma
 a breakdown), a lot's due date, a lot removed, a lot added like an existing one. Solving then
 reschedules from the published plan: what has started stays, everything else may move, and
 moves cost (``schedule_changes``), so a reschedule after a breakdown moves only what it must.
+Lateness counts only where the change adds to it (``lateness_increase``): a lot that was late
+as published may stay as late, so the solve does not reshuffle the whole plan to chase it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from opencdmo.engines.planning.promise import changeover_count, plan_in_force, u
 
 RESCHEDULE_OBJECTIVE = {
     "levels": [
-        [{"kind": "weighted_tardiness"}],
+        [{"kind": "lateness_increase"}],
         [{"kind": "schedule_changes"}, {"kind": "changeover_cost", "weight": 0.001}],
     ]
 }
@@ -109,12 +111,22 @@ def add_lot(
 
 
 def for_reschedule(
-    instance: dict[str, Any], base: dict[str, Any] | None, now_h: int
+    instance: dict[str, Any],
+    base: dict[str, Any] | None,
+    now_h: int,
+    published: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The instance to solve: batches of the base plan keep their place as ``previous``
-    (frozen once started), and moves cost."""
+    (frozen once started), and moves cost. A batch whose due date differs from the one in
+    the ``published`` instance loses its ``previous``: its lateness counts from the new due
+    date, not from its published end, and it moves freely."""
     out = plan_in_force(instance, base, now_h, keep_promises=False)
     out["objective"] = copy.deepcopy(RESCHEDULE_OBJECTIVE)
+    was_due = {b["id"]: b.get("due_h") for b in (published or {}).get("batches", [])}
+    for batch in out["batches"]:
+        changed = batch["id"] in was_due and was_due[batch["id"]] != batch.get("due_h")
+        if changed and not batch.get("frozen"):
+            batch.pop("previous", None)
     return out
 
 

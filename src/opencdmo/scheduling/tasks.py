@@ -34,7 +34,7 @@ def solve_scenario(scenario_id: int) -> str:
     with scopes_disabled():
         scenario = Scenario.objects.get(pk=scenario_id)
         base = SitePlan.objects.get(site_id=scenario.site_id, version=scenario.base_version)
-        return _solve(scenario, base.result, attempt)
+        return _solve(scenario, base.result, attempt, base.instance)
 
 
 SCENARIO_SOLVES = LeasedSolve(
@@ -48,9 +48,9 @@ SCENARIO_SOLVES = LeasedSolve(
 """A scenario's solve holds a lease: a worker that dies mid-solve is replaced."""
 
 
-def _solve(scenario: Scenario, base: dict, attempt: int) -> str:
+def _solve(scenario: Scenario, base: dict, attempt: int, published: dict) -> str:
     hour = now_h(scenario.time_zero)
-    document = scenarios.for_reschedule(scenario.instance, base, hour)
+    document = scenarios.for_reschedule(scenario.instance, base, hour, published)
     try:
         problem = parse_schedule(document, source=scenario.name)
     except InstanceError as error:

@@ -110,6 +110,7 @@ class ProblemKind:
 
 _TERM_NAMES = {
     ObjectiveKind.WEIGHTED_TARDINESS: ("weighted lateness", "weight-hours"),
+    ObjectiveKind.LATENESS_INCREASE: ("lateness beyond the published plan", "weight-hours"),
     ObjectiveKind.MAKESPAN: ("makespan", "hours"),
     ObjectiveKind.CHANGEOVER_COST: ("changeover cost", "money units"),
     ObjectiveKind.SCHEDULE_CHANGES: ("schedule changes", "money units"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from opencdmo.engines.planning.schedule.decomposition import suite_groups
 from opencdmo.engines.planning.schedule.problem import (
+    LATENESS_KINDS,
     ObjectiveKind,
     ScheduleBatch,
     ScheduleProblem,
@@ -69,7 +70,8 @@ def earliest_ends(problem: ScheduleProblem) -> dict[str, int]:
 def first_level_bound(problem: ScheduleProblem) -> float:
     """A lower bound on the first objective level, valid for every schedule.
 
-    Weighted tardiness: each batch ends no earlier than :func:`earliest_ends`. Makespan: the
+    Weighted tardiness and lateness increase: each batch ends no earlier than
+    :func:`earliest_ends`. Makespan: the
     latest earliest end. Changeover cost, per group of suites: the larger of
     :func:`switches_needed` times the cheapest changeover between two different products on
     its suites, and :func:`crowded_windows_bound` (which also counts the lateness of batches
@@ -79,11 +81,14 @@ def first_level_bound(problem: ScheduleProblem) -> float:
     ends = earliest_ends(problem)
     level = problem.objective[0]
     weight = {kind: sum(t.weight for t in level if t.kind is kind) for kind in ObjectiveKind}
-    bound = weight[ObjectiveKind.WEIGHTED_TARDINESS] * sum(
-        b.tardiness_weight * max(0, ends[b.id] - b.due_h)
-        for b in problem.batches
-        if b.due_h is not None
-    )
+    bound = 0.0
+    for kind in LATENESS_KINDS:
+        late_from = {b.id: b.late_from_h(kind) for b in problem.batches}
+        bound += weight[kind] * sum(
+            b.tardiness_weight * max(0, ends[b.id] - due)
+            for b in problem.batches
+            if (due := late_from[b.id]) is not None
+        )
     if weight[ObjectiveKind.MAKESPAN] > 0:
         bound += weight[ObjectiveKind.MAKESPAN] * max(max(ends.values()), load_bound(problem, ends))
     switch_weight = weight[ObjectiveKind.CHANGEOVER_COST]

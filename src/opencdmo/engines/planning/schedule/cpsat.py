@@ -15,6 +15,7 @@ from opencdmo.engines.planning.schedule.bound import switches_needed
 from opencdmo.engines.planning.schedule.decomposition import suite_groups
 from opencdmo.engines.planning.schedule.evaluation import suite_sequences
 from opencdmo.engines.planning.schedule.problem import (
+    LATENESS_KINDS,
     ObjectiveKind,
     ObjectiveTerm,
     ScheduleBatch,
@@ -42,8 +43,9 @@ class ScheduleModel:
     """Circuit literals by (suite, from batch, to batch); "" is the suite's start/end node."""
     positions: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
     """Place of a batch in its campaign, by (batch, suite)."""
-    late: dict[str, cp_model.IntVar] = field(default_factory=dict)
-    """Tardiness (h) by batch id, for batches with a due time in the objective."""
+    late: dict[tuple[ObjectiveKind, str], cp_model.IntVar] = field(default_factory=dict)
+    """Hours late by (kind, batch id), for each lateness kind of the objective and batch with
+    a due time."""
     levels: list[cp_model.LinearExprT] = field(default_factory=list)
     """The objective levels with whole coefficients, each scaled as ``scales`` says."""
     scales: list[LevelScale] = field(default_factory=list)
@@ -463,16 +465,17 @@ def _level_expression(
             cp.add_max_equality(makespan, list(model.end.values()))
             model.makespans.append(makespan)
             parts.append((weight, makespan, problem.horizon_h))
-        elif term.kind is ObjectiveKind.WEIGHTED_TARDINESS:
+        elif term.kind in LATENESS_KINDS:
             for batch in problem.batches:
-                if batch.due_h is None or batch.tardiness_weight == 0:
+                late_from = batch.late_from_h(term.kind)
+                if late_from is None or batch.tardiness_weight == 0:
                     continue
-                reach = max(0, problem.horizon_h - batch.due_h)
-                late = model.late.get(batch.id)
+                reach = max(0, problem.horizon_h - late_from)
+                late = model.late.get((term.kind, batch.id))
                 if late is None:
-                    late = cp.new_int_var(0, reach, f"late[{batch.id}]")
-                    cp.add(late >= model.end[batch.id] - batch.due_h)
-                    model.late[batch.id] = late
+                    late = cp.new_int_var(0, reach, f"{term.kind.value}[{batch.id}]")
+                    cp.add(late >= model.end[batch.id] - late_from)
+                    model.late[term.kind, batch.id] = late
                 parts.append((weight * batch.tardiness_weight, late, reach))
         elif term.kind is ObjectiveKind.CHANGEOVER_COST:
             parts.extend((weight * cost, literal, 1) for literal, cost in model.arc_costs)
@@ -524,10 +527,12 @@ def add_warm_start(
     for item in start:
         model.cp.add_hint(model.start[item.batch], item.start_h)
         model.cp.add_hint(model.end[item.batch], item.end_h)
-        late = model.late.get(item.batch)
-        due_h = problem.batch_by_id[item.batch].due_h
-        if late is not None and due_h is not None:
-            model.cp.add_hint(late, max(0, item.end_h - due_h))
+        batch = problem.batch_by_id[item.batch]
+        for kind in sorted(LATENESS_KINDS):
+            late = model.late.get((kind, item.batch))
+            late_from = batch.late_from_h(kind)
+            if late is not None and late_from is not None:
+                model.cp.add_hint(late, max(0, item.end_h - late_from))
     suite_of = {item.batch: item.suite for item in start}
     for (batch_id, suite), literal in model.on_suite.items():
         model.cp.add_hint(literal, suite_of[batch_id] == suite)

@@ -38,11 +38,15 @@ def evaluate_schedule(
     """
     placed = list(batches)
     tardiness = 0.0
+    increase = 0.0
     changes = 0.0
     for item in placed:
         batch = problem.batch_by_id[item.batch]
         if batch.due_h is not None:
             tardiness += batch.tardiness_weight * max(0, item.end_h - batch.due_h)
+            late_from = batch.late_from_h(ObjectiveKind.LATENESS_INCREASE)
+            assert late_from is not None
+            increase += batch.tardiness_weight * max(0, item.end_h - late_from)
         if batch.previous is not None:
             changes += problem.move_cost_per_h * abs(item.start_h - batch.previous.start_h)
             if item.suite != batch.previous.suite:
@@ -53,6 +57,7 @@ def evaluate_schedule(
             changeover += problem.changeover(suite, first.product, second.product)[1]
     terms = {
         ObjectiveKind.WEIGHTED_TARDINESS.value: tardiness,
+        ObjectiveKind.LATENESS_INCREASE.value: increase,
         ObjectiveKind.MAKESPAN.value: float(max((b.end_h for b in placed), default=0)),
         ObjectiveKind.CHANGEOVER_COST.value: changeover,
         ObjectiveKind.SCHEDULE_CHANGES.value: changes,

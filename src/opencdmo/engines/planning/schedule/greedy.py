@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from opencdmo.engines.planning.schedule.problem import (
+    LATENESS_KINDS,
     ObjectiveKind,
     ScheduleBatch,
     ScheduleProblem,
@@ -275,8 +276,9 @@ def chain_roots(problem: ScheduleProblem) -> list[ScheduleBatch]:
     children = downstream_of(problem)
 
     def due(batch: ScheduleBatch) -> float:
-        dues = [b.due_h for b in [batch, *children.get(batch.id, [])] if b.due_h is not None]
-        return min(dues) if dues else float("inf")
+        late_from = problem.late_from
+        dues = [late_from[b.id] for b in [batch, *children.get(batch.id, [])]]
+        return min((d for d in dues if d is not None), default=float("inf"))
 
     def length_h(batch: ScheduleBatch) -> int:
         return batch.shortest_h + max(
@@ -285,7 +287,7 @@ def chain_roots(problem: ScheduleProblem) -> list[ScheduleBatch]:
 
     first = problem.objective[0]
     longest_first = any(t.kind is ObjectiveKind.MAKESPAN and t.weight > 0 for t in first) and (
-        not any(t.kind is ObjectiveKind.WEIGHTED_TARDINESS and t.weight > 0 for t in first)
+        not any(t.kind in LATENESS_KINDS and t.weight > 0 for t in first)
     )
     roots = [b for b in problem.batches if b.upstream is None]
     if longest_first:
@@ -505,8 +507,9 @@ def _chain_score(problem: ScheduleProblem, chain: list[ScheduledBatch]) -> float
     score = 0.0
     for item in chain:
         batch = problem.batch_by_id[item.batch]
-        if batch.due_h is not None:
-            score += batch.tardiness_weight * max(0, item.end_h - batch.due_h)
+        late_from = problem.late_from[batch.id]
+        if late_from is not None:
+            score += batch.tardiness_weight * max(0, item.end_h - late_from)
         score += EARLINESS_WEIGHT * item.end_h
     return score
 
@@ -571,7 +574,7 @@ def _place_children(
                 # Elsewhere the cheapest slot wins and the parent starts later if need be.
                 if published_first or parent.batch in plan.frozen:
                     found = [s for s in found if latest is None or s.start_h <= latest] or found
-                slot = min(found, key=lambda s: (_slot_score(child, s), s.end_h))
+                slot = min(found, key=lambda s: (_slot_score(plan.problem, child, s), s.end_h))
             if latest is not None and slot.start_h > latest:
                 longer = _stretched(plan, parent, child, slot, placed_children)
                 if longer is None:
@@ -624,6 +627,7 @@ def _published_slot(plan: _Plan, batch: ScheduleBatch, earliest_h: int) -> _Slot
     return slot if slot is not None and slot.start_h == place.start_h else None
 
 
-def _slot_score(batch: ScheduleBatch, slot: _Slot) -> float:
-    late = 0 if batch.due_h is None else max(0, slot.end_h - batch.due_h)
+def _slot_score(problem: ScheduleProblem, batch: ScheduleBatch, slot: _Slot) -> float:
+    late_from = problem.late_from[batch.id]
+    late = 0 if late_from is None else max(0, slot.end_h - late_from)
     return batch.tardiness_weight * late + slot.cost

@@ -24,9 +24,14 @@ class ObjectiveKind(StrEnum):
     """The quantities a schedule can minimise."""
 
     WEIGHTED_TARDINESS = "weighted_tardiness"
+    LATENESS_INCREASE = "lateness_increase"
     MAKESPAN = "makespan"
     CHANGEOVER_COST = "changeover_cost"
     SCHEDULE_CHANGES = "schedule_changes"
+
+
+LATENESS_KINDS = frozenset({ObjectiveKind.WEIGHTED_TARDINESS, ObjectiveKind.LATENESS_INCREASE})
+"""The kinds that count hours late."""
 
 
 @dataclass(frozen=True)
@@ -289,6 +294,23 @@ class ScheduleBatch:
         """Duration on the fastest eligible suite (h)."""
         return min(o.duration_h for o in self.options)
 
+    @property
+    def published_end_h(self) -> int | None:
+        """End at the published place (h): ``previous``'s start plus the duration on its suite,
+        or the shortest duration when that suite is no longer eligible; ``None`` without one."""
+        if self.previous is None:
+            return None
+        duration = self.duration_on(self.previous.suite)
+        return self.previous.start_h + (self.shortest_h if duration is None else duration)
+
+    def late_from_h(self, kind: ObjectiveKind) -> int | None:
+        """The hour after which ``kind`` counts the batch late: its due time, and for
+        ``lateness_increase`` its published end when that is later; ``None``: never late."""
+        if self.due_h is None:
+            return None
+        published = self.published_end_h if kind is ObjectiveKind.LATENESS_INCREASE else None
+        return self.due_h if published is None else max(self.due_h, published)
+
 
 @dataclass(frozen=True)
 class ObjectiveTerm:
@@ -469,6 +491,20 @@ class ScheduleProblem:
             for batch in self.batches
         )
         return dataclasses.replace(self, batches=batches)
+
+    @cached_property
+    def lateness_kind(self) -> ObjectiveKind:
+        """How the heuristics count a batch late: ``lateness_increase`` when the first level
+        weighs it and not ``weighted_tardiness``, else ``weighted_tardiness``."""
+        weighed = {t.kind for t in self.objective[0] if t.weight > 0}
+        if ObjectiveKind.LATENESS_INCREASE in weighed - {ObjectiveKind.WEIGHTED_TARDINESS}:
+            return ObjectiveKind.LATENESS_INCREASE
+        return ObjectiveKind.WEIGHTED_TARDINESS
+
+    @cached_property
+    def late_from(self) -> dict[str, int | None]:
+        """Each batch's ``late_from_h`` as the heuristics count it (see ``lateness_kind``)."""
+        return {b.id: b.late_from_h(self.lateness_kind) for b in self.batches}
 
     def latest_end_h(self, batch: ScheduleBatch) -> int:
         """Latest end of ``batch`` (h): its deadline, within the horizon."""

@@ -126,7 +126,8 @@ def _late_positions(
     end = {item.batch: item.end_h for item in placed}
     late = set()
     for batch in problem.batches:
-        if batch.due_h is not None and batch.tardiness_weight > 0 and end[batch.id] > batch.due_h:
+        late_from = problem.late_from[batch.id]
+        if late_from is not None and batch.tardiness_weight > 0 and end[batch.id] > late_from:
             late.add(batch.id)
     if any(t.kind is ObjectiveKind.MAKESPAN and t.weight > 0 for t in problem.objective[0]):
         makespan = max(end.values())
