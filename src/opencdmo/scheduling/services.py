@@ -25,7 +25,7 @@ from opencdmo.engines.planning.schedule.reader import parse_schedule
 from opencdmo.engines.planning.schedule.solution import ScheduleSolution, solution_from_document
 from opencdmo.network.models import Site
 from opencdmo.scheduling import scenarios
-from opencdmo.scheduling.models import PlannedBatch, PlanSeen, Scenario, SitePlan
+from opencdmo.scheduling.models import NetworkPlan, PlannedBatch, PlanSeen, Scenario, SitePlan
 
 SITE_PLAN = services.Writable(
     SitePlan,
@@ -387,3 +387,74 @@ def mark_plan_seen(project: Any, user: Any, version: int) -> None:
     receipt, not a record of the project, so it has no audit entry."""
     with scopes_disabled():
         PlanSeen.objects.update_or_create(project=project, user=user, defaults={"version": version})
+
+
+NETWORK_PLAN = services.Writable(
+    NetworkPlan,
+    fields=("time_zero", "instance", "months"),
+    noun="network_plan",
+    state=lambda p: {
+        "time_zero": p.time_zero.isoformat(),
+        "sites": [entry["name"] for entry in (p.instance or {}).get("sites", [])],
+    },
+)
+
+
+def network_plan(*, actor: Any) -> NetworkPlan | None:
+    """The caller's organisation's newest network plan."""
+    return NetworkPlan.objects.filter(organisation_id=actor.organisation_id).order_by("-pk").first()
+
+
+def queue_network_plan(*, actor: Any, now: datetime | None = None) -> NetworkPlan:
+    """A campaign plan of the actor's CDMO's sites from their plans in force, solved by a worker."""
+    from opencdmo.scheduling.network import month_labels, month_start, site_instance
+    from opencdmo.scheduling.resources import SITE_UNITS_PREFETCH
+    from opencdmo.scheduling.tasks import solve_network
+
+    moment = now or timezone.now()
+    current = network_plan(actor=actor)
+    if current is not None and current.busy:
+        raise ValidationError({"status": "The network plan is being solved already."})
+    sites = list(
+        Site.objects.filter(owner_id=actor.organisation_id)
+        .prefetch_related(*SITE_UNITS_PREFETCH)
+        .order_by("name")
+    )
+    in_force = [plan.pk for plan in latest_plans().values()]
+    plans = {plan.site_id: plan for plan in SitePlan.objects.filter(pk__in=in_force)}
+    zero = month_start(moment)
+    entries = []
+    for site in sites:
+        if site.pk not in plans:
+            continue
+        built = site_instance(site, plans[site.pk], zero, moment)
+        if built.document["products"]:
+            entries.append(
+                {
+                    "site": site.pk,
+                    "name": site.name,
+                    "document": built.document,
+                    "left_out": built.left_out,
+                }
+            )
+    if not entries:
+        raise ValidationError(
+            {
+                "sites": "None of your sites has a published plan with lots made upstream and purified."
+            }
+        )
+    with transaction.atomic():
+        plan = services.create(
+            NETWORK_PLAN,
+            actor=actor,
+            default_reason=f"Campaign plan of {len(entries)} sites requested",
+            parent={"organisation_id": actor.organisation_id, "created_by": actor},
+            fields={
+                "time_zero": zero,
+                "instance": {"sites": entries},
+                "months": month_labels(zero),
+            },
+        )
+        pk = plan.pk
+        transaction.on_commit(lambda: solve_network.enqueue(pk))
+    return plan

@@ -1,4 +1,5 @@
-"""Solving a scenario in the background: claimed once, checked, cancellable.
+"""Solving a scenario, and a CDMO's network campaign plan, in the background: claimed once,
+checked, cancellable.
 
 The solve starts from the published plan the scenario was copied from; the answer is stored
 only when the independent checker accepts it. Cancelling marks the scenario; a watcher thread
@@ -15,13 +16,18 @@ from django_tasks import task
 
 from opencdmo.core.cancel import cancel_watch
 from opencdmo.core.leases import LeasedSolve, heartbeat_interval_s
+from opencdmo.engines.planning.campaign.checker import check_campaign_solution
+from opencdmo.engines.planning.campaign.lateness import explain_lateness
+from opencdmo.engines.planning.campaign.reader import parse_campaign
+from opencdmo.engines.planning.campaign.solver import solve_campaign
 from opencdmo.engines.planning.errors import InstanceError
 from opencdmo.engines.planning.registry import solve
 from opencdmo.engines.planning.schedule.checker import check_schedule_solution
 from opencdmo.engines.planning.schedule.reader import parse_schedule
 from opencdmo.engines.progress import Progress
 from opencdmo.scheduling import scenarios
-from opencdmo.scheduling.models import Scenario, SitePlan
+from opencdmo.scheduling.models import NetworkPlan, Scenario, SitePlan
+from opencdmo.scheduling.network import lateness_in_words, site_months
 from opencdmo.scheduling.services import now_h
 
 
@@ -104,3 +110,102 @@ def _finish(pk: int, status: Any, **fields: object) -> str:
         status=status, **fields
     )
     return str(status) if written else "cancelled"
+
+
+NETWORK_TIME_LIMIT_S = 30.0
+"""Each site's campaign solve; the demo's sites are solved to optimality in 3 to 9 s."""
+EXPLAIN_TIME_LIMIT_S = 15.0
+"""Each of the lateness explanation's relaxed solves of a site with late products."""
+
+
+@task()
+def solve_network(plan_id: int) -> str:
+    """Plan every site's campaigns, check each plan and explain its late products."""
+    attempt = NETWORK_SOLVES.claim(plan_id)
+    if attempt is None:
+        return "skipped"
+    with scopes_disabled():
+        return _solve_network(NetworkPlan.objects.get(pk=plan_id), attempt)
+
+
+def _solve_network(plan: NetworkPlan, attempt: int) -> str:
+    plan_id = plan.pk
+    with cancel_watch(
+        lambda: NETWORK_SOLVES.status(plan_id),
+        NetworkPlan.Status.FAILED,
+        beat=lambda: NETWORK_SOLVES.beat(plan_id, attempt),
+        beat_every_s=heartbeat_interval_s(),
+    ) as token:
+        sites = []
+        for number, entry in enumerate(plan.instance["sites"], start=1):
+            NetworkPlan.objects.filter(pk=plan_id, status=NetworkPlan.Status.SOLVING).update(
+                message=f"Solving site {number} of {len(plan.instance['sites'])}: {entry['name']}"
+            )
+            try:
+                sites.append(_solve_site(entry, plan.months, token))
+            except InstanceError as error:
+                return _finish_network(plan_id, NetworkPlan.Status.FAILED, message=str(error))
+            if token.cancelled:
+                return "stopped"
+    failed = [s["name"] for s in sites if not s["checked"]]
+    if failed:
+        return _finish_network(
+            plan_id,
+            NetworkPlan.Status.FAILED,
+            message=f"No checked campaign plan for {', '.join(failed)}.",
+        )
+    lateness = [dict(row, site=s["name"]) for s in sites for row in s["lateness"]]
+    return _finish_network(
+        plan_id,
+        NetworkPlan.Status.SOLVED,
+        result={"sites": sites},
+        lateness=lateness,
+        message=f"Planned {len(sites)} sites in {sum(s['wall_s'] for s in sites):.1f} s.",
+    )
+
+
+def _solve_site(entry: dict[str, Any], months: list[str], token: Any) -> dict[str, Any]:
+    problem = parse_campaign(entry["document"], source=entry["name"])
+    outcome = solve_campaign(problem, time_limit=NETWORK_TIME_LIMIT_S, cancel=token)
+    solved: dict[str, Any] = {
+        "site": entry["site"],
+        "name": entry["name"],
+        "left_out": entry["left_out"],
+        "status": outcome.status.value,
+        "wall_s": round(outcome.wall_s, 2),
+        "checked": False,
+        "result": outcome.document(),
+        "months": [],
+        "lateness": [],
+    }
+    if outcome.solution is None:
+        return solved
+    report = check_campaign_solution(problem, outcome.solution, outcome.objective)
+    solved["checked"] = report.ok
+    solved["violations"] = report.violations[:3]
+    solved["months"] = [
+        {"campaigns": list(m.campaigns), "utilisation": m.utilisation}
+        for m in site_months(outcome.solution, len(problem.suites))
+    ]
+    if report.ok and not token.cancelled:
+        late = explain_lateness(problem, outcome.solution, time_limit=EXPLAIN_TIME_LIMIT_S)
+        solved["lateness"] = lateness_in_words(late, months)
+    return solved
+
+
+NETWORK_SOLVES = LeasedSolve(
+    NetworkPlan,
+    queued=NetworkPlan.Status.QUEUED,
+    running=NetworkPlan.Status.SOLVING,
+    failed=NetworkPlan.Status.FAILED,
+    enqueue=lambda pk: solve_network.enqueue(pk),
+    failure=lambda reason: {"message": reason[:1].upper() + reason[1:] + "."},
+)
+"""A network plan's solve holds a lease like a scenario's."""
+
+
+def _finish_network(pk: int, status: Any, **fields: object) -> str:
+    written = NetworkPlan.objects.filter(pk=pk, status=NetworkPlan.Status.SOLVING).update(
+        status=status, **fields
+    )
+    return str(status) if written else "stopped"

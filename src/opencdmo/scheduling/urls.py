@@ -12,4 +12,6 @@ urlpatterns = [
     path("scenarios/<int:pk>/solve/", views.scenario_solve, name="scenario-solve"),
     path("scenarios/<int:pk>/cancel/", views.scenario_cancel, name="scenario-cancel"),
     path("scenarios/<int:pk>/publish/", views.scenario_publish, name="scenario-publish"),
+    path("planning/network/", views.network, name="network"),
+    path("planning/network/run/", views.network_run, name="network-run"),
 ]

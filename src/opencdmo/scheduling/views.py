@@ -222,3 +222,48 @@ def compare(request: HttpRequest, pk: int) -> HttpResponse:
         "wanted": wanted,
     }
     return render(request, "scheduling/compare.html", context)
+
+
+def _network_reader(request: HttpRequest) -> None:
+    organisation = request.user.organisation
+    if not request.user.can(VIEW_PLANS) or organisation is None or organisation.is_sponsor:
+        raise PermissionDenied("Your role does not allow this.")
+
+
+@login_required
+def network(request: HttpRequest) -> HttpResponse:
+    """The CDMO's campaign plan across its sites: per site and month its campaigns and
+    utilisation, and why the late products are late. Polled while a worker solves it."""
+    _network_reader(request)
+    plan = services.network_plan(actor=request.user)
+    sites = []
+    if plan is not None and plan.result:
+        for entry in plan.result["sites"]:
+            months = entry.get("months") or []
+            sites.append(
+                {
+                    **entry,
+                    "cells": list(zip(plan.months, months, strict=False)),
+                    "late": [row for row in plan.lateness if row["site"] == entry["name"]],
+                }
+            )
+    context = {
+        "plan": plan,
+        "sites": sites,
+        "can_plan": request.user.can(PLAN_SITES),
+    }
+    template = "scheduling/_network.html" if request.htmx else "scheduling/network.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def network_run(request: HttpRequest) -> HttpResponse:
+    _network_reader(request)
+    if not request.user.can(PLAN_SITES):
+        raise PermissionDenied("Your role does not allow this.")
+    try:
+        services.queue_network_plan(actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("scheduling:network")

@@ -109,6 +109,13 @@ GROUPS: tuple[Group, ...] = (
                 "Each site's published plan as a Gantt chart",
             ),
             Section(
+                "Network campaigns",
+                "scheduling:network",
+                _holds(roles.VIEW_PLANS),
+                ("/planning/network/",),
+                "Twelve months of campaigns across your sites, and why products are late",
+            ),
+            Section(
                 "Projects",
                 "projects:projects",
                 _party,
