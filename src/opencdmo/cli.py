@@ -41,6 +41,7 @@ PLATFORM_COMMANDS: dict[str, str] = {
     "import": "Import sites, suites and equipment from CSV or Excel.",
     "ingest": "Ingest batch process data from CSV, Excel or Parquet files.",
     "export": "Export a batch's process data as long CSV.",
+    "map-tag": "Map a site's plant tag to a process variable.",
     "audit": "Audit-trail tools (audit verify).",
     "createuser": "Create a user in an organisation with a role.",
     "token": "Create, list and revoke API tokens (token create USER --name NAME).",
