@@ -135,32 +135,25 @@ class _Part:
 def parse_table(table: Table, *, lot: str | None, batch_column: str | None) -> dict[str, Located]:
     """Each lot's values in ``table``, in file order, empty cells left out."""
     if batch_column is not None:
-        lots = np.array([str(v) for v in table.column(batch_column).tolist()], dtype=object)
-        for row, value in enumerate(lots.tolist()):
-            if value in ("", "nan"):
-                raise table.error("the lot is empty", row=row, column=batch_column)
+        lots = _texts(table, batch_column)
+        _refuse_empty(table, lots, batch_column, "the lot is empty")
     else:
-        lots = np.full(len(table), lot or "", dtype=object)
+        lots = np.full(len(table), lot or "")
     time_name = _time_column(table)
     time, timestamps = _times(table, time_name)
     units_line = int(table.lines[0]) - 1 if table.units and len(table) else None
     parts: list[_Part] = []
     if table.layout == "long":
-        variables = np.array([str(v) for v in table.column("variable").tolist()], dtype=object)
-        for row, name in enumerate(variables.tolist()):
-            if name in ("", "nan"):
-                raise table.error("the variable is empty", row=row, column="variable")
+        variables = _texts(table, "variable")
+        _refuse_empty(table, variables, "variable", "the variable is empty")
         values = table.floats("value")
         if "unit" in table.columns:
-            units = np.array(
-                ["" if u in (None, "") or u != u else str(u) for u in table.columns["unit"]],
-                dtype=object,
-            )
+            units = _texts(table, "unit")
             parts.append(
                 _Part(np.arange(len(table)), variables, values, units, "value", "unit", None)
             )
         else:
-            units = np.full(len(table), table.units.get("value", ""), dtype=object)
+            units = np.full(len(table), table.units.get("value", ""))
             parts.append(
                 _Part(np.arange(len(table)), variables, values, units, "value", "value", units_line)
             )
@@ -172,8 +165,8 @@ def parse_table(table: Table, *, lot: str | None, batch_column: str | None) -> d
         for name in names:
             values = table.floats(name)
             rows = np.arange(len(table))
-            units = np.full(len(table), table.units.get(name, ""), dtype=object)
-            variables = np.full(len(table), name, dtype=object)
+            units = np.full(len(table), table.units.get(name, ""))
+            variables = np.full(len(table), name)
             parts.append(_Part(rows, variables, values, units, name, name, units_line))
     return _by_lot(parts, lots, time, timestamps, table.lines)
 
@@ -196,7 +189,7 @@ def _by_lot(
             row_lines if part.unit_line is None else np.full_like(row_lines, part.unit_line)
         )
         row_lots = lots[rows]
-        for lot in dict.fromkeys(row_lots.tolist()):
+        for lot in _in_order(row_lots):
             mask = row_lots == lot
             n = int(mask.sum())
             found.setdefault(lot, []).append(
@@ -207,8 +200,8 @@ def _by_lot(
                     values[mask],
                     units[mask],
                     row_lines[mask],
-                    np.full(n, part.column, dtype=object),
-                    np.full(n, part.unit_column, dtype=object),
+                    np.full(n, part.column),
+                    np.full(n, part.unit_column),
                     unit_lines[mask],
                 )
             )
@@ -220,15 +213,37 @@ def with_tags(located: Located, tags: Mapping[str, Tag]) -> Located:
     variables, units = located.variable, located.unit
     if not tags or not variables.size:
         return located
-    out_variables, out_units = variables.copy(), units.copy()
-    for name in dict.fromkeys(variables.tolist()):
-        tag = tags.get(name)
+    out_variables, out_units = variables, units
+    for name in _in_order(variables):
+        tag = tags.get(str(name))
         if tag is None:
             continue
         mask = variables == name
-        out_variables[mask] = tag.variable
-        out_units[mask & (units == "")] = tag.unit
+        out_variables = np.where(mask, tag.variable, out_variables)
+        out_units = np.where(mask & (units == ""), tag.unit, out_units)
     return replace(located, variable=out_variables, unit=out_units)
+
+
+def _texts(table: Table, name: str) -> np.ndarray:
+    """Column ``name`` as strings; an empty cell (NaN in a numeric column) as ""."""
+    column = table.column(name)
+    if column.dtype == object:
+        return np.array(column.tolist(), dtype=str)
+    return np.array(["" if v != v else f"{v:g}" for v in column.tolist()], dtype=str)
+
+
+def _refuse_empty(table: Table, values: np.ndarray, column: str, reason: str) -> None:
+    empty = np.flatnonzero(values == "")
+    if empty.size:
+        raise table.error(reason, row=int(empty[0]), column=column)
+
+
+def _in_order(values: np.ndarray) -> list[str]:
+    """The distinct values in order of first appearance."""
+    if not values.size:
+        return []
+    distinct, first = np.unique(values, return_index=True)
+    return [str(v) for v in distinct[np.argsort(first)]]
 
 
 def _joined(pieces: list[Located], timestamps: bool) -> Located:
@@ -262,34 +277,45 @@ def convert_units(
     else the first one this file gives. Returns values, units and the variables' units.
 
     A value without a unit takes its variable's unit."""
-    values = located.value.copy()
-    units = located.unit.copy()
     target: dict[str, str] = dict(known)
-    pairs = dict.fromkeys(zip(located.variable.tolist(), located.unit.tolist(), strict=True))
-    for name, unit in pairs:
+    if not located.variable.size:
+        return located.value, located.unit, target
+    keys = np.char.add(np.char.add(located.variable, "\x1f"), located.unit)
+    distinct, first, pair_of = np.unique(keys, return_index=True, return_inverse=True)
+    pair_of = pair_of.ravel()
+    pairs = [str(key).split("\x1f") for key in distinct]
+    for k in np.argsort(first):
+        name, unit = pairs[k]
         if unit and not target.get(name):
             target[name] = unit
         target.setdefault(name, "")
-    for name, unit in pairs:
+    factors = np.ones(len(pairs))
+    offsets = np.zeros(len(pairs))
+    wanted_units = []
+    for k, (name, unit) in enumerate(pairs):
         wanted = target[name]
-        mask = (located.variable == name) & (located.unit == unit)
-        units[mask] = wanted
-        if not unit or unit == wanted:
+        wanted_units.append(wanted)
+        if not unit or unit == wanted or same_unit(unit, wanted):
             continue
         factor = converter(unit, wanted)
         if factor is None:
-            first = int(np.flatnonzero(mask)[0])
+            row = int(first[k])
             raise TableError(
                 table.file,
                 f"variable {name!r} is given in {unit!r} but held in {wanted!r}, and "
                 f"{unit!r} does not convert to {wanted!r}",
-                line=int(located.unit_line[first]),
-                column=str(located.unit_column[first]),
+                line=int(located.unit_line[row]),
+                column=str(located.unit_column[row]),
                 sheet=table.sheet,
             )
-        if not same_unit(unit, wanted):
-            values[mask] = _significant(values[mask] * factor[0] + factor[1])
-    return values, units, target
+        factors[k], offsets[k] = factor
+    values = located.value
+    converted = (factors != 1.0) | (offsets != 0.0)
+    if converted.any():
+        rows = converted[pair_of]
+        values = values.copy()
+        values[rows] = _significant(values[rows] * factors[pair_of[rows]] + offsets[pair_of[rows]])
+    return values, np.array(wanted_units, dtype=str)[pair_of], target
 
 
 def _significant(values: np.ndarray, digits: int = 12) -> np.ndarray:

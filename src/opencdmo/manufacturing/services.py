@@ -552,7 +552,7 @@ def _merge(
             table.file, reason, line=int(lines[row]), column=str(columns[row]), sheet=table.sheet
         )
     keep = ~same
-    merged = Series(time[keep], variable[keep].astype(object), value[keep], unit[keep])
+    merged = Series(time[keep], variable[keep], value[keep], unit[keep])
     return merged, int((keep & (source == 1)).sum())
 
 
@@ -577,7 +577,8 @@ def _prepare(table: Table, batch: Batch, located: Located, store: ProcessDataSto
         zero_s = time_zero.timestamp()
     hours = to_hours(located, zero_s)
     existing = stored_series(batch, store)
-    known = dict(zip(existing.variable.tolist(), existing.unit.tolist(), strict=True))
+    names, first = np.unique(existing.variable, return_index=True)
+    known = {str(name): str(existing.unit[k]) for name, k in zip(names, first, strict=True)}
     values, units, variable_units = convert_units(located, known, table)
     incoming = Series(hours, located.variable, values, units)
     merged, added = _merge(existing, incoming, located.line, located.column, table)
@@ -673,9 +674,8 @@ def _register(
     metadata = {"lot": batch.lot, "version": str(version), "time_unit": "h"}
     sha256, size = store.write(key, item.merged, metadata)
     written.append(key)
-    variables = item.merged.variable.tolist()
-    counts = dict(zip(*np.unique(np.array(variables, dtype=str), return_counts=True), strict=True))
-    units = {v: item.units.get(v, "") for v in sorted(set(variables))}
+    names, counts = np.unique(item.merged.variable, return_counts=True)
+    units = {str(v): item.units.get(str(v), "") for v in names}
     services.create(
         DATA_FILE,
         actor=actor,
@@ -689,7 +689,7 @@ def _register(
             "size": size,
             "rows": len(item.merged),
             "variables": units,
-            "counts": {str(k): int(v) for k, v in counts.items()},
+            "counts": {str(k): int(v) for k, v in zip(names, counts, strict=True)},
             "start_h": float(item.merged.time_h.min()),
             "end_h": float(item.merged.time_h.max()),
             "added": item.added,

@@ -47,23 +47,34 @@ class Series:
 
     @classmethod
     def empty(cls) -> Series:
-        text = np.array([], dtype=object)
+        text = np.array([], dtype=str)
         return cls(np.array([], dtype=float), text, np.array([], dtype=float), text.copy())
 
     def to_arrow(self) -> pa.Table:
+        def encoded(values: np.ndarray) -> pa.DictionaryArray:
+            levels, codes = np.unique(values, return_inverse=True)
+            return pa.DictionaryArray.from_arrays(
+                pa.array(codes.ravel().astype(np.int32)), pa.array(levels.tolist(), pa.string())
+            )
+
         return pa.table(
             {
                 "time_h": pa.array(self.time_h, pa.float64()),
-                "variable": pa.array(self.variable.tolist(), pa.string()).dictionary_encode(),
+                "variable": encoded(self.variable),
                 "value": pa.array(self.value, pa.float64()),
-                "unit": pa.array(self.unit.tolist(), pa.string()).dictionary_encode(),
+                "unit": encoded(self.unit),
             }
         )
 
     @classmethod
     def from_arrow(cls, table: pa.Table) -> Series:
         def text(name: str) -> np.ndarray:
-            return np.array(table.column(name).cast(pa.string()).to_pylist(), dtype=object)
+            column = table.column(name)
+            if not pa.types.is_dictionary(column.type):
+                column = column.dictionary_encode()
+            encoded = column.unify_dictionaries().combine_chunks()
+            levels = np.array(encoded.dictionary.to_pylist() or [""], dtype=str)
+            return levels[encoded.indices.to_numpy(zero_copy_only=False)]
 
         return cls(
             table.column("time_h").to_numpy(),
@@ -96,14 +107,16 @@ class ProcessData:
 
     @classmethod
     def from_series(cls, lot: str, series: Series) -> ProcessData:
-        variables = tuple(dict.fromkeys(series.variable.tolist()))
-        units = dict(zip(series.variable.tolist(), series.unit.tolist(), strict=True))
+        names, first, column = np.unique(series.variable, return_index=True, return_inverse=True)
+        order = np.argsort(first)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        variables = tuple(str(names[k]) for k in order)
+        units = {str(names[k]): str(series.unit[first[k]]) for k in order}
         grid, row = np.unique(series.time_h, return_inverse=True)
-        index = {name: j for j, name in enumerate(variables)}
-        column = np.array([index[v] for v in series.variable.tolist()], dtype=int)
         values = np.full((grid.shape[0], len(variables)), np.nan)
-        values[row.ravel(), column] = series.value
-        return cls(lot, variables, {v: units[v] for v in variables}, grid, values)
+        values[row.ravel(), rank[column.ravel()]] = series.value
+        return cls(lot, variables, units, grid, values)
 
     def as_monitoring_batch(self, variables: tuple[str, ...] | None = None) -> MonitoringBatch:
         """The batch as ``engines.monitoring`` takes it, with ``variables`` in that order."""
