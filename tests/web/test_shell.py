@@ -26,7 +26,12 @@ def test_groups_appear_only_when_the_role_has_something_in_them(world: Any) -> N
     manager = _nav_labels(world.user("sponsor-one", "sponsor_manager"))
     assert manager["Planning"] == ["Capacity requests", "Projects"]
     planner = _nav_labels(world.user("alpha-bio", "cdmo_planner"))
-    assert planner["Planning"] == ["Requests for your sites", "Site plans", "Projects"]
+    assert planner["Planning"] == [
+        "Requests for your sites",
+        "Site plans",
+        "Network campaigns",
+        "Projects",
+    ]
     assert "Planning" not in _nav_labels(world.user("platform", "platform_admin"))
     assert "Import" not in viewer["Data"]
     assert _nav_labels(world.user("alpha-bio", "cdmo_qa"))["Quality"] == ["Audit trail"]

@@ -231,6 +231,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "project": project,
         "batches": batches,
         "versions": versions,
+        "earlier": [v for v in versions if v != latest],
         "latest": latest,
         "baseline": baseline,
         "since": since,

@@ -244,7 +244,6 @@ def network(request: HttpRequest) -> HttpResponse:
                 {
                     **entry,
                     "cells": list(zip(plan.months, months, strict=False)),
-                    "late": [row for row in plan.lateness if row["site"] == entry["name"]],
                 }
             )
     context = {
