@@ -34,7 +34,9 @@ def test_groups_appear_only_when_the_role_has_something_in_them(world: Any) -> N
     ]
     assert "Planning" not in _nav_labels(world.user("platform", "platform_admin"))
     assert "Import" not in viewer["Data"]
-    assert _nav_labels(world.user("alpha-bio", "cdmo_qa"))["Quality"] == ["Audit trail"]
+    qa = _nav_labels(world.user("alpha-bio", "cdmo_qa"))
+    assert qa["Quality"] == ["Audit trail", "Quality agreements"]
+    assert _nav_labels(world.user("sponsor-one", "sponsor_qa"))["Quality"] == qa["Quality"]
     admin = _nav_labels(world.user("alpha-bio", "cdmo_admin"))
     assert admin["Admin"] == ["Users"]
     assert "Import" in admin["Data"]
@@ -140,7 +142,7 @@ def test_sections_still_to_come_are_empty_states_not_links(world: Any, client_fo
     """Batches, deviations and releases: worded, never linked."""
     for user in world.users.values():
         html = client_for(user).get("/").content.decode()
-        for missing in ("/batches", "/deviations", "/quality"):
+        for missing in ("/batches", "/deviations", "/quality/deviations"):
             assert f'href="{missing}' not in html, (user.username, missing)
 
 
