@@ -157,3 +157,20 @@ def test_a_network_without_plans_says_so_and_stores_nothing(
 def test_month_one_starts_on_the_first_of_the_month() -> None:
     moment = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
     assert month_start(moment) == dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+
+
+def test_a_solve_whose_worker_stopped_is_queued_again_when_the_page_is_read(
+    network_world: World, client_for: Any, settings: Any
+) -> None:
+    """No worker looks after network solves between pages: reading the page does."""
+    planner = network_world.user("alpha-bio", "cdmo_planner")
+    with caller_scope(planner):
+        plan = services.queue_network_plan(actor=planner)
+    long_ago = timezone.now() - dt.timedelta(seconds=10 * settings.JOB_LEASE_S)
+    with scopes_disabled():
+        NetworkPlan.objects.filter(pk=plan.pk).update(
+            status=NetworkPlan.Status.SOLVING, attempts=1, heartbeat_at=long_ago
+        )
+    client_for(planner).get("/planning/network/")
+    with scopes_disabled():
+        assert NetworkPlan.objects.get(pk=plan.pk).status == NetworkPlan.Status.QUEUED
