@@ -75,3 +75,22 @@ def test_export_of_another_tenants_batch_is_refused_like_a_missing_one(
 ) -> None:
     assert opencdmo_cli(["export", "A-101", "--as", "sponsor-two-sponsor_viewer"]) == 1
     assert "No batch 'A-101' that sponsor-two-sponsor_viewer may read." in capsys.readouterr().err
+
+
+def test_map_tag_then_ingest_a_historian_file(
+    opencdmo_cli: Any, plant: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The mapped tag lands as the variable; another organisation's site is not found."""
+    argv = ["map-tag", "main", "TIC-101.PV", "temperature_c", "--unit", "K"]
+    assert opencdmo_cli([*argv, "--as", "alpha-bio-cdmo_msat"]) == 0
+    assert capsys.readouterr().out == "At main, tag TIC-101.PV (K) lands as temperature_c.\n"
+    historian = tmp_path / "historian.csv"
+    historian.write_text("time,TIC-101.PV\n0,310.15\n")
+    assert (
+        opencdmo_cli(["ingest", str(historian), "--as", "alpha-bio-cdmo_msat", "--batch", "A-101"])
+        == 0
+    )
+    assert opencdmo_cli(["export", "A-101", "--as", "alpha-bio-cdmo_msat"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "0.0,temperature_c,310.15,K"
+    assert opencdmo_cli([*argv, "--as", "alpha-bio-cdmo_planner"]) == 1
+    assert "may not change this" in capsys.readouterr().err

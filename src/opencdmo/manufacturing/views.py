@@ -30,21 +30,21 @@ def _batches() -> Any:
 @login_required
 def batch_list(request: HttpRequest) -> HttpResponse:
     """Batches the caller's organisation makes, or that are made for its projects."""
-    visible = list(_batches()[:2000])
-    sites = sorted({(b.site_id, b.site.name) for b in visible}, key=lambda s: s[1])
-    projects = sorted({(b.project_id, b.project.name) for b in visible}, key=lambda p: p[1])
+    visible = Batch.objects.all()
+    sites = sorted(set(visible.values_list("site_id", "site__name")), key=lambda s: s[1])
+    projects = sorted(set(visible.values_list("project_id", "project__name")), key=lambda p: p[1])
     form = BatchFilterForm(request.GET or None, sites=sites, projects=projects)
-    batches = visible
+    batches = _batches()
     if form.is_valid():
         data = form.cleaned_data
-        batches = [
-            b
-            for b in visible
-            if (not data["state"] or b.state == data["state"])
-            and (data["site"] is None or b.site_id == data["site"])
-            and (data["project"] is None or b.project_id == data["project"])
-        ]
-    return render(request, "manufacturing/batch_list.html", {"batches": batches, "form": form})
+        if data["state"]:
+            batches = batches.filter(state=data["state"])
+        if data["site"] is not None:
+            batches = batches.filter(site_id=data["site"])
+        if data["project"] is not None:
+            batches = batches.filter(project_id=data["project"])
+    context = {"batches": batches.select_related("equipment")[:500], "form": form}
+    return render(request, "manufacturing/batch_list.html", context)
 
 
 def _variables(batch: Batch) -> list[dict[str, Any]]:
