@@ -182,3 +182,14 @@ def test_the_batch_list_filters_by_state(plant: Any) -> None:
     client = _api(plant.user("alpha-bio", "cdmo_planner"))
     assert [b["lot"] for b in client.get("/api/v1/batches?state=running").json()] == ["A-101"]
     assert client.get("/api/v1/batches?state=planned").json() == []
+
+
+def test_a_dispositioned_batch_takes_no_more_results(plant: Any) -> None:
+    user = plant.user("alpha-bio", "cdmo_qa")
+    batch = plant.extra["batch/alpha-bio"]
+    with scopes_disabled():
+        Batch.objects.filter(pk=batch.pk).update(state="dispositioned")
+        batch.refresh_from_db()
+    with caller_scope(user), pytest.raises(ValidationError) as caught:
+        services.add_offline_result(batch, actor=user, attribute="Titer", value=3.0)
+    assert caught.value.messages == ["Batch A-101 is dispositioned; its record is final."]

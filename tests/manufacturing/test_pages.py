@@ -64,3 +64,14 @@ def test_the_list_filters_by_state_and_the_state_form_moves_the_batch_on(plant: 
     batch = plant.extra["batch/alpha-bio"]
     client.post(f"/batches/{batch.pk}/state/", {"to": "complete", "reason": "Harvested"})
     assert "A-101" in client.get("/batches/?state=complete").content.decode()
+
+
+def test_an_offline_result_recorded_on_the_page_says_whether_it_is_in_spec(plant: Any) -> None:
+    batch = plant.extra["batch/alpha-bio"]
+    client = _client(plant.user("alpha-bio", "cdmo_qa"))
+    data = {"attribute": "Aggregate", "value": "6.2", "unit": "%", "spec_high": "5"}
+    page = client.post(f"/batches/{batch.pk}/results/", data, follow=True).content.decode()
+    assert "Aggregate recorded (out of spec)." in page
+    assert 'data-testid="out-of-spec"' in page
+    refused = client.post(f"/batches/{batch.pk}/results/", {"attribute": "HCP"}, follow=True)
+    assert "Nothing recorded. value: This field is required." in refused.content.decode()

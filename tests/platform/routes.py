@@ -144,6 +144,13 @@ PAGES: dict[str, Serves] = {
         Batch, "change", EDIT_BATCHES, methods=("post",), data={"to": "running", "reason": _REASON}
     ),
     "manufacturing:batch-upload": Serves(Batch, "change", EDIT_BATCHES, methods=("post",)),
+    "manufacturing:batch-result": Serves(
+        Batch,
+        "change",
+        EDIT_BATCHES,
+        methods=("post",),
+        data={"attribute": "Titer", "value": "3.1", "reason": _REASON},
+    ),
     "scheduling:site-plan": Serves(Site, "owner", VIEW_PLANS),
     "scheduling:compare": Serves(Site, "owner", VIEW_PLANS),
     "scheduling:scenario-new": Serves(

@@ -35,3 +35,16 @@ class UploadForm(CleanTextFields, forms.Form):
     reason = forms.CharField(
         max_length=2000, required=False, help_text="Optional; the default names the file"
     )
+
+
+class OfflineResultForm(CleanTextFields, forms.Form):
+    attribute = forms.CharField(max_length=80, help_text="e.g. Titer, Aggregate, HCP")
+    value = forms.FloatField()
+    unit = forms.CharField(max_length=30, required=False)
+    spec_low = forms.FloatField(label="Specification low", required=False)
+    spec_high = forms.FloatField(label="Specification high", required=False)
+    sampled_at = forms.DateTimeField(
+        label="Sampled (UTC)", required=False, help_text="YYYY-MM-DD HH:MM"
+    )
+    method = forms.CharField(max_length=120, required=False)
+    reason = forms.CharField(max_length=2000, required=False)

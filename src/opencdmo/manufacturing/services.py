@@ -259,6 +259,10 @@ def add_offline_result(
     batch: Batch, *, actor: Any, reason: str = "", **fields: Any
 ) -> OfflineResult:
     """An offline assay result of ``batch`` with its specification."""
+    if batch.state == Batch.State.DISPOSITIONED:
+        raise ValidationError(
+            {"batch": f"Batch {batch.lot} is dispositioned; its record is final."}
+        )
     return services.create(
         OFFLINE_RESULT,
         actor=actor,

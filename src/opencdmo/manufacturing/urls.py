@@ -8,5 +8,6 @@ urlpatterns = [
     path("batches/<int:pk>/", views.batch_detail, name="batch"),
     path("batches/<int:pk>/state/", views.batch_state, name="batch-state"),
     path("batches/<int:pk>/upload/", views.batch_upload, name="batch-upload"),
+    path("batches/<int:pk>/results/", views.batch_result, name="batch-result"),
     path("batches/<int:pk>/export.csv", views.batch_export, name="batch-export"),
 ]

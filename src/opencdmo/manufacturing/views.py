@@ -14,7 +14,12 @@ from django.views.decorators.http import require_POST
 from opencdmo.core.tenancy import get_changeable_or_404, get_visible_or_404
 from opencdmo.manufacturing import services
 from opencdmo.manufacturing.charts import trajectory
-from opencdmo.manufacturing.forms import BatchFilterForm, StateForm, UploadForm
+from opencdmo.manufacturing.forms import (
+    BatchFilterForm,
+    OfflineResultForm,
+    StateForm,
+    UploadForm,
+)
 from opencdmo.manufacturing.models import Batch
 
 MAX_UPLOAD_BYTES = 5 * 2**20
@@ -77,6 +82,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "next_state": Batch.State(next_states[0]) if next_states else None,
         "state_form": StateForm(initial={"to": next_states[0]} if next_states else None),
         "upload_form": UploadForm(),
+        "result_form": OfflineResultForm(),
         "max_upload_mb": MAX_UPLOAD_BYTES // 2**20,
     }
     return render(request, "manufacturing/batch_detail.html", context)
@@ -135,6 +141,29 @@ def batch_upload(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         for line in report.lines():
             messages.success(request, line)
+    return redirect("manufacturing:batch", pk)
+
+
+@login_required
+@require_POST
+def batch_result(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record an offline result of the batch against its specification."""
+    batch = get_changeable_or_404(Batch.objects.all(), request.user, pk=pk)
+    form = OfflineResultForm(request.POST)
+    if form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
+        try:
+            result = services.add_offline_result(
+                batch, actor=request.user, reason=form.cleaned_data["reason"], **fields
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            verdict = {True: "in spec", False: "out of spec", None: "no specification"}
+            messages.success(request, f"{result.attribute} recorded ({verdict[result.in_spec]}).")
+    else:
+        problems = "; ".join(f"{name}: {' '.join(e)}" for name, e in form.errors.items())
+        messages.error(request, f"Nothing recorded. {problems}")
     return redirect("manufacturing:batch", pk)
 
 
