@@ -140,6 +140,7 @@ def _gantt_page() -> tuple[str, int, float]:
         plans = list(SitePlan.objects.select_related("site__owner").order_by("-version"))
         biggest = max(plans, key=lambda p: len(p.instance["suites"]) * 1000 + p.batches.count())
         planner = User.objects.get(organisation=biggest.site.owner, role="cdmo_planner")
+        batches = biggest.batches.count()
     client = Client(HTTP_HOST="localhost")
     client.force_login(planner)
     url = f"/plans/{biggest.site_id}/?zoom=quarter"
@@ -151,7 +152,7 @@ def _gantt_page() -> tuple[str, int, float]:
         times.append(time.perf_counter() - started)
         assert answer.status_code == 200
     label = f"{biggest.site.name} ({len(biggest.instance['suites'])} units)"
-    return label, biggest.batches.count(), statistics.median(times)
+    return label, batches, statistics.median(times)
 
 
 def main() -> None:
