@@ -126,3 +126,15 @@ def _sign_attempt(client: Client, agreement: Any) -> Any:
         f"/quality/agreements/{agreement.pk}/sign/",
         {"meaning": "approved", "password": PASSWORD, "seen_sha256": "0" * 64},
     )
+
+
+def test_the_next_steps_read_the_agreement_and_its_approval(world: Any, agreement: Any) -> None:
+    """Deviations and dispositions find the project's agreement and whether both approved."""
+    assert services.agreement_of(agreement.project) == agreement
+    assert services.agreement_of(make_project(world, "beta-pharma", "sponsor-two")) is None
+    assert not services.is_approved(agreement)
+    _sign_on_page(_client(world.user("alpha-bio", "cdmo_qa")), agreement)
+    assert not services.is_approved(agreement)
+    _sign_on_page(_client(world.user("sponsor-one", "sponsor_qa")), agreement)
+    assert services.is_approved(agreement)
+    assert agreement.notice_hours("critical") == 24

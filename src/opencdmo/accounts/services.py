@@ -544,7 +544,7 @@ def _refuse_second_factor(user: User, reason: str, *, step: str) -> None:
     )
 
 
-def _use_recovery_code(user: User, code: str) -> bool:
+def _use_recovery_code(user: User, code: str, step: str) -> bool:
     """Mark the matching unused recovery code used, on the audit trail; ``False`` if none."""
     with transaction.atomic(), scopes_disabled():
         used = RecoveryCode.objects.filter(
@@ -559,7 +559,7 @@ def _use_recovery_code(user: User, code: str) -> bool:
             organisation_id=user.organisation_id,
             target=user,
             after={"recovery_codes_left": left},
-            reason="Signed in with a recovery code instead of the authenticator",
+            reason=f"A recovery code instead of the authenticator's code ({step})",
         )
     return True
 
@@ -591,7 +591,7 @@ def verify_second_factor(user: User, code: str, *, recovery: bool = True, step: 
     if not claim_attempt(user.pk, timezone.now()):
         _refuse_second_factor(user, "Account locked", step=step)
         raise ValidationError({"code": LOCKED_OUT})
-    if not (accept_totp_code(user, code) or (recovery and _use_recovery_code(user, code))):
+    if not (accept_totp_code(user, code) or (recovery and _use_recovery_code(user, code, step))):
         _refuse_second_factor(user, "Wrong two-factor code", step=step)
         raise ValidationError({"code": WRONG_CODE})
     clear_lockout(user.pk)

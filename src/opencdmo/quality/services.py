@@ -33,8 +33,10 @@ from opencdmo.quality.models import Meaning, QualityAgreement, Signature
 __all__ = [
     "AGREEMENT",
     "ShownSignature",
+    "agreement_of",
     "approvals",
     "create_agreement",
+    "is_approved",
     "sign",
     "signatures_of",
     "update_agreement",
@@ -274,3 +276,14 @@ def approvals(agreement: QualityAgreement) -> dict[str, ShownSignature | None]:
         if party and shown.current and shown.signature.meaning == Meaning.APPROVED:
             found[party] = shown
     return found
+
+
+def is_approved(agreement: QualityAgreement) -> bool:
+    """Whether both parties approved the agreement's terms as they stand."""
+    return all(shown is not None for shown in approvals(agreement).values())
+
+
+def agreement_of(project: Any) -> QualityAgreement | None:
+    """The project's quality agreement, which deviations and dispositions read, if written."""
+    with scopes_disabled():
+        return QualityAgreement.objects.filter(project=project).first()
