@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django_scopes import scopes_disabled
 
@@ -274,3 +275,16 @@ def test_the_admin_is_open_to_a_password_session_when_the_rule_is_off(
     client = Client()
     client.force_login(world.user("platform", "platform_admin"))
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_secret_from_another_secret_key_matches_no_code(
+    world: Any, clock: Clock, settings: Any
+) -> None:
+    """After the server's key changed, the code step refuses (by field, not with a 500)."""
+    user = world.user("alpha-bio", "cdmo_qa")
+    secret, _ = enable(user, clock)
+    settings.SECRET_KEY = "another-key-" + "x" * 50
+    clock.step()
+    with pytest.raises(ValidationError) as refused:
+        services.verify_second_factor(user, totp.code_at(secret, clock.now), step="test")
+    assert refused.value.message_dict == {"code": [services.WRONG_CODE]}

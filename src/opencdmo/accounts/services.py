@@ -567,7 +567,11 @@ def _use_recovery_code(user: User, code: str, step: str) -> bool:
 def accept_totp_code(user: User, code: str) -> bool:
     """Whether ``code`` is a current code of ``user``'s authenticator not used before; the
     caller has claimed the attempt. A code once accepted is not accepted again."""
-    matched = totp.matching_step(totp.decrypt(user.totp_secret), code, user.totp_last_step)
+    try:
+        secret = totp.decrypt(user.totp_secret)
+    except totp.SecretUnreadableError:
+        return False  # encrypted under an earlier SECRET_KEY: no code can match it
+    matched = totp.matching_step(secret, code, user.totp_last_step)
     if not matched:
         return False
     unused = Q(totp_last_step__isnull=True) | Q(totp_last_step__lt=matched)

@@ -1,8 +1,8 @@
 """Time-based one-time codes (RFC 6238, through pyotp) and single-use recovery codes.
 
 The TOTP secret is stored encrypted (Fernet) with a key derived from ``SECRET_KEY`` by
-HKDF-SHA256, so a copy of the database alone does not reveal it; rotating ``SECRET_KEY``
-makes every stored secret unreadable, and those users set two-factor sign-in up again.
+HKDF-SHA256, so a copy of the database alone does not reveal it; under another
+``SECRET_KEY`` no stored secret can be read, and no code matches.
 Recovery codes have 50 random bits each, so a keyed SHA-256 digest (HMAC with another key
 derived from ``SECRET_KEY``) stores them safely without a slow hash.
 """
