@@ -27,12 +27,14 @@ pdf-libs:
 	@dpkg -s $(PDF_LIBS) >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $(PDF_LIBS); }
 
 # The second pass leaves out what never touches the database it names: the engines, and the
-# documentation, whose examples run the commands on SQLite with DATABASE_URL unset.
+# documentation, whose examples run the commands on SQLite with DATABASE_URL unset; and the
+# browser journeys, which drive pages whose queries the page and API tests already run on
+# both databases.
 test: install browser pdf-libs
 	env -u DATABASE_URL $(BIN)/pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== again on $$(echo $$DATABASE_URL | sed 's#//[^@]*@#//#')"; \
-		$(BIN)/pytest -n auto --dist loadgroup --ignore=tests/engines --ignore=tests/docs $(PYTEST_ARGS); \
+		$(BIN)/pytest -n auto --dist loadgroup --ignore=tests/engines --ignore=tests/docs --ignore=tests/browser $(PYTEST_ARGS); \
 	fi
 
 lint: install
