@@ -2,9 +2,10 @@
 
 The store's root is ``settings.PROCESS_DATA_URL``: a folder (the default,
 ``<DATA_DIR>/process-data``) or an S3-compatible URL such as ``s3://bucket/process-data``.
-Both are opened with ``pyarrow.fs.FileSystem.from_uri`` and read through the file system it
-returns, one code path. A local folder is written through the core file store (temporary
-file, fsync, rename), an object store with one PUT per file, which it makes visible whole.
+A URL is opened with ``pyarrow.fs.FileSystem.from_uri``, a folder as a
+``pyarrow.fs.LocalFileSystem``, and both are read through that file system, one code path.
+A local folder is written through the core file store (temporary file, fsync, rename), an
+object store with one PUT per file, which it makes visible whole.
 A version's file is never rewritten: appending writes the next version, so what the
 database registered (path, SHA-256, rows) stays true of the file it names, and every read
 checks the SHA-256 before it trusts the bytes.
@@ -20,6 +21,7 @@ import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -28,7 +30,9 @@ import pyarrow.parquet as pq
 from django.conf import settings
 
 from opencdmo.core.files import FileStore
-from opencdmo.engines.monitoring.dataset import Batch as MonitoringBatch
+
+if TYPE_CHECKING:
+    from opencdmo.engines.monitoring.dataset import Batch as MonitoringBatch
 
 __all__ = ["ProcessData", "ProcessDataStore", "Series", "default_store"]
 
@@ -120,6 +124,8 @@ class ProcessData:
 
     def as_monitoring_batch(self, variables: tuple[str, ...] | None = None) -> MonitoringBatch:
         """The batch as ``engines.monitoring`` takes it, with ``variables`` in that order."""
+        from opencdmo.engines.monitoring.dataset import Batch as MonitoringBatch
+
         chosen = variables or self.variables
         columns = [self.variables.index(v) for v in chosen]
         return MonitoringBatch(self.lot, self.time_h, self.values[:, columns])
@@ -129,10 +135,14 @@ class ProcessDataStore:
     """Parquet files under one root, local or in an S3-compatible object store."""
 
     def __init__(self, url: str) -> None:
-        if "://" not in url:
-            url = str(Path(url).resolve())
         self.url = url
-        self.filesystem, self.root = pafs.FileSystem.from_uri(url)
+        self.filesystem: pafs.FileSystem
+        if "://" in url:
+            self.filesystem, self.root = pafs.FileSystem.from_uri(url)
+        else:
+            # A plain folder needs no URI parsing, which would set up every registered
+            # file system (the S3 client's threads among them) for a local read.
+            self.filesystem, self.root = pafs.LocalFileSystem(), str(Path(url).resolve())
 
     @property
     def local(self) -> bool:
@@ -166,7 +176,8 @@ class ProcessDataStore:
                 f"The process-data file {key} does not match its registered SHA-256; "
                 "it was changed after it was written."
             )
-        return Series.from_arrow(pq.read_table(pa.BufferReader(data)))
+        # Decoded on this thread: a few MB per batch, and no pool threads left at exit.
+        return Series.from_arrow(pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False))
 
     def delete(self, key: str) -> None:
         """Remove ``key`` (a file written by an ingestion that then failed)."""
