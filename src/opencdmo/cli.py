@@ -42,6 +42,8 @@ PLATFORM_COMMANDS: dict[str, str] = {
     "ingest": "Ingest batch process data from CSV, Excel or Parquet files.",
     "export": "Export a batch's process data as long CSV.",
     "map-tag": "Map a site's plant tag to a process variable.",
+    "twin": "Serve simulated bioreactor batches over OPC UA (the digital twin).",
+    "collect": "Store what OPC UA connections publish as batch process data.",
     "audit": "Audit-trail tools (audit verify).",
     "createuser": "Create a user in an organisation with a role.",
     "token": "Create, list and revoke API tokens (token create USER --name NAME).",
@@ -49,7 +51,7 @@ PLATFORM_COMMANDS: dict[str, str] = {
 }
 
 CREATES_DATABASE = frozenset({"migrate", "demo"})
-NEEDS_NO_DATABASE = frozenset({"help", "version"})
+NEEDS_NO_DATABASE = frozenset({"help", "version", "twin"})
 NO_DATABASE_STATUS = 2
 SETTINGS_MODULE = "opencdmo.settings"
 

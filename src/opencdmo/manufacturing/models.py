@@ -180,3 +180,78 @@ class TagMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tag} → {self.variable}"
+
+
+class OpcConnection(models.Model):
+    """An OPC UA server of a site whose variables the collector stores as process data.
+
+    ``nodes`` maps each node id to where its values land: a lot, or (no lot) the batch
+    running in the connection's suite when the value arrives, the variable and its unit.
+    The status fields are written by the collector, not by people: they describe the link,
+    they are not part of any batch record.
+    """
+
+    class Security(models.TextChoices):
+        NONE = "None", "None"
+        BASIC256SHA256 = "Basic256Sha256", "Basic256Sha256"
+
+    class Mode(models.TextChoices):
+        NONE = "None", "None"
+        SIGN = "Sign", "Sign"
+        SIGN_AND_ENCRYPT = "SignAndEncrypt", "Sign and encrypt"
+
+    site = models.ForeignKey("network.Site", on_delete=models.PROTECT, related_name="+")
+    suite = models.ForeignKey(
+        "network.Suite", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=80)
+    endpoint = models.CharField(max_length=255, help_text="opc.tcp://host:port/path")
+    security_policy = models.CharField(
+        max_length=20, choices=Security.choices, default=Security.NONE
+    )
+    security_mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.NONE)
+    username = models.CharField(max_length=120, blank=True)
+    password_encrypted = models.TextField(
+        blank=True, help_text="The password, encrypted with a key derived from SECRET_KEY"
+    )
+    password_env = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Name of an environment variable of the collector that holds the password",
+    )
+    certificate_path = models.CharField(max_length=400, blank=True)
+    private_key_path = models.CharField(max_length=400, blank=True)
+    server_certificate_path = models.CharField(max_length=400, blank=True)
+    nodes = models.JSONField(
+        default=list, help_text='[{"node_id": …, "lot": … or "", "variable": …, "unit": …}]'
+    )
+    sampling_interval_ms = models.PositiveIntegerField(default=1000)
+    flush_interval_s = models.FloatField(
+        default=1.0, help_text="How often the collector writes buffered values to the store"
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    connected = models.BooleanField(default=False, editable=False)
+    status_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_value_at = models.DateTimeField(null=True, blank=True, editable=False)
+    lag_s = models.FloatField(null=True, blank=True, editable=False)
+    values_per_s = models.FloatField(null=True, blank=True, editable=False)
+    values_stored = models.PositiveBigIntegerField(default=0, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+
+    objects = TenantManager(owner="site__owner", change=EDIT_BATCHES)
+
+    class Meta:
+        ordering = ["site", "name"]
+        verbose_name = "OPC UA connection"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "name"],
+                name="unique_opc_connection_name_per_site",
+                violation_error_message="The site already has a connection of this name.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,110 @@
+"""The collector's on-disk buffer: append-only segment files, fsynced before anything else.
+
+Every value the collector receives is appended to the open segment as one line
+(``lot``, ``variable``, ``unit``, ISO 8601 source timestamp, value; tab-separated) and the
+file is fsynced before the collector counts the value as received. The store is fed from
+closed segments only: ``rotate`` closes the open one and starts the next, and a closed
+segment is deleted only after its values are committed to the process-data store. A crash
+at any point leaves every received value either stored or in a segment, which the next
+start delivers again; the store skips a value it already holds, so delivery is at least
+once and the result exactly once. A line cut short by a crash was never counted as
+received and is ignored (HistoryRead fetches that value again).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+__all__ = ["Buffer", "BufferedValue"]
+
+
+@dataclass(frozen=True)
+class BufferedValue:
+    lot: str
+    variable: str
+    unit: str
+    timestamp: str
+    value: float
+
+    def line(self) -> bytes:
+        fields = (self.lot, self.variable, self.unit, self.timestamp, repr(self.value))
+        return ("\t".join(fields) + "\n").encode()
+
+
+class Buffer:
+    """Segments ``segment-000000000001.tsv`` … under ``folder``, oldest first."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        existing = self.segments()
+        self._next = (int(existing[-1].stem.split("-")[1]) + 1) if existing else 1
+        self._open: IO[bytes] | None = None
+        self._open_path: Path | None = None
+
+    def segments(self) -> list[Path]:
+        """Every segment on disk, the open one last."""
+        return sorted(self.folder.glob("segment-*.tsv"))
+
+    def append(self, values: Iterable[BufferedValue]) -> int:
+        """Append ``values`` and fsync; the number appended."""
+        data = b"".join(value.line() for value in values)
+        if not data:
+            return 0
+        if self._open is None:
+            self._open_path = self.folder / f"segment-{self._next:012d}.tsv"
+            self._next += 1
+            self._open = open(self._open_path, "ab")  # noqa: SIM115 (kept open between appends)
+            _fsync_folder(self.folder)
+        self._open.write(data)
+        self._open.flush()
+        os.fsync(self._open.fileno())
+        return data.count(b"\n")
+
+    def rotate(self) -> list[Path]:
+        """Close the open segment; every closed segment, oldest first, ready to deliver."""
+        if self._open is not None:
+            self._open.close()
+            self._open = None
+            self._open_path = None
+        return self.segments()
+
+    def close(self) -> None:
+        self.rotate()
+
+    @staticmethod
+    def read(path: Path) -> Iterator[BufferedValue]:
+        """The complete lines of a segment (a line cut short by a crash is left out)."""
+        data = path.read_bytes()
+        end = data.rfind(b"\n")
+        for line in data[: end + 1].decode().splitlines():
+            lot, variable, unit, timestamp, value = line.split("\t")
+            yield BufferedValue(lot, variable, unit, timestamp, float(value))
+
+    def set_aside(self, values: list[BufferedValue]) -> Path:
+        """Keep values the store refused in a file of their own; its path."""
+        path = self.folder / f"rejected-{self._next:012d}.tsv"
+        self._next += 1
+        with open(path, "ab") as out:
+            out.write(b"".join(value.line() for value in values))
+            out.flush()
+            os.fsync(out.fileno())
+        return path
+
+    def delivered(self, path: Path) -> None:
+        """Remove a segment whose values are committed to the store."""
+        path.unlink(missing_ok=True)
+        _fsync_folder(self.folder)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a created or removed file name durable, not only its contents."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
