@@ -88,6 +88,14 @@ def test_a_breakdown_tells_the_sponsor_what_moved_and_its_kind_not_the_reason(
     assert _cells(html, "lot-why") == ["equipment breakdown (plan v3)"]
     assert "Zephyr" not in html, "the planner's reason may name other customers"
     assert "the award (plan version 2)" in html
+    answer = sponsor.get(f"/api/v1/projects/{project['id']}")
+    (move,) = answer.json()["moves"]
+    assert (move["moved"], move["causes"], move["versions"]) == (
+        moved,
+        ["equipment breakdown"],
+        [3],
+    )
+    assert "Zephyr" not in answer.content.decode()
     planner = client_for(ctp_world.user("alpha-bio", "cdmo_planner"))
     assert (
         "Client Zephyr&#x27;s urgent lot"

@@ -26,6 +26,7 @@ from opencdmo.network.choices import Agency, Modality, Region
 from opencdmo.network.models import Site
 from opencdmo.projects import services
 from opencdmo.projects.models import CapacityRequest, Option, OptionPlan, Phase, Product, Project
+from opencdmo.scheduling.moves import plan_changes, what_moved
 from opencdmo.scheduling.services import plan_in_force
 
 router = Router(tags=["requests and projects"])
@@ -137,6 +138,13 @@ class PlannedBatchOut(Schema):
     plan_version: int
 
 
+class LotMoveOut(Schema):
+    lot: str
+    moved: str = Field(..., description="'production 27 h later; purification to another unit'")
+    causes: list[str] = Field(..., description="The kinds of change that moved it")
+    versions: list[int] = Field(..., description="The plan versions that moved it")
+
+
 class ProjectOut(Schema):
     id: int
     name: str
@@ -150,6 +158,9 @@ class ProjectOut(Schema):
     request: int | None = Field(None, alias="request_id")
     option: int | None = Field(None, alias="option_id")
     batches: list[PlannedBatchOut]
+    moves: list[LotMoveOut] = Field(
+        ..., description="What moved in each lot since the award, and why (never the reason)"
+    )
 
     @staticmethod
     def resolve_sponsor(project: Project) -> str:
@@ -173,6 +184,25 @@ class ProjectOut(Schema):
             for row in rows.filter(plan__version=latest)
             .order_by("start", "lot")
             .values("lot", "stage", "suite", "start", "end")
+        ]
+
+    @staticmethod
+    def resolve_moves(project: Project) -> list[dict[str, Any]]:
+        rows = list(
+            project.planned_batches.values("lot", "stage", "suite", "start", "plan__version")
+        )
+        versions = sorted({row["plan__version"] for row in rows})
+        if not versions:
+            return []
+        changes = plan_changes(project.site_id, versions)
+        return [
+            {
+                "lot": move.lot,
+                "moved": move.words(),
+                "causes": list(move.causes) or (["new order"] if move.added else []),
+                "versions": list(move.versions),
+            }
+            for move in what_moved(rows, versions[0], versions[-1], changes)
         ]
 
 
