@@ -64,6 +64,8 @@ SIGN_RECORDS = "quality.sign"
 """QA of either party: sign records electronically (approve a quality agreement)."""
 EDIT_BATCHES = "manufacturing.edit"
 """Record batches, their state, offline results and process data, and map plant tags."""
+BUILD_MODELS = "analytics.models"
+"""An MSAT engineer's: fit batch monitoring models and decide what a project's sponsor sees."""
 
 PERMISSIONS: dict[Any, frozenset[str]] = {
     Role.SPONSOR_VIEWER: frozenset({VIEW_NETWORK, MANAGE_TOKENS}),
@@ -84,7 +86,15 @@ PERMISSIONS: dict[Any, frozenset[str]] = {
         {VIEW_NETWORK, VIEW_PRIVATE_SITE, MANAGE_TOKENS, VIEW_PLANS, EDIT_BATCHES}
     ),
     Role.CDMO_MSAT: frozenset(
-        {VIEW_NETWORK, VIEW_PRIVATE_SITE, EDIT_NETWORK, MANAGE_TOKENS, VIEW_PLANS, EDIT_BATCHES}
+        {
+            VIEW_NETWORK,
+            VIEW_PRIVATE_SITE,
+            EDIT_NETWORK,
+            MANAGE_TOKENS,
+            VIEW_PLANS,
+            EDIT_BATCHES,
+            BUILD_MODELS,
+        }
     ),
     Role.CDMO_QA: frozenset(
         {

@@ -21,6 +21,7 @@ from opencdmo.accounts.models import Organisation, User
 from opencdmo.accounts.roles import Role
 from opencdmo.demo.batches import seed_batches
 from opencdmo.demo.hashing import one_hash_per_password
+from opencdmo.demo.monitoring import seed_monitoring
 from opencdmo.demo.plans import demo_plan, plan_start
 from opencdmo.demo.requests import seed_requests
 from opencdmo.demo.world import DEMO_PASSWORD, OrganisationRecord, SiteRecord, demo_world
@@ -135,6 +136,7 @@ def seed_demo_world() -> SeedResult:
             _seed_plans()
             seed_requests(DEMO_REASON)
             seed_batches(DEMO_REASON)
+            seed_monitoring(DEMO_REASON)
     return SeedResult(True, time.perf_counter() - started, demo_counts())
 
 
