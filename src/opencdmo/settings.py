@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "opencdmo.scheduling",
     "opencdmo.quality",
     "opencdmo.manufacturing",
+    "opencdmo.analytics",
     "opencdmo.demo",
     "opencdmo.web",
 ]
