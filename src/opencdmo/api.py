@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from opencdmo.accounts.api import router as accounts_router
+from opencdmo.analytics.api import router as analytics_router
 from opencdmo.manufacturing.api import router as manufacturing_router
 from opencdmo.network.api import router as network_router
 from opencdmo.projects.api import router as projects_router
@@ -54,6 +55,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", network_router)
 api.add_router("/", projects_router)
 api.add_router("/", manufacturing_router)
+api.add_router("/", analytics_router)
 api.add_router("/", scheduling_router)
 
 

@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include("opencdmo.scheduling.urls")),
     path("", include("opencdmo.quality.urls")),
     path("", include("opencdmo.manufacturing.urls")),
+    path("", include("opencdmo.analytics.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

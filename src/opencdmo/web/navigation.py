@@ -135,6 +135,13 @@ GROUPS: tuple[Group, ...] = (
                 ("/batches/",),
                 "Batch records, offline results and process data",
             ),
+            Section(
+                "Monitoring",
+                "analytics:monitoring",
+                _party,
+                ("/monitoring/",),
+                "Monitoring models, batch verdicts, alarms and running batches live",
+            ),
         ),
     ),
     Group(
