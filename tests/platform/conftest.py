@@ -25,6 +25,7 @@ def build_platform_world() -> World:
     finished import job; and one API token per user."""
     from opencdmo.accounts.models import ApiToken
     from opencdmo.network.models import ImportJob
+    from opencdmo.notifications.models import Notification
     from tests.platform.shared_records.models import OwnerNote, SharedRecord
 
     world = build_world()
@@ -40,6 +41,7 @@ def build_platform_world() -> World:
             )
             _capacity_records(world, cdmo, sponsor)
             _quality_agreement(world, cdmo)
+            _workspace(world, cdmo, sponsor)
             ImportJob.objects.create(
                 organisation=world.orgs[cdmo],
                 user=world.user(cdmo, "cdmo_admin"),
@@ -53,6 +55,7 @@ def build_platform_world() -> World:
             ApiToken.objects.create(
                 user=user, name="matrix", prefix=f"t{user.pk:06d}", digest=f"{user.pk:064d}"
             )
+            Notification.objects.create(user=user, event="digest", title="Matrix", link="/")
     return world
 
 
@@ -61,6 +64,7 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
     answered with and the plan behind it, and the project."""
     import datetime as dt
 
+    from opencdmo.analytics.models import MonitoringModel
     from opencdmo.manufacturing.models import Batch
     from opencdmo.projects.models import CapacityRequest, Option, OptionPlan, Product, Project
     from opencdmo.scheduling.models import Scenario, SitePlan
@@ -110,6 +114,7 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
     Batch.objects.create(
         cdmo=world.orgs[cdmo], project=project, lot=f"{cdmo}-1", site=site, state="planned"
     )
+    MonitoringModel.objects.create(site=site, product=product, version=1, name=f"{product} model")
 
 
 def _quality_agreement(world: World, cdmo: str) -> None:
@@ -120,6 +125,24 @@ def _quality_agreement(world: World, cdmo: str) -> None:
     project = Project.objects.get(cdmo=world.orgs[cdmo])
     world.extra[f"agreement/{cdmo}"] = QualityAgreement.objects.create(
         project=project, minor_notice_h=720, major_notice_h=72, critical_notice_h=24
+    )
+
+
+def _workspace(world: World, cdmo: str, sponsor: str) -> None:
+    """A milestone and a task of the CDMO's project, the task owned by the sponsor's QA."""
+    import datetime as dt
+
+    from opencdmo.projects.models import Milestone, Project, Task
+
+    project = Project.objects.get(cdmo=world.orgs[cdmo])
+    Milestone.objects.create(
+        project=project, name="Kick-off", kind="tech_transfer", planned_date=dt.date(2026, 3, 1)
+    )
+    Task.objects.create(
+        project=project,
+        title="Send the process description",
+        owner=world.user(sponsor, "sponsor_qa"),
+        due_date=dt.date(2026, 3, 1),
     )
 
 

@@ -21,6 +21,7 @@ from django_scopes import scopes_disabled
 
 from opencdmo.accounts.models import ApiToken, Organisation, User
 from opencdmo.accounts.roles import (
+    BUILD_MODELS,
     EDIT_BATCHES,
     EDIT_NETWORK,
     EDIT_QUALITY,
@@ -34,11 +35,13 @@ from opencdmo.accounts.roles import (
     VIEW_PLANS,
     VIEW_PRIVATE_SITE,
 )
+from opencdmo.analytics.models import MonitoringModel
 from opencdmo.api import api
 from opencdmo.core.tenancy import tenancy_of
 from opencdmo.manufacturing.models import Batch
 from opencdmo.network.models import Equipment, ImportJob, Site, Suite
-from opencdmo.projects.models import CapacityRequest, Option, Project
+from opencdmo.notifications.models import Notification
+from opencdmo.projects.models import CapacityRequest, Milestone, Option, Project, Task
 from opencdmo.quality.models import QualityAgreement
 from opencdmo.scheduling.models import Scenario
 from tests.platform.shared_records.models import SharedRecord
@@ -130,6 +133,20 @@ PAGES: dict[str, Serves] = {
     "projects:option": Serves(Option, "owner", VIEW_PLANS),
     "projects:option-accept": Serves(Option, "read", REQUEST_CAPACITY, methods=("post",)),
     "projects:project": Serves(Project, "read"),
+    "projects:workspace": Serves(Project, "read"),
+    "projects:workspace-message": Serves(
+        Project, "read", methods=("post",), data={"body": "Tenant check"}
+    ),
+    "projects:workspace-member": Serves(Project, "read", methods=("post",)),
+    "projects:workspace-milestone": Serves(Project, "read", methods=("post",)),
+    "projects:workspace-task": Serves(Project, "read", methods=("post",)),
+    "projects:milestone": Serves(
+        Milestone,
+        "read",
+        methods=("post",),
+        data={"state": "in_progress", "planned_date": "2026-06-01", "reason": _REASON},
+    ),
+    "projects:task-done": Serves(Task, "read", methods=("post",)),
     "quality:agreement": Serves(QualityAgreement, "read"),
     "quality:agreement-edit": Serves(
         QualityAgreement, "change", EDIT_QUALITY, methods=("get", "post"), data=_TERMS
@@ -151,6 +168,19 @@ PAGES: dict[str, Serves] = {
         methods=("post",),
         data={"attribute": "Titer", "value": "3.1", "reason": _REASON},
     ),
+    "analytics:model-new": Serves(Project, "owner", BUILD_MODELS),
+    "analytics:sharing": Serves(
+        Project,
+        "owner",
+        BUILD_MODELS,
+        methods=("post",),
+        data={"share_process_data": "on", "reason": _REASON},
+    ),
+    "analytics:model": Serves(MonitoringModel, "read"),
+    "analytics:model-sign": Serves(MonitoringModel, "read", SIGN_RECORDS, methods=("post",)),
+    "analytics:batch": Serves(Batch, "read"),
+    "analytics:contributions": Serves(Batch, "read"),
+    "notifications:open": Serves(Notification, "read", methods=("post",), per_user=True),
     "scheduling:site-plan": Serves(Site, "owner", VIEW_PLANS),
     "scheduling:compare": Serves(Site, "owner", VIEW_PLANS),
     "scheduling:scenario-new": Serves(
@@ -182,6 +212,7 @@ OPERATIONS: dict[str, Serves] = {
     "GET /api/v1/projects/{project_id}": Serves(Project, "read"),
     "GET /api/v1/batches/{batch_id}": Serves(Batch, "read"),
     "GET /api/v1/batches/{batch_id}/data": Serves(Batch, "read"),
+    "GET /api/v1/batches/{batch_id}/monitoring": Serves(Batch, "read"),
     "GET /api/v1/sites/{site_id}/plan": Serves(Site, "owner"),
     "GET /api/v1/sites/{site_id}/scenarios": Serves(Site, "owner", hidden_without=VIEW_PLANS),
     "POST /api/v1/sites/{site_id}/scenarios": Serves(

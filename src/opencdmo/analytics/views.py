@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_scopes import scopes_disabled
 
-from opencdmo.accounts.roles import BUILD_MODELS
+from opencdmo.accounts.roles import BUILD_MODELS, SIGN_RECORDS
 from opencdmo.analytics import charts, services
 from opencdmo.analytics.forms import ModelRequestForm, SharingForm
 from opencdmo.analytics.models import Alarm, MonitoringModel, Verdict
@@ -111,6 +111,8 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def model_sign(request: HttpRequest, pk: int) -> HttpResponse:
     """QA approves the model by electronic signature; a refusal shows the form again."""
+    if not request.user.can(SIGN_RECORDS):
+        raise PermissionDenied("Your role may not sign records.")
     model = get_visible_or_404(MonitoringModel, request.user, pk=pk)
     form = SignForm(request.POST, meanings=("approved",), needs_code=request.user.has_two_factor)
     if form.is_valid():
