@@ -45,6 +45,7 @@ PLATFORM_COMMANDS: dict[str, str] = {
     "twin": "Serve simulated bioreactor batches over OPC UA (the digital twin).",
     "collect": "Store what OPC UA connections publish as batch process data.",
     "audit": "Audit-trail tools (audit verify).",
+    "notify": "Notification tools (notify digest: e-mail what is overdue).",
     "createuser": "Create a user in an organisation with a role.",
     "token": "Create, list and revoke API tokens (token create USER --name NAME).",
     "migrate": "Create or update the database schema.",

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "opencdmo.quality",
     "opencdmo.manufacturing",
     "opencdmo.analytics",
+    "opencdmo.notifications",
     "opencdmo.demo",
     "opencdmo.web",
 ]
@@ -88,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "opencdmo.accounts.context_processors.caller",
+                "opencdmo.notifications.context_processors.inbox",
             ],
         },
     },
@@ -130,14 +132,20 @@ IDLE_TIMEOUT_MIN = int(os.environ.get("OPENCDMO_IDLE_TIMEOUT_MIN", "15"))
 # Django's admin asks for a session that passed two-factor sign-in: on in production, off for
 # the local demo and debugging unless asked for.
 ADMIN_REQUIRE_2FA = os.environ.get("OPENCDMO_ADMIN_REQUIRE_2FA", "1" if PRODUCTION else "0") == "1"
-# Password-reset links go out by e-mail: SMTP in production, printed on the console for the
-# local demo and debugging (``console``, ``smtp``, ``locmem`` or a backend's dotted path).
-_EMAIL_BACKEND = os.environ.get("OPENCDMO_EMAIL_BACKEND", "smtp" if PRODUCTION else "console")
+# Password-reset links and notifications go out by e-mail: SMTP in production, files under
+# the data folder for the local demo (one per message, to read what was sent), the console for
+# debugging (``console``, ``smtp``, ``locmem``, ``filebased`` or a backend's dotted path).
+_EMAIL_BACKEND = os.environ.get(
+    "OPENCDMO_EMAIL_BACKEND", "smtp" if PRODUCTION else "filebased" if LOCAL_DEMO else "console"
+)
 EMAIL_BACKEND = (
     f"django.core.mail.backends.{_EMAIL_BACKEND}.EmailBackend"
-    if _EMAIL_BACKEND in ("console", "smtp", "locmem")
+    if _EMAIL_BACKEND in ("console", "smtp", "locmem", "filebased")
     else _EMAIL_BACKEND
 )
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+# The site's public address, to make the links in e-mails absolute (paths without it).
+SITE_URL = os.environ.get("OPENCDMO_SITE_URL", "")
 EMAIL_HOST = os.environ.get("OPENCDMO_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("OPENCDMO_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("OPENCDMO_EMAIL_USER", "")

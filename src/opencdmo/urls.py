@@ -47,6 +47,7 @@ urlpatterns = [
     path("", include("opencdmo.quality.urls")),
     path("", include("opencdmo.manufacturing.urls")),
     path("", include("opencdmo.analytics.urls")),
+    path("", include("opencdmo.notifications.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
