@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -45,10 +43,12 @@ def test_fit_approve_verdict(plant: Plant, fitted: MonitoringModel) -> None:
     one normal; the approval and the verdicts are on the audit trail."""
     approve(plant, fitted)
     fitted.refresh_from_db()
-    assert fitted.approved and services.is_approved(fitted)
+    assert fitted.approved
+    assert services.is_approved(fitted)
     assert services.judging_model(plant.faulty) == fitted
     faulty = services.judge_batch(plant.faulty)
-    assert faulty is not None and faulty.status == "alarm"
+    assert faulty is not None
+    assert faulty.status == "alarm"
     assert faulty.contributions[0][0]
     with scopes_disabled():
         actions = set(AuditEntry.objects.values_list("action", flat=True))
@@ -110,19 +110,34 @@ def test_a_running_batch_raises_each_alarm_once(plant: Plant, fitted: Monitoring
     fitted.refresh_from_db()
     raised = services.record_alarms(plant.running, fitted)
     assert raised
-    assert raised[0].contributions and raised[0].value > raised[0].limit
+    assert raised[0].contributions
+    assert raised[0].value > raised[0].limit
     assert services.record_alarms(plant.running, fitted) == []
+    from opencdmo.notifications.models import Notification
+
+    with scopes_disabled():
+        told = set(
+            Notification.objects.filter(event="monitoring.alarm").values_list(
+                "user__username", flat=True
+            )
+        )
+    assert {"alpha-bio-cdmo_msat", "alpha-bio-cdmo_qa", "sponsor-one-sponsor_qa"} <= told
+    assert "beta-pharma-cdmo_qa" not in told
 
 
 def test_live_trace_follows_the_running_batch(plant: Plant, fitted: MonitoringModel) -> None:
     """The running batch is followed up to its latest reading, with a prediction interval."""
     approve(plant, fitted)
     live = services.live(plant.running)
-    assert live is not None and live.trace is not None
+    assert live is not None
+    assert live.trace is not None
     trace = live.trace
     assert trace.time_h[-1] <= 80.0 < trace.time_h[-1] + live.loaded.duration_h / 10
-    assert trace.prediction is not None and trace.low is not None and trace.high is not None
-    assert np.all(trace.low <= trace.prediction) and np.all(trace.prediction <= trace.high)
+    assert trace.prediction is not None
+    assert trace.low is not None
+    assert trace.high is not None
+    assert np.all(trace.low <= trace.prediction)
+    assert np.all(trace.prediction <= trace.high)
     np.testing.assert_allclose(trace.contributions.sum(axis=1), trace.spe, rtol=1e-6)
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import hashlib
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from opencdmo.accounts.roles import SIGN_RECORDS
+from opencdmo.accounts.roles import BUILD_MODELS, SIGN_RECORDS
 from opencdmo.analytics import fitting
 from opencdmo.analytics.models import Alarm, MonitoringModel, ProjectDataSharing, Verdict
 from opencdmo.core import services as core
@@ -34,6 +35,7 @@ from opencdmo.engines.monitoring import MPCA, MPLS, MonitoringInputError, load_m
 from opencdmo.engines.progress import ProgressCallback
 from opencdmo.manufacturing import services as manufacturing
 from opencdmo.manufacturing.models import Batch
+from opencdmo.notifications import services as notifications
 from opencdmo.quality import services as quality
 from opencdmo.quality import signing
 from opencdmo.quality.models import Meaning
@@ -416,7 +418,6 @@ def record_alarms(
     model: MonitoringModel,
     *,
     data: Any = None,
-    notify: Callable[..., Any] | None = None,
 ) -> list[Alarm]:
     """Record an alarm for each run of ``model.run_length`` samples above a limit, once."""
     if data is None:
@@ -468,16 +469,21 @@ def record_alarms(
 
 
 def _notify(alarm: Alarm, batch: Batch) -> None:
-    """Tell the batch's CDMO (and the sponsor) of a new alarm, once notifications exist."""
-    try:
-        from opencdmo.notifications import notify  # type: ignore[attr-defined]
-    except ImportError:
+    """Tell the CDMO's process engineers and QA, and the sponsor's QA, of an alarm on a
+    running batch (a finished batch's alarms come with its verdict instead)."""
+    if batch.state != "running":
         return
-    notify(  # pragma: no cover - wired once the notifications app is installed
-        organisation_id=batch.cdmo_id,
-        subject=f"Monitoring alarm on batch {batch.lot}",
-        body=str(alarm),
-        target=alarm,
+    recipients = [
+        *notifications.people_with(batch.cdmo_id, BUILD_MODELS),
+        *notifications.people_with(batch.cdmo_id, SIGN_RECORDS),
+        *notifications.people_with(batch.project.sponsor_id, SIGN_RECORDS),
+    ]
+    notifications.notify(
+        recipients,
+        "monitoring.alarm",
+        f"{alarm.get_statistic_display()} alarm on batch {batch.lot} at {alarm.time_h:.1f} h",
+        reverse("analytics:batch", args=[batch.pk]),
+        f"{alarm.value:.4g} above its limit {alarm.limit:.4g} for {alarm.model_label}.",
     )
 
 
