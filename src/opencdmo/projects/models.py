@@ -219,3 +219,23 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+from opencdmo.projects.documents import Document, DocumentRoute, DocumentVersion  # noqa: E402
+from opencdmo.projects.workspace import Message, Milestone, Task, TeamMember  # noqa: E402
+
+__all__ = [
+    "CapacityRequest",
+    "Document",
+    "DocumentRoute",
+    "DocumentVersion",
+    "Message",
+    "Milestone",
+    "Option",
+    "OptionPlan",
+    "Phase",
+    "Product",
+    "Project",
+    "Task",
+    "TeamMember",
+]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opencdmo.projects import views
+from opencdmo.projects import views, workspace_views
 
 app_name = "projects"
 urlpatterns = [
@@ -12,4 +12,19 @@ urlpatterns = [
     path("options/<int:pk>/accept/", views.option_accept, name="option-accept"),
     path("projects/", views.project_list, name="projects"),
     path("projects/<int:pk>/", views.project_detail, name="project"),
+    path("projects/<int:pk>/workspace/", workspace_views.workspace, name="workspace"),
+    path(
+        "projects/<int:pk>/workspace/messages/",
+        workspace_views.post_message,
+        name="workspace-message",
+    ),
+    path("projects/<int:pk>/workspace/team/", workspace_views.add_member, name="workspace-member"),
+    path(
+        "projects/<int:pk>/workspace/milestones/",
+        workspace_views.add_milestone,
+        name="workspace-milestone",
+    ),
+    path("projects/<int:pk>/workspace/tasks/", workspace_views.add_task, name="workspace-task"),
+    path("milestones/<int:pk>/", workspace_views.update_milestone, name="milestone"),
+    path("tasks/<int:pk>/done/", workspace_views.complete_task, name="task-done"),
 ]
