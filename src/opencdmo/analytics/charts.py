@@ -3,7 +3,8 @@ and a statistic against its limit with a clickable point per sample.
 
 As ``scheduling.gantt``: no script, no ``style`` attribute, only presentation attributes, so
 a chart holds under the strict Content-Security-Policy; every text is escaped. A point links
-to the contributions at that sample (``hx-get`` with a plain link underneath).
+to the contributions at that sample (``hx-get`` on an SVG group: htmx follows the ``href``
+of an SVG ``<a>`` as a plain link instead of requesting it).
 """
 
 from __future__ import annotations
@@ -130,8 +131,8 @@ def statistic_chart(
         if link:
             href = escape(link.replace("{n}", str(n)))
             dot = (
-                f'<a href="{href}" hx-get="{href}" hx-target="#contributions" '
-                f'hx-swap="outerHTML" data-sample="{n}">{dot}</a>'
+                f'<g hx-get="{href}" hx-target="#contributions" hx-swap="outerHTML" '
+                f'role="button" data-sample="{n}">{dot}</g>'
             )
         body.append(dot)
     body.append(frame.axes(label))

@@ -364,11 +364,10 @@ def judge_batch(batch: Batch, actor: Any = None, reason: str = "") -> Verdict | 
     variables = list(ready.variables)
     spe_cells = scores.spe_contributions[0]
     t2_cells = scores.t2_contributions[0]
+    order = np.argsort(spe_cells)[::-1]
     contributions = [
-        [name, round(float(spe_cells[j]), 4), round(float(t2_cells[j]), 4)]
-        for j, name in enumerate(variables)
+        [variables[j], round(float(spe_cells[j]), 4), round(float(t2_cells[j]), 4)] for j in order
     ]
-    contributions.sort(key=lambda row: -row[1])
     with scopes_disabled():
         recorded = core.create(
             VERDICT,
