@@ -10,4 +10,5 @@ urlpatterns = [
     path("batches/<int:pk>/upload/", views.batch_upload, name="batch-upload"),
     path("batches/<int:pk>/results/", views.batch_result, name="batch-result"),
     path("batches/<int:pk>/export.csv", views.batch_export, name="batch-export"),
+    path("connections/", views.connection_list, name="connections"),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +21,8 @@ from opencdmo.manufacturing.forms import (
     StateForm,
     UploadForm,
 )
-from opencdmo.manufacturing.models import Batch
+from opencdmo.manufacturing.models import Batch, OpcConnection
+from opencdmo.manufacturing.opcua.connections import feeding
 
 MAX_UPLOAD_BYTES = 5 * 2**20
 """Uploads are ingested while the page waits: 1.9 MB of CSV (242,000 values) took 3 s on a
@@ -84,8 +86,40 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "upload_form": UploadForm(),
         "result_form": OfflineResultForm(),
         "max_upload_mb": MAX_UPLOAD_BYTES // 2**20,
+        "connections": feeding(batch) if may_change and batch.state == "running" else [],
+        "last_values": _last_values(batch) if batch.state == "running" else [],
     }
     return render(request, "manufacturing/batch_detail.html", context)
+
+
+def _last_values(batch: Batch) -> list[dict[str, Any]]:
+    """Each variable's newest stored value and its time, for a running batch."""
+    data = services.process_data(batch)
+    rows = []
+    for j, name in enumerate(data.variables):
+        measured = ~np.isnan(data.values[:, j])
+        if measured.any():
+            last = int(np.flatnonzero(measured)[-1])
+            rows.append(
+                {
+                    "name": name,
+                    "value": float(data.values[last, j]),
+                    "unit": data.units.get(name, ""),
+                    "time_h": float(data.time_h[last]),
+                }
+            )
+    return rows
+
+
+@login_required
+def connection_list(request: HttpRequest) -> HttpResponse:
+    """The OPC UA connections of the caller's CDMO's sites, with the collector's view of each."""
+    if getattr(request.user.organisation, "kind", "") != "cdmo":
+        raise PermissionDenied("OPC UA connections belong to a CDMO's sites.")
+    connections = OpcConnection.objects.select_related("site", "suite").order_by(
+        "site__name", "name"
+    )
+    return render(request, "manufacturing/connections.html", {"connections": connections})
 
 
 @login_required

@@ -116,6 +116,26 @@ def describe_error(error: BaseException, connection: Settings) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def _monitored_item(
+    client: Client, node_id: str, handle: int, sampling_interval_ms: int
+) -> ua.MonitoredItemCreateRequest:
+    """A monitored item that reports every new source timestamp, even of an unchanged value
+    (a probe reading 7.00 twice is two readings), queued on the server between publishes."""
+    request = ua.MonitoredItemCreateRequest()
+    request.ItemToMonitor = ua.ReadValueId(
+        NodeId=client.get_node(node_id).nodeid, AttributeId=ua.AttributeIds.Value
+    )
+    request.MonitoringMode = ua.MonitoringMode.Reporting
+    request.RequestedParameters = ua.MonitoringParameters(
+        ClientHandle=ua.UInt32(handle),
+        SamplingInterval=ua.Double(sampling_interval_ms),
+        QueueSize=ua.UInt32(QUEUE_PER_NODE),
+        DiscardOldest=True,
+        Filter=ua.DataChangeFilter(Trigger=ua.DataChangeTrigger.StatusValueTimestamp),
+    )
+    return request
+
+
 class _Collecting(Subscription):
     """A subscription that hands each publish's data changes over in one call."""
 
@@ -346,7 +366,9 @@ class Collector:
                 self.complete_until[node] = self.newest[node]
 
     async def _connect(self, connection: Settings) -> Client:
-        client = Client(connection.endpoint, timeout=5)
+        # asyncua's own probe gives the server one watchdog interval to answer; a busy
+        # server (a long history read on a loaded machine) took more than its default 1 s.
+        client = Client(connection.endpoint, timeout=30, watchdog_intervall=30.0)
         if connection.username:
             client.set_user(connection.username)
             client.set_password(connection.password)
@@ -406,11 +428,9 @@ class Collector:
             )
             subscription = _Collecting(client.uaclient.session, params, None, sink=self._receive)
             await subscription.init()
-            nodes = [client.get_node(t.node_id) for t in connection.targets]
-            await subscription.subscribe_data_change(
-                nodes,
-                queuesize=QUEUE_PER_NODE,
-                sampling_interval=ua.Double(connection.sampling_interval_ms),
+            await subscription.create_monitored_items(
+                _monitored_item(client, target.node_id, handle, connection.sampling_interval_ms)
+                for handle, target in enumerate(connection.targets, start=1)
             )
             await self._backfill(client, connection)
             self.connected = True
@@ -421,7 +441,7 @@ class Collector:
             while not stop.is_set() and not lost.is_set() and not self.once:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1.0)
-                await asyncio.wait_for(server_time.read_value(), 5.0)
+                await asyncio.wait_for(server_time.read_value(), 30.0)
         finally:
             self.connected = False
             with contextlib.suppress(Exception):
@@ -440,7 +460,11 @@ class Collector:
                 if self.settings is None:
                     raise
                 words = describe_error(error, self.settings)
-                log.warning("OPC UA connection %s: %s", self.settings.name, words)
+                log.warning(
+                    "OPC UA connection %s: %s",
+                    self.settings.name,
+                    words,
+                )
                 await asyncio.to_thread(
                     write_status,
                     self.connection_id,

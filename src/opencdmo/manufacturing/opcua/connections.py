@@ -20,10 +20,10 @@ from django.core.exceptions import ValidationError
 from django_scopes import scopes_disabled
 
 from opencdmo.core import services
-from opencdmo.manufacturing.models import OpcConnection
+from opencdmo.manufacturing.models import Batch, OpcConnection
 from opencdmo.network.models import Site, Suite
 
-__all__ = ["CONNECTION", "create_connection", "password_of", "write_status"]
+__all__ = ["CONNECTION", "create_connection", "feeding", "password_of", "write_status"]
 
 STATUS_FIELDS = (
     "connected",
@@ -157,6 +157,28 @@ def password_of(connection: OpcConnection) -> str:
         raise ValidationError(
             {"password_encrypted": "The stored password cannot be read with this server's key."}
         ) from None
+
+
+def feeding(batch: Batch) -> list[OpcConnection]:
+    """The connections whose nodes land in ``batch``: by its lot, or as the running batch of
+    the connection's suite."""
+    with scopes_disabled():
+        candidates = OpcConnection.objects.filter(site_id=batch.site_id).order_by("name")
+        return [
+            connection
+            for connection in candidates
+            if any(
+                node.get("lot") == batch.lot
+                or (
+                    not node.get("lot")
+                    and connection.suite_id is not None
+                    and connection.suite_id == batch.suite_id
+                    and batch.state == "running"
+                )
+                for node in connection.nodes
+                if isinstance(node, dict)
+            )
+        ]
 
 
 def write_status(connection_id: int, **status: Any) -> None:

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
 
+from opencdmo.demo.opcua import twin_and_collector
 from opencdmo.demo.processes import run_until_stopped
 from opencdmo.demo.seed import DemoRefusedError, SeedResult, demo_logins, seed_demo_world
 
@@ -33,11 +34,15 @@ def server_commands(bind: str) -> dict[str, list[str]]:
 
 
 def run_web_and_worker(bind: str, say: Callable[[str], None]) -> int:
-    """Serve until a signal, starting a worker that stops again; the exit status."""
+    """Serve until a signal, starting a worker (or the OPC UA twin or collector) that stops
+    again; the exit status."""
     # The demo serves plain HTTP on this machine with the public key: not production.
     os.environ["OPENCDMO_DEMO"] = "1"
+    live = twin_and_collector(bind)
     return run_until_stopped(
-        server_commands(bind), say=say, supervise={"task worker", "second task worker"}
+        {**server_commands(bind), **live},
+        say=say,
+        supervise={"task worker", "second task worker", *live},
     )
 
 

@@ -69,6 +69,12 @@ class Command(BaseCommand):
             help="culture seconds between readings (default 60)",
         )
         parser.add_argument(
+            "--volume-l",
+            type=float,
+            default=2000.0,
+            help="working volume of each reactor in L, 2-20000 (default 2000)",
+        )
+        parser.add_argument(
             "--user",
             default="",
             help=f"require this user name, with the password in ${PASSWORD_VARIABLE}",
@@ -88,6 +94,7 @@ class Command(BaseCommand):
                 faults=tuple(parse_fault(text) for text in options["fault"]),
                 start=_instant(options["start"]) if options["start"] else None,
                 interval_s=options["interval_s"],
+                volume_l=options["volume_l"],
                 username=options["user"],
                 password=password,
             )
