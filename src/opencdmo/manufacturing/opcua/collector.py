@@ -387,7 +387,10 @@ class Collector:
         """Read each node's history from its newest held value to now, into the buffer."""
         count = 0
         for target in connection.targets:
-            since = self.complete_until.get(target.node_id, EPOCH)
+            held = self.complete_until.get(target.node_id)
+            # The value at the mark is held: a twin's or a restarted plant's reading of that
+            # instant may differ in the last digit, and the store refuses a changed value.
+            since = held + dt.timedelta(milliseconds=1) if held else EPOCH
             node = client.get_node(target.node_id)
             history = await node.read_raw_history(since, None)
             self._receive((target.node_id, value) for value in history)
