@@ -26,7 +26,8 @@ machine do not meet."""
 
 def endpoint_for(bind: str) -> str:
     port = int(bind.rsplit(":", 1)[1]) if ":" in bind else 8000
-    return f"opc.tcp://127.0.0.1:{(port + TWIN_PORT_BASE) % 65536}"
+    twin_port = (port + TWIN_PORT_BASE) % 65536
+    return f"opc.tcp://127.0.0.1:{twin_port if twin_port >= 1024 else twin_port + 1024}"
 
 
 def demo_connection(bind: str) -> tuple[Batch, OpcConnection] | None:
