@@ -38,6 +38,8 @@ EVENT_LABELS: dict[str, str] = {
     CHAIN_VERIFIED: "Audit chain verified",
     CHAIN_WITNESSED: "Partner chain witnessed",
     KEY_ROTATED: "Audit signing key rotated",
+    "opencdmo.signature.signed": "Electronic signature",
+    "opencdmo.signature.refused": "Electronic signature refused",
 }
 """Events whose label is not '<model> <verb>'."""
 
@@ -54,6 +56,11 @@ VERB_LABELS: dict[str, str] = {
     "password_changed": "password changed",
     "password_reset": "password reset",
     "password_set_by_administrator": "password set by administrator",
+    "two_factor_enabled": "turned two-factor sign-in on",
+    "two_factor_disabled": "turned two-factor sign-in off",
+    "two_factor_required": "requires two-factor sign-in",
+    "two_factor_optional": "no longer requires two-factor sign-in",
+    "recovery_code_used": "used a recovery code",
 }
 """Verbs the services use after a model's noun: ``opencdmo.<noun>.<verb>``. A state
 transition's verb needs no entry: it is a value of one of the model's choice fields
