@@ -41,6 +41,7 @@ def build_platform_world() -> World:
             )
             _capacity_records(world, cdmo, sponsor)
             _quality_agreement(world, cdmo)
+            _quality_records(world, cdmo)
             _workspace(world, cdmo, sponsor)
             ImportJob.objects.create(
                 organisation=world.orgs[cdmo],
@@ -143,6 +144,39 @@ def _workspace(world: World, cdmo: str, sponsor: str) -> None:
         title="Send the process description",
         owner=world.user(sponsor, "sponsor_qa"),
         due_date=dt.date(2026, 3, 1),
+    )
+
+
+def _quality_records(world: World, cdmo: str) -> None:
+    """An open deviation of the CDMO's batch, a CAPA with one action, and the batch's
+    disposition awaiting the sponsor."""
+    import datetime as dt
+
+    from opencdmo.manufacturing.models import Batch
+    from opencdmo.quality.records import Capa, CapaAction, Deviation, Disposition
+
+    batch = Batch.objects.get(cdmo=world.orgs[cdmo])
+    deviation = Deviation.objects.create(
+        project=batch.project, title=f"Deviation at {cdmo}", description="Matrix"
+    )
+    deviation.batches.set([batch])
+    capa = Capa.objects.create(
+        deviation=deviation,
+        title="Matrix CAPA",
+        effectiveness_criteria="None again",
+        effectiveness_due=dt.date(2026, 6, 1),
+    )
+    CapaAction.objects.create(
+        capa=capa,
+        description="Retrain",
+        owner=world.user(cdmo, "cdmo_qa"),
+        due_on=dt.date(2026, 3, 1),
+    )
+    Disposition.objects.create(
+        batch=batch,
+        decision="release",
+        state="awaiting_sponsor",
+        decided_at=dt.datetime.now(dt.UTC),
     )
 
 

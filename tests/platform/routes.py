@@ -43,6 +43,7 @@ from opencdmo.network.models import Equipment, ImportJob, Site, Suite
 from opencdmo.notifications.models import Notification
 from opencdmo.projects.models import CapacityRequest, Milestone, Option, Project, Task
 from opencdmo.quality.models import QualityAgreement
+from opencdmo.quality.records import Capa, CapaAction, Deviation, Disposition
 from opencdmo.scheduling.models import Scenario
 from tests.platform.shared_records.models import SharedRecord
 
@@ -60,12 +61,14 @@ class Serves:
     """What a route with an id serves.
 
     ``access`` is ``"read"`` (whoever the declaration lets read), ``"owner"`` (the owner's
-    private side of a record others may read) or ``"change"`` (the owner, via the declaration's
-    write check). ``per_user`` routes serve the caller's own object only (its API tokens).
+    private side of a record others may read), ``"change"`` (the owner, via the declaration's
+    write check) or ``"sharer"`` (the party a record is shared with, acting on its own step:
+    the owner is refused, 403). ``per_user`` routes serve the caller's own object only (its
+    API tokens).
     """
 
     model: type[models.Model]
-    access: Literal["read", "owner", "change"]
+    access: Literal["read", "owner", "change", "sharer"]
     permission: str | None = None
     key: str = "pk"
     methods: tuple[str, ...] = ("get",)
@@ -154,6 +157,23 @@ PAGES: dict[str, Serves] = {
     "quality:agreement-sign": Serves(QualityAgreement, "read", SIGN_RECORDS, methods=("post",)),
     "quality:agreement-new": Serves(
         Project, "change", EDIT_QUALITY, methods=("get", "post"), data=_TERMS
+    ),
+    "quality:deviation": Serves(Deviation, "read"),
+    "quality:deviation-classify": Serves(Deviation, "change", EDIT_QUALITY, methods=("post",)),
+    "quality:deviation-investigate": Serves(Deviation, "change", EDIT_QUALITY, methods=("post",)),
+    "quality:deviation-close": Serves(Deviation, "change", EDIT_QUALITY, methods=("post",)),
+    "quality:capa-new": Serves(Deviation, "change", EDIT_QUALITY, methods=("post",)),
+    "quality:capa": Serves(Capa, "read"),
+    "quality:capa-action-new": Serves(Capa, "change", EDIT_QUALITY, methods=("post",)),
+    "quality:capa-effectiveness": Serves(Capa, "change", EDIT_QUALITY, methods=("post",)),
+    "quality:capa-action-done": Serves(CapaAction, "change", EDIT_BATCHES, methods=("post",)),
+    "quality:batch-review": Serves(Batch, "read"),
+    "quality:batch-lims": Serves(Batch, "change", EDIT_BATCHES, methods=("post",)),
+    "quality:batch-dispose": Serves(Batch, "change", EDIT_QUALITY, methods=("post",)),
+    "quality:batch-coa": Serves(Batch, "read"),
+    "quality:batch-disposition-report": Serves(Batch, "read"),
+    "quality:disposition-sponsor": Serves(
+        Disposition, "sharer", SIGN_RECORDS, methods=("post",), data={"reason": _REASON}
     ),
     "manufacturing:batch": Serves(Batch, "read"),
     "manufacturing:batch-export": Serves(Batch, "read"),
@@ -278,6 +298,8 @@ class Route:
         if relation == "missing":
             return 404
         tenancy = tenancy_of(serves.model)
+        if serves.access == "sharer":
+            return {"own": 403, "shared": SERVED}.get(relation, 404)
         if serves.access == "read":
             reaches = tenancy.public or relation in ("own", "shared")
         else:

@@ -35,7 +35,7 @@ def test_groups_appear_only_when_the_role_has_something_in_them(world: Any) -> N
     assert "Planning" not in _nav_labels(world.user("platform", "platform_admin"))
     assert "Import" not in viewer["Data"]
     qa = _nav_labels(world.user("alpha-bio", "cdmo_qa"))
-    assert qa["Quality"] == ["Audit trail", "Quality agreements"]
+    assert qa["Quality"] == ["Audit trail", "Deviations and CAPA", "Quality agreements"]
     assert _nav_labels(world.user("sponsor-one", "sponsor_qa"))["Quality"] == qa["Quality"]
     admin = _nav_labels(world.user("alpha-bio", "cdmo_admin"))
     assert admin["Admin"] == ["Users"]

@@ -7,4 +7,5 @@ class QualityConfig(AppConfig):
     verbose_name = "Quality"
 
     def ready(self) -> None:
-        from opencdmo.quality import services  # noqa: F401  (registers the signable records)
+        # Importing registers the signable records and the digest's overdue lists.
+        from opencdmo.quality import capa, deviations, disposition, services  # noqa: F401

@@ -142,3 +142,17 @@ class QualityAgreement(models.Model):
     def notice_hours(self, deviation_class: str) -> int:
         """Hours within which the sponsor hears of a deviation of ``deviation_class``."""
         return int(getattr(self, f"{DeviationClass(deviation_class).value}_notice_h"))
+
+
+from opencdmo.quality.records import Capa, CapaAction, Deviation, Disposition  # noqa: E402
+
+__all__ = [
+    "Capa",
+    "CapaAction",
+    "Deviation",
+    "DeviationClass",
+    "Disposition",
+    "Meaning",
+    "QualityAgreement",
+    "Signature",
+]

@@ -37,6 +37,7 @@ __all__ = [
     "approvals",
     "create_agreement",
     "is_approved",
+    "reauthenticate",
     "sign",
     "signatures_of",
     "update_agreement",
@@ -82,7 +83,7 @@ def _authorise_signer(user: User, record: models.Model, signable: signing.Signab
         raise Http404("No such object.")
 
 
-def _reauthenticate(
+def reauthenticate(
     user: User, record: models.Model, meaning: str, password: str, totp_code: str
 ) -> None:
     """Password, and the authenticator's code when the user has one, as at sign-in: each
@@ -141,7 +142,7 @@ def sign(
     reason = reason.strip()
     if problem := control_character_problem(reason):
         raise ValidationError({"reason": f"The text {problem}."})
-    _reauthenticate(user, record, meaning, password, totp_code)
+    reauthenticate(user, record, meaning, password, totp_code)
     kind = signing.record_type(record)
     with transaction.atomic():
         content = _locked_content(record)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from opencdmo.accounts.models import ApiToken, Organisation, User
-from opencdmo.accounts.roles import EDIT_NETWORK, Role
+from opencdmo.accounts.roles import EDIT_NETWORK, EDIT_QUALITY, Role
 from opencdmo.audit.models import AuditEntry
 from opencdmo.network.models import ImportJob, Inspection, Site, Suite
 from opencdmo.projects.models import CapacityRequest, Option, Project
@@ -55,9 +55,26 @@ SPONSOR_BATCHES = Upcoming(
 MONITORING = Upcoming(
     "Monitoring alarms", "Alarms from the monitoring models of running batches will appear here."
 )
-DEVIATIONS = Upcoming(
-    "Deviations", "Open deviations and CAPAs awaiting your review will appear here."
-)
+
+
+def deviations(user: User) -> Panel:
+    """What is overdue for the caller (CAPA actions, late sponsor notices), the open
+    deviations and, for QA, the batches awaiting review."""
+    from opencdmo.manufacturing.models import Batch
+    from opencdmo.notifications.services import overdue_for
+    from opencdmo.quality.records import Deviation
+
+    open_ones = Deviation.objects.exclude(state="closed").select_related("project")[:RECENT]
+    awaiting = (
+        Batch.objects.filter(state="under_review", disposition__isnull=True)[:RECENT]
+        if user.can(EDIT_QUALITY)
+        else []
+    )
+    data = {"overdue": overdue_for(user), "open": open_ones, "awaiting": awaiting}
+    return Panel("quality", "Deviations and CAPA", data)
+
+
+DEVIATIONS = deviations
 RELEASES = Upcoming(
     "Batch releases", "Batches awaiting your disposition and e-signature will appear here."
 )

@@ -156,6 +156,13 @@ GROUPS: tuple[Group, ...] = (
                 "Every change, login and reason",
             ),
             Section(
+                "Deviations and CAPA",
+                "quality:deviations",
+                lambda user: user.can(roles.EDIT_BATCHES) or user.can(roles.SIGN_RECORDS),
+                ("/quality/deviations/", "/quality/capa/", "/quality/batches/"),
+                "Deviations, their CAPAs, and batch review and disposition",
+            ),
+            Section(
                 "Quality agreements",
                 "quality:agreements",
                 _holds(roles.SIGN_RECORDS),
