@@ -16,9 +16,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections
 
+from opencdmo.analytics.tasks import MODEL_FITS
 from opencdmo.network.tasks import heartbeat_interval_s, recover_lost_imports
 from opencdmo.projects.tasks import OPTION_SOLVES
-from opencdmo.scheduling.tasks import SCENARIO_SOLVES
+from opencdmo.scheduling.tasks import NETWORK_SOLVES, SCENARIO_SOLVES
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def look_after_lost_jobs(stop: threading.Event) -> None:
         try:
             for line in recover_lost_imports():
                 logger.warning(line)
-            for solves in (OPTION_SOLVES, SCENARIO_SOLVES):
+            for solves in (OPTION_SOLVES, SCENARIO_SOLVES, NETWORK_SOLVES, MODEL_FITS):
                 for line in solves.recover():
                     logger.warning(line)
         except DatabaseError as exc:
