@@ -200,6 +200,9 @@ PROCESS_DATA_URL = os.environ.get("OPENCDMO_PROCESS_DATA_URL", str(DATA_DIR / "p
 # Wall-clock seconds of each site's capable-to-promise solve; the best checked answer found by
 # then is what the sponsor sees, marked "best found" when not proved optimal.
 PROMISE_TIME_LIMIT_S = float(os.environ.get("OPENCDMO_PROMISE_TIME_LIMIT_S", "3"))
+# Largest file a project document version may be (MiB); larger uploads are refused whole.
+DOCUMENT_MAX_BYTES = int(float(os.environ.get("OPENCDMO_DOCUMENT_MAX_MB", "50")) * 2**20)
+DOCUMENT_STORE_DIR = Path(os.environ.get("OPENCDMO_DOCUMENT_DIR", str(DATA_DIR / "documents")))
 
 LOGGING = {
     "version": 1,

@@ -43,6 +43,7 @@ def build_platform_world() -> World:
             _quality_agreement(world, cdmo)
             _quality_records(world, cdmo)
             _workspace(world, cdmo, sponsor)
+            _document(world, cdmo)
             ImportJob.objects.create(
                 organisation=world.orgs[cdmo],
                 user=world.user(cdmo, "cdmo_admin"),
@@ -178,6 +179,18 @@ def _quality_records(world: World, cdmo: str) -> None:
         state="awaiting_sponsor",
         decided_at=dt.datetime.now(dt.UTC),
     )
+
+
+def _document(world: World, cdmo: str) -> None:
+    """A document of the CDMO's project with one draft version, its file in the store."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from opencdmo.projects.document_services import upload_document
+    from opencdmo.projects.models import Project
+
+    project = Project.objects.get(cdmo=world.orgs[cdmo])
+    upload = SimpleUploadedFile("plan.pdf", f"%PDF plan of {cdmo}".encode())
+    upload_document(project, actor=None, number="TT-001", title="Transfer plan", upload=upload)
 
 
 @pytest.fixture(scope="module")

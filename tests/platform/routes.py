@@ -41,7 +41,15 @@ from opencdmo.core.tenancy import tenancy_of
 from opencdmo.manufacturing.models import Batch
 from opencdmo.network.models import Equipment, ImportJob, Site, Suite
 from opencdmo.notifications.models import Notification
-from opencdmo.projects.models import CapacityRequest, Milestone, Option, Project, Task
+from opencdmo.projects.models import (
+    CapacityRequest,
+    Document,
+    DocumentVersion,
+    Milestone,
+    Option,
+    Project,
+    Task,
+)
 from opencdmo.quality.models import QualityAgreement
 from opencdmo.quality.records import Capa, CapaAction, Deviation, Disposition
 from opencdmo.scheduling.models import Scenario
@@ -150,6 +158,16 @@ PAGES: dict[str, Serves] = {
         data={"state": "in_progress", "planned_date": "2026-06-01", "reason": _REASON},
     ),
     "projects:task-done": Serves(Task, "read", methods=("post",)),
+    "projects:documents": Serves(Project, "read"),
+    "projects:document-upload": Serves(Project, "read", methods=("post",)),
+    "projects:document": Serves(Document, "read"),
+    "projects:version-upload": Serves(Document, "read", methods=("post",)),
+    "projects:version-submit": Serves(DocumentVersion, "read", methods=("post",)),
+    "projects:version-edit": Serves(DocumentVersion, "read", methods=("post",)),
+    "projects:version-sign": Serves(DocumentVersion, "read", methods=("post",)),
+    "projects:version-effective": Serves(DocumentVersion, "read", SIGN_RECORDS, methods=("post",)),
+    "projects:version-obsolete": Serves(DocumentVersion, "read", methods=("post",)),
+    "projects:version-download": Serves(DocumentVersion, "read"),
     "quality:agreement": Serves(QualityAgreement, "read"),
     "quality:agreement-edit": Serves(
         QualityAgreement, "change", EDIT_QUALITY, methods=("get", "post"), data=_TERMS

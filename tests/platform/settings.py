@@ -14,6 +14,8 @@ ROOT_URLCONF = "tests.platform.urls"
 AUDIT_DIR = Path(tempfile.mkdtemp(prefix="opencdmo-test-audit-"))
 AUDIT_KEY_FILE = AUDIT_DIR / "audit-signing.key"
 AUDIT_CHECKPOINTS = AUDIT_DIR / "audit-checkpoints.jsonl"
+# Project documents a test run uploads stay out of the data folder too.
+DOCUMENT_STORE_DIR = Path(tempfile.mkdtemp(prefix="opencdmo-test-documents-"))
 
 # The test client speaks plain HTTP; tests/web/test_production.py proves the HTTPS redirect.
 SECURE_SSL_REDIRECT = False

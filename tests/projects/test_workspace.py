@@ -13,6 +13,8 @@ from django_scopes import scopes_disabled
 
 from opencdmo.audit.models import AuditEntry
 from opencdmo.core.tenancy import caller_scope
+from opencdmo.notifications.models import Notification
+from opencdmo.notifications.services import overdue_for
 from opencdmo.projects import workspace_services as services
 from opencdmo.projects.workspace import Message, Milestone, Task, TeamMember
 from tests.conftest import World
@@ -103,6 +105,30 @@ def test_mentions_name_members_of_either_party_only(world: World, project: Any) 
     body = "Please check, @sponsor-one-sponsor_qa and @beta-pharma-cdmo_qa and @nobody."
     message = services.post_message(project, actor=world.user("alpha-bio", "cdmo_qa"), body=body)
     assert message.mentions == ["sponsor-one-sponsor_qa"]
+
+
+def test_a_mention_notifies_the_member_once(world: World, project: Any) -> None:
+    """The mentioned member gets one inbox entry linking to the thread; the author none."""
+    author = world.user("alpha-bio", "cdmo_qa")
+    body = "@sponsor-one-sponsor_qa please sign; thanks @sponsor-one-sponsor_qa, @alpha-bio-cdmo_qa"
+    services.post_message(project, actor=author, body=body)
+    with scopes_disabled():
+        found = list(Notification.objects.filter(event="message.mentioned"))
+    assert [n.user_id for n in found] == [world.user("sponsor-one", "sponsor_qa").pk]
+    assert found[0].link == f"/projects/{project.pk}/workspace/"
+
+
+def test_overdue_tasks_reach_the_owners_digest(world: World, project: Any) -> None:
+    owner = world.user("sponsor-one", "sponsor_qa")
+    services.add_task(
+        project,
+        actor=world.user("alpha-bio", "cdmo_planner"),
+        title="Return the signed protocol",
+        owner=owner,
+        due_date=TODAY - dt.timedelta(days=1),
+    )
+    titles = [item.title for item in overdue_for(owner)]
+    assert titles == [f"Return the signed protocol ({project})"]
 
 
 def test_workspace_page_shows_team_overdue_and_thread(

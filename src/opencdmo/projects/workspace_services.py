@@ -14,15 +14,22 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from opencdmo.accounts.models import User
 from opencdmo.core import services
 from opencdmo.core.tenancy import get_visible_or_404, tenancy_of
+from opencdmo.notifications import services as notifications
 from opencdmo.projects.models import Project
 from opencdmo.projects.workspace import Message, Milestone, Task, TeamMember
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]+)")
+MENTIONED = "message.mentioned"
+# The kinds of event are the notifications app's table; the workspace adds its own kind to it
+# so that people choose a channel for mentions as for any other event.
+notifications.EVENTS.setdefault(MENTIONED, "You are mentioned in a project's messages")
 
 MESSAGE = services.Writable(Message, fields=("body", "record_type", "record_id"), noun="message")
 
@@ -188,7 +195,7 @@ def post_message(
     if record is not None and not isinstance(record, Project):
         kind, key = record._meta.label_lower, str(record.pk)
     people = mentioned(project, text)
-    return services.create(
+    message = services.create(
         MESSAGE,
         actor=actor,
         default_reason="Message posted",
@@ -199,3 +206,32 @@ def post_message(
         },
         fields={"body": text, "record_type": kind, "record_id": key},
     )
+    link = reverse("projects:workspace", args=[project.pk])
+    if kind:
+        link += f"?record={kind}:{key}"
+    notifications.notify(
+        [u for u in people if u.pk != actor.pk],
+        MENTIONED,
+        f"{actor.get_full_name() or actor.username} mentioned you in {project}",
+        link,
+        text[:1000],
+    )
+    return message
+
+
+def overdue_tasks(user: User) -> list[notifications.Overdue]:
+    """The person's open tasks past their due date, for the daily digest."""
+    today = timezone.localdate()
+    with scopes_disabled():
+        tasks = Task.objects.filter(owner=user, done=False, due_date__lt=today).order_by("due_date")
+        return [
+            notifications.Overdue(
+                f"{task.title} ({task.project})",
+                task.due_date,
+                reverse("projects:workspace", args=[task.project_id]),
+            )
+            for task in tasks
+        ]
+
+
+notifications.register_overdue(overdue_tasks)
