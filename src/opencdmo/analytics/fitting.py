@@ -204,7 +204,6 @@ def fit_models(
         "r2y": None if r2y is None else round(r2y, 4),
         "q2y": None if q2y is None else round(q2y, 4),
         "limits": {"t2": limits.t2, "spe": limits.spe, "confidence": limits.confidence},
-        "scores": _rounded(model.scores_),
         "loadings": {
             name: _rounded(np.sqrt(np.sum(loadings[:, j, :] ** 2, axis=0)))
             for j, name in enumerate(model.variables_)
@@ -215,8 +214,9 @@ def fit_models(
                 "t2": round(v.t2, 4),
                 "spe": round(v.spe, 4),
                 "status": v.status,
+                "scores": _rounded(model.scores_[i], 3),
             }
-            for v in verdicts.batches
+            for i, v in enumerate(verdicts.batches)
         ],
     }
     report(progress, Progress("fitted", 1.0))

@@ -93,7 +93,6 @@ def _model_page(
         "summary": summary,
         "loadings": loadings,
         "reference": summary.get("reference", []),
-        "scores": summary.get("scores", []),
         "panel": panel,
         "approved": services.is_approved(model),
     }
