@@ -10,6 +10,8 @@ gathered from the providers apps register with ``register_overdue``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +56,8 @@ EVENTS: dict[str, str] = {
 
 DEFAULT_CHANNEL = Channel.EMAIL
 
+logger = logging.getLogger(__name__)
+
 
 def channel_for(user: User, event: str) -> str:
     with scopes_disabled():
@@ -83,12 +87,17 @@ def _mail(notification: Notification) -> None:
     user = notification.user
     text = notification.body or notification.title
     url = _url(notification.link)
-    send_mail(
-        f"[opencdmo] {notification.title}",
-        f"{text}\n\n{url}\n",
-        settings.DEFAULT_FROM_EMAIL,
-        [user.email],
-    )
+    try:
+        send_mail(
+            f"[opencdmo] {notification.title}",
+            f"{text}\n\n{url}\n",
+            settings.DEFAULT_FROM_EMAIL,
+            [user.email],
+        )
+    except (OSError, smtplib.SMTPException) as exc:
+        # The write that notified is committed; the inbox has the notice, the mail is owed.
+        logger.warning("Could not e-mail notice %s to %s: %s", notification.pk, user.email, exc)
+        return
     with scopes_disabled():
         Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
 
