@@ -147,3 +147,21 @@ def test_sponsors_and_other_cdmos_get_404_and_other_roles_only_read(
     with scopes_disabled():
         assert Scenario.objects.get(pk=scenario["id"]).status == "draft"
         assert SitePlan.objects.filter(site_id=site).count() == 1
+
+
+def test_the_solve_goal_is_kept_and_an_unknown_one_refused(
+    ctp_world: World, client_for: Any
+) -> None:
+    """A solve asked to re-optimise says so on the scenario; another goal answers 422 and the
+    scenario stays a draft."""
+    planner = client_for(ctp_world.user("alpha-bio", "cdmo_planner"))
+    site = ctp_world.sites["alpha-bio"].pk
+    scenario = _post(planner, f"/api/v1/sites/{site}/scenarios", {"name": "What if"}).json()
+    url = f"/api/v1/scenarios/{scenario['id']}"
+    assert scenario["goal"] == "repair"
+    refused = _post(planner, f"{url}/solve", {"time_limit_s": 5, "goal": "fastest"})
+    assert refused.status_code == 422
+    assert planner.get(url).json()["status"] == "draft"
+    queued = _post(planner, f"{url}/solve", {"time_limit_s": 5, "goal": "reoptimise"})
+    assert queued.status_code == 202, queued.content
+    assert queued.json()["goal"] == "reoptimise"

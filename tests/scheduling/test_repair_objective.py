@@ -69,3 +69,12 @@ def test_a_lot_whose_due_date_changed_counts_from_the_new_date() -> None:
     assert by_id["L1-production"]["previous"] == {"suite": "S", "start_h": 0}
     placed = _solved(document)
     assert placed["L3"] + 10 <= 20
+
+
+def test_a_reoptimisation_also_moves_what_was_late_before() -> None:
+    """With the goal 'reoptimise' all lateness counts: L2 goes first and is on time."""
+    instance, result = _plan()
+    broken = scenarios.add_downtime(instance, "S", 25, 35, "breakdown")
+    document = scenarios.for_reschedule(broken, result, 0, instance, scenarios.REOPTIMISE)
+    assert document["objective"]["levels"][0] == [{"kind": "weighted_tardiness"}]
+    assert _solved(document) == {"L2": 0, "L1": 10, "L3": 35}

@@ -48,6 +48,7 @@ class ScenarioOut(Schema):
     )
     message: str = Field(..., description="Progress while solving; why, when it failed")
     time_limit_s: int
+    goal: str = Field(..., description="repair or reoptimise: what the last solve minimised first")
     edits: list[str] = Field(..., description="Each edit in words, in order")
     edit_kinds: list[str] = Field(..., description="Each edit's kind, in order")
     figures: dict[str, Any] = Field(
@@ -80,6 +81,11 @@ class EditIn(InputSchema):
 
 class SolveIn(InputSchema):
     time_limit_s: int = Field(20, ge=1, le=600, description="Seconds the solver may take")
+    goal: Literal["repair", "reoptimise"] = Field(
+        "repair",
+        description="repair: count only lateness added to the published plan, then moves; "
+        "reoptimise: count all lateness, then moves",
+    )
 
 
 class ReasonIn(InputSchema):
@@ -213,7 +219,9 @@ def edit_scenario(request: HttpRequest, scenario_id: int, payload: EditIn) -> Sc
 def solve_scenario(request: HttpRequest, scenario_id: int, payload: SolveIn) -> Status:
     _planner(request)
     scenario = _scenario(request, scenario_id)
-    queued = services.queue_solve(scenario, actor=request.user, time_limit_s=payload.time_limit_s)
+    queued = services.queue_solve(
+        scenario, actor=request.user, time_limit_s=payload.time_limit_s, goal=payload.goal
+    )
     return Status(202, queued)
 
 

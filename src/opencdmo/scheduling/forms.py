@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from opencdmo.core.inputs import CleanTextFields
+from opencdmo.scheduling.models import Scenario
 
 _WHEN = {"type": "datetime-local"}
 _DAY = {"type": "date"}
@@ -76,6 +77,7 @@ EDIT_FORMS: dict[str, type[_Edit]] = {
 
 
 class SolveForm(forms.Form):
+    goal = forms.ChoiceField(choices=Scenario.Goal.choices, initial=Scenario.Goal.REPAIR)
     time_limit_s = forms.IntegerField(
         min_value=1, max_value=600, initial=20, label="Time limit (s)"
     )

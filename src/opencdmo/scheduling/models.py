@@ -108,7 +108,18 @@ class Scenario(models.Model):
     edit_kinds = models.JSONField(
         default=list, blank=True, help_text="The kind of each edit: breakdown, maintenance, …"
     )
+
+    class Goal(models.TextChoices):
+        REPAIR = "repair", "Repair: add no lateness, move as little as possible"
+        REOPTIMISE = "reoptimise", "Re-optimise: least lateness, then as few moves"
+
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    goal = models.CharField(
+        max_length=12,
+        choices=Goal.choices,
+        default=Goal.REPAIR,
+        help_text="What the solve minimises first: lateness added to the plan, or all lateness",
+    )
     time_limit_s = models.PositiveIntegerField(default=20)
     message = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

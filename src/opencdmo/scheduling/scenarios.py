@@ -4,8 +4,9 @@ Edits change the ``opencdmo-schedule/1`` instance only: a downtime on a unit (ma
 a breakdown), a lot's due date, a lot removed, a lot added like an existing one. Solving then
 reschedules from the published plan: what has started stays, everything else may move, and
 moves cost (``schedule_changes``), so a reschedule after a breakdown moves only what it must.
-Lateness counts only where the change adds to it (``lateness_increase``): a lot that was late
-as published may stay as late, so the solve does not reshuffle the whole plan to chase it.
+By default lateness counts only where the change adds to it (``lateness_increase``): a lot
+that was late as published may stay as late, so the solve does not reshuffle the whole plan
+to chase it; a planner who wants that asks for a re-optimisation.
 """
 
 from __future__ import annotations
@@ -16,12 +17,20 @@ from typing import Any
 
 from opencdmo.engines.planning.promise import changeover_count, plan_in_force, utilisation
 
-RESCHEDULE_OBJECTIVE = {
-    "levels": [
-        [{"kind": "lateness_increase"}],
-        [{"kind": "schedule_changes"}, {"kind": "changeover_cost", "weight": 0.001}],
-    ]
+REPAIR = "repair"
+REOPTIMISE = "reoptimise"
+
+OBJECTIVES = {
+    goal: {
+        "levels": [
+            [{"kind": first}],
+            [{"kind": "schedule_changes"}, {"kind": "changeover_cost", "weight": 0.001}],
+        ]
+    }
+    for goal, first in ((REPAIR, "lateness_increase"), (REOPTIMISE, "weighted_tardiness"))
 }
+"""A solve's objective by the planner's goal: a repair counts only the lateness it adds to
+the published plan; a re-optimisation all lateness, so it also moves what was late before."""
 
 
 class EditError(ValueError):
@@ -115,13 +124,15 @@ def for_reschedule(
     base: dict[str, Any] | None,
     now_h: int,
     published: dict[str, Any] | None = None,
+    goal: str = REPAIR,
 ) -> dict[str, Any]:
     """The instance to solve: batches of the base plan keep their place as ``previous``
     (frozen once started), and moves cost. A batch whose due date differs from the one in
     the ``published`` instance loses its ``previous``: its lateness counts from the new due
-    date, not from its published end, and it moves freely."""
+    date, not from its published end, and it moves freely. ``goal`` picks the objective
+    (``OBJECTIVES``)."""
     out = plan_in_force(instance, base, now_h, keep_promises=False)
-    out["objective"] = copy.deepcopy(RESCHEDULE_OBJECTIVE)
+    out["objective"] = copy.deepcopy(OBJECTIVES[goal])
     was_due = {b["id"]: b.get("due_h") for b in (published or {}).get("batches", [])}
     for batch in out["batches"]:
         changed = batch["id"] in was_due and was_due[batch["id"]] != batch.get("due_h")

@@ -191,6 +191,7 @@ SCENARIO = services.Writable(
         "edit_kinds",
         "status",
         "time_limit_s",
+        "goal",
         "message",
     ),
     noun="scenario",
@@ -299,20 +300,29 @@ def edit_scenario(
     )
 
 
-def queue_solve(scenario: Scenario, *, actor: Any, time_limit_s: int) -> Scenario:
+def queue_solve(
+    scenario: Scenario, *, actor: Any, time_limit_s: int, goal: str = scenarios.REPAIR
+) -> Scenario:
     from opencdmo.scheduling.tasks import solve_scenario
 
     if scenario.busy or scenario.status == Scenario.Status.PUBLISHED:
         raise ValidationError({"status": "This scenario is solving or published already."})
     if not 1 <= time_limit_s <= 600:
         raise ValidationError({"time_limit_s": "Give a time limit from 1 to 600 seconds."})
+    if goal not in Scenario.Goal.values:
+        raise ValidationError({"goal": f"Choose the goal: {', '.join(Scenario.Goal.values)}."})
     with transaction.atomic():
         updated = services.update(
             SCENARIO,
             scenario,
             actor=actor,
-            reason=f"Solve for up to {time_limit_s} s",
-            changes={"status": Scenario.Status.QUEUED, "time_limit_s": time_limit_s, "message": ""},
+            reason=f"Solve for up to {time_limit_s} s ({Scenario.Goal(goal).label})",
+            changes={
+                "status": Scenario.Status.QUEUED,
+                "time_limit_s": time_limit_s,
+                "goal": goal,
+                "message": "",
+            },
             verb="solve_requested",
         )
         pk = scenario.pk

@@ -56,7 +56,7 @@ SCENARIO_SOLVES = LeasedSolve(
 
 def _solve(scenario: Scenario, base: dict, attempt: int, published: dict) -> str:
     hour = now_h(scenario.time_zero)
-    document = scenarios.for_reschedule(scenario.instance, base, hour, published)
+    document = scenarios.for_reschedule(scenario.instance, base, hour, published, scenario.goal)
     try:
         problem = parse_schedule(document, source=scenario.name)
     except InstanceError as error:

@@ -146,7 +146,9 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "site": Site.objects.get(pk=scenario.site_id),
         "chart": chart,
         "forms": forms_by_edit,
-        "solve_form": SolveForm(initial={"time_limit_s": scenario.time_limit_s}),
+        "solve_form": SolveForm(
+            initial={"time_limit_s": scenario.time_limit_s, "goal": scenario.goal}
+        ),
         "publish_form": PublishForm(),
         "can_plan": can_plan,
         "zoom": zoom,
@@ -161,9 +163,11 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def scenario_solve(request: HttpRequest, pk: int) -> HttpResponse:
     scenario = _scenario(request, pk, PLAN_SITES)
     form = SolveForm(request.POST)
-    limit = form.cleaned_data["time_limit_s"] if form.is_valid() else 0
+    valid = form.is_valid()
+    limit = form.cleaned_data["time_limit_s"] if valid else 0
+    goal = str(form.cleaned_data["goal"]) if valid else scenarios.REPAIR
     try:
-        services.queue_solve(scenario, actor=request.user, time_limit_s=limit)
+        services.queue_solve(scenario, actor=request.user, time_limit_s=limit, goal=goal)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("scheduling:scenario", pk)
