@@ -167,7 +167,11 @@ def main() -> None:
         finally:
             for process in (collector, twin):
                 process.send_signal(signal.SIGTERM)
-                process.wait(60)
+                try:
+                    process.wait(60)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
     seconds = samples[-1][0] - samples[0][0]
     rate = (samples[-1][1] - samples[0][1]) / seconds if seconds else 0.0
     lags = [lag for _, _, lag in samples if lag is not None]
