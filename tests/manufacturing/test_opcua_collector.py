@@ -98,6 +98,8 @@ class TwinProcess:
                     return self
             assert self.process.poll() is None, self.log.read_text()
             time.sleep(0.2)
+        self.process.kill()
+        self.process.wait()
         pytest.fail(f"the twin did not listen within 120 s\n{self.log.read_text()}")
 
     def stop(self) -> None:
