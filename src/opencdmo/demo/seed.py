@@ -23,6 +23,7 @@ from opencdmo.demo.batches import seed_batches
 from opencdmo.demo.hashing import one_hash_per_password
 from opencdmo.demo.monitoring import seed_monitoring
 from opencdmo.demo.plans import demo_plan, plan_start
+from opencdmo.demo.quality import seed_quality
 from opencdmo.demo.requests import seed_requests
 from opencdmo.demo.workspace import seed_workspaces
 from opencdmo.demo.world import DEMO_PASSWORD, OrganisationRecord, SiteRecord, demo_world
@@ -138,6 +139,7 @@ def seed_demo_world() -> SeedResult:
             seed_requests(DEMO_REASON)
             seed_batches(DEMO_REASON)
             seed_monitoring(DEMO_REASON)
+            seed_quality(DEMO_REASON)
             seed_workspaces(DEMO_REASON)
     return SeedResult(True, time.perf_counter() - started, demo_counts())
 
