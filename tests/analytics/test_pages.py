@@ -62,6 +62,9 @@ def test_live_page_shows_the_cdmo_trajectories_alarms_and_contributions(
         reverse("analytics:contributions", args=[plant.running.pk]) + "?sample=3"
     )
     assert "Contributions to SPE" in contributions.content.decode()
+    clicked = msat.get(url + "?sample=3").content.decode()
+    assert "Contributions to SPE" in clicked
+    assert f"{url}?sample=3#contributions" in page
 
 
 def test_sponsor_reads_verdicts_and_alarms_but_raw_data_only_when_shared(

@@ -3,8 +3,8 @@ and a statistic against its limit with a clickable point per sample.
 
 As ``scheduling.gantt``: no script, no ``style`` attribute, only presentation attributes, so
 a chart holds under the strict Content-Security-Policy; every text is escaped. A point links
-to the contributions at that sample (``hx-get`` on an SVG group: htmx follows the ``href``
-of an SVG ``<a>`` as a plain link instead of requesting it).
+to the page showing the contributions at that sample (a plain link: htmx leaves clicks in an
+SVG alone).
 """
 
 from __future__ import annotations
@@ -130,10 +130,7 @@ def statistic_chart(
         )
         if link:
             href = escape(link.replace("{n}", str(n)))
-            dot = (
-                f'<g hx-get="{href}" hx-target="#contributions" hx-swap="outerHTML" '
-                f'role="button" data-sample="{n}">{dot}</g>'
-            )
+            dot = f'<a href="{href}" data-sample="{n}">{dot}</a>'
         body.append(dot)
     body.append(frame.axes(label))
     return _svg("".join(body), f"{label} against its limit", f"chart-{label.lower()}")

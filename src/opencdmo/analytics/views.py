@@ -182,7 +182,7 @@ def batch_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
     if live is not None and live.trace is not None:
         trace = live.trace
         total = live.loaded.duration_h
-        link = reverse("analytics:contributions", args=[batch.pk]) + "?sample={n}"
+        link = reverse("analytics:batch", args=[batch.pk]) + "?sample={n}#contributions"
         context["t2_chart"] = mark_safe(
             charts.statistic_chart(
                 "T2", total, trace.time_h, trace.t2, np.full(trace.n_samples, trace.t2_limit),
@@ -207,8 +207,27 @@ def batch_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
                     trace.low, trace.high,
                 )
             )  # fmt: skip
+        if reads_data and "sample" in request.GET:
+            context.update(_contributions_at(live, request.GET["sample"]))
     template = "analytics/_live.html" if request.htmx else "analytics/batch_monitoring.html"
     return render(request, template, context)
+
+
+def _contributions_at(live: services.Live, sample_text: str) -> dict[str, Any]:
+    """Each variable's share of SPE at one aligned sample; nothing for a sample not reached."""
+    try:
+        sample = int(sample_text)
+    except ValueError:
+        return {}
+    if live.trace is None or not 0 <= sample < live.trace.n_samples:
+        return {}
+    values = live.trace.contributions[sample]
+    total = float(values.sum()) or 1.0
+    rows = sorted(
+        ((name, float(v) / total) for name, v in zip(live.loaded.variables, values, strict=True)),
+        key=lambda row: -row[1],
+    )
+    return {"rows": rows, "hour": float(live.trace.time_h[sample]), "sample": sample}
 
 
 @login_required
@@ -219,22 +238,10 @@ def contributions(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError:
         sample = -1
     batch = get_visible_or_404(Batch.objects.select_related("project"), request.user, pk=pk)
-    rows: list[tuple[str, float]] = []
-    hour = None
     reads_data = services.sponsor_reads_data(request.user, batch)
     live = services.live(batch) if reads_data else None
-    if live is not None and live.trace is not None and 0 <= sample < live.trace.n_samples:
-        values = live.trace.contributions[sample]
-        total = float(values.sum()) or 1.0
-        rows = sorted(
-            (
-                (name, float(v) / total)
-                for name, v in zip(live.loaded.variables, values, strict=True)
-            ),
-            key=lambda row: -row[1],
-        )
-        hour = float(live.trace.time_h[sample])
-    context = {"rows": rows, "hour": hour, "sample": sample, "reads_data": reads_data}
+    found = _contributions_at(live, str(sample)) if live is not None else {}
+    context = {"rows": [], "hour": None, "sample": sample, "reads_data": reads_data, **found}
     return render(request, "analytics/_contributions.html", context)
 
 
