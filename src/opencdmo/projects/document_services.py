@@ -316,9 +316,7 @@ def sign_version(
         raise PermissionDenied(f"You are not named to sign this version as {meaning}.")
     signature = quality.sign(user, version, meaning, password, totp_code, reason, seen_sha256)
     if not outstanding(version):
-        _move(
-            version, APPROVED, actor=user, reason="Every named reviewer and approver signed"
-        )
+        _move(version, APPROVED, actor=user, reason="Every named reviewer and approver signed")
     return signature
 
 
@@ -354,9 +352,7 @@ def make_effective(version: DocumentVersion, *, actor: User | None, reason: str)
     with transaction.atomic():
         with scopes_disabled():
             before = list(
-                DocumentVersion.objects.filter(
-                    document_id=version.document_id, state=EFFECTIVE
-                )
+                DocumentVersion.objects.filter(document_id=version.document_id, state=EFFECTIVE)
             )
         for old in before:
             _move(
@@ -365,9 +361,7 @@ def make_effective(version: DocumentVersion, *, actor: User | None, reason: str)
                 actor=actor,
                 reason=f"Superseded by version {version.version}",
             )
-        return _move(
-            version, EFFECTIVE, actor=actor, reason=reason, effective_at=timezone.now()
-        )
+        return _move(version, EFFECTIVE, actor=actor, reason=reason, effective_at=timezone.now())
 
 
 def make_obsolete(version: DocumentVersion, *, actor: User | None, reason: str) -> DocumentVersion:
