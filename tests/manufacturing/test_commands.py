@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django_scopes import scopes_disabled
 
+from opencdmo.analytics.services import set_data_sharing
 from opencdmo.manufacturing.models import Batch, ProcessDataFile
 
 WIDE = "time,ph,do_pct\nh,pH,% air sat\n0,7.0,80\n1,7.1,79\n"
@@ -16,7 +17,8 @@ WIDE = "time,ph,do_pct\nh,pH,% air sat\n0,7.0,80\n1,7.1,79\n"
 def test_ingest_then_export_as_the_sponsor(
     opencdmo_cli: Any, plant: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The CDMO's MSAT ingests; the project's sponsor exports the same values."""
+    """The CDMO's MSAT ingests; the project's sponsor exports the same values once the CDMO
+    shares the raw data (refused before, nothing written)."""
     run = tmp_path / "run.csv"
     run.write_text(WIDE)
     assert (
@@ -30,9 +32,15 @@ def test_ingest_then_export_as_the_sponsor(
     )
     assert "0 new values for batch A-101" in capsys.readouterr().out
     out = tmp_path / "A-101.csv"
-    status = opencdmo_cli(
-        ["export", "A-101", "--as", "sponsor-one-sponsor_viewer", "--output", str(out)]
-    )
+    export = ["export", "A-101", "--as", "sponsor-one-sponsor_viewer", "--output", str(out)]
+    assert opencdmo_cli(export) == 1
+    assert "shares this project's monitoring verdicts, not its raw" in capsys.readouterr().err
+    assert not out.exists()
+    msat = plant.user("alpha-bio", "cdmo_msat")
+    with scopes_disabled():
+        project = Batch.objects.get(lot="A-101").project
+    set_data_sharing(msat, project, share=True, reason="Raw data in the quality agreement")
+    status = opencdmo_cli(export)
     assert status == 0
     assert out.read_text().splitlines() == [
         "time,variable,value,unit",

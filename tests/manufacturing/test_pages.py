@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django_scopes import scopes_disabled
 
+from opencdmo.analytics.services import set_data_sharing
 from opencdmo.manufacturing.models import ProcessDataFile
 
 
@@ -55,6 +56,28 @@ def test_the_sponsor_reads_the_page_without_forms(plant: Any) -> None:
     assert "The CDMO records this batch; you read it." in text
     assert 'data-testid="upload-form"' not in text
     assert 'data-testid="state-form"' not in text
+
+
+def test_the_sponsor_reads_raw_process_data_only_where_the_cdmo_shares_it(plant: Any) -> None:
+    """Page, export and API withhold the raw data from the sponsor until the CDMO shares it;
+    the CDMO's own people read it either way."""
+    batch = plant.extra["batch/alpha-bio"]
+    msat = plant.user("alpha-bio", "cdmo_msat")
+    upload = SimpleUploadedFile("run.csv", b"time,ph\nh,pH\n0,7.0\n1,7.1\n")
+    _client(msat).post(f"/batches/{batch.pk}/upload/", {"file": upload})
+    sponsor = _client(plant.user("sponsor-one", "sponsor_qa"))
+    page = sponsor.get(f"/batches/{batch.pk}/").content.decode()
+    assert 'data-testid="data-withheld"' in page
+    assert "<polyline" not in page
+    assert sponsor.get(f"/batches/{batch.pk}/export.csv").status_code == 403
+    assert sponsor.get(f"/api/v1/batches/{batch.pk}/data").status_code == 403
+    assert _client(msat).get(f"/api/v1/batches/{batch.pk}/data").status_code == 200
+    set_data_sharing(msat, batch.project, share=True, reason="Agreed with the sponsor")
+    page = sponsor.get(f"/batches/{batch.pk}/").content.decode()
+    assert 'data-testid="data-withheld"' not in page
+    assert "<polyline" in page
+    assert sponsor.get(f"/batches/{batch.pk}/export.csv").status_code == 200
+    assert sponsor.get(f"/api/v1/batches/{batch.pk}/data").status_code == 200
 
 
 def test_the_list_filters_by_state_and_the_state_form_moves_the_batch_on(plant: Any) -> None:

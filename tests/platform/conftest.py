@@ -66,7 +66,7 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
     answered with and the plan behind it, and the project."""
     import datetime as dt
 
-    from opencdmo.analytics.models import MonitoringModel
+    from opencdmo.analytics.models import MonitoringModel, ProjectDataSharing
     from opencdmo.manufacturing.models import Batch
     from opencdmo.projects.models import CapacityRequest, Option, OptionPlan, Product, Project
     from opencdmo.scheduling.models import Scenario, SitePlan
@@ -116,6 +116,8 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
     Batch.objects.create(
         cdmo=world.orgs[cdmo], project=project, lot=f"{cdmo}-1", site=site, state="planned"
     )
+    # Shared raw data: the matrix checks who may read a batch's data, not the CDMO's choice.
+    ProjectDataSharing.objects.create(project=project, share_process_data=True)
     MonitoringModel.objects.create(site=site, product=product, version=1, name=f"{product} model")
 
 

@@ -184,6 +184,7 @@ def get_batch_data(
     variable: Text | None = None,
 ) -> Any:
     batch = get_visible_or_404(Batch.objects.all(), request.user, pk=batch_id)
+    services.require_process_data(request.user, batch)
     if format == "csv":
         response = StreamingHttpResponse(services.export_csv(batch), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{services.file_name(batch)}.csv"'

@@ -300,6 +300,24 @@ def set_tag_mapping(
 # --- process data ----------------------------------------------------------------------------
 
 
+DATA_WITHHELD = "The CDMO shares this project's monitoring verdicts, not its raw process data."
+
+
+def reads_process_data(user: Any, batch: Batch) -> bool:
+    """Whether ``user`` (who sees ``batch``) reads its raw process data: the batch's CDMO
+    always, the project's sponsor where the CDMO shares it (the choice the analytics app keeps
+    per project, beside the verdicts it shows either way)."""
+    from opencdmo.analytics.services import sponsor_reads_data  # analytics builds on this app
+
+    return sponsor_reads_data(user, batch)
+
+
+def require_process_data(user: Any, batch: Batch) -> None:
+    """Refuse (403) a reader to whom the CDMO does not show the raw process data."""
+    if not reads_process_data(user, batch):
+        raise PermissionDenied(DATA_WITHHELD)
+
+
 def current_file(batch: Batch) -> ProcessDataFile | None:
     with scopes_disabled():
         return ProcessDataFile.objects.filter(batch=batch).order_by("-version").first()

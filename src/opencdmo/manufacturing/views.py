@@ -74,11 +74,13 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_visible_or_404(_batches(), request.user, pk=pk)
     may_change = Batch.tenancy.may_change(request.user, batch)
     next_states = services.TRANSITIONS.get(batch.state, ())
+    reads_data = services.reads_process_data(request.user, batch)
     context = {
         "batch": batch,
         "results": list(batch.offline_results.all()),
-        "variables": _variables(batch),
-        "latest": services.current_file(batch),
+        "variables": _variables(batch) if reads_data else [],
+        "latest": services.current_file(batch) if reads_data else None,
+        "data_withheld": services.DATA_WITHHELD if not reads_data else "",
         "may_change": may_change,
         "may_upload": may_change and batch.state in services.WRITABLE_STATES,
         "next_state": Batch.State(next_states[0]) if next_states else None,
@@ -87,7 +89,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "result_form": OfflineResultForm(),
         "max_upload_mb": MAX_UPLOAD_BYTES // 2**20,
         "connections": feeding(batch) if may_change and batch.state == "running" else [],
-        "last_values": _last_values(batch) if batch.state == "running" else [],
+        "last_values": _last_values(batch) if reads_data and batch.state == "running" else [],
     }
     return render(request, "manufacturing/batch_detail.html", context)
 
@@ -205,6 +207,7 @@ def batch_result(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The long CSV of ``opencdmo export`` (the API's ``format=csv`` streams the same)."""
     batch = get_visible_or_404(Batch.objects.all(), request.user, pk=pk)
+    services.require_process_data(request.user, batch)
     response = HttpResponse("".join(services.export_csv(batch)), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{services.file_name(batch)}.csv"'
     return response

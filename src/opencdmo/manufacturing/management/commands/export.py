@@ -11,7 +11,7 @@ from opencdmo.accounts.models import User
 from opencdmo.core.files import write_chunks
 from opencdmo.core.tenancy import caller_scope
 from opencdmo.manufacturing.models import Batch
-from opencdmo.manufacturing.services import export_csv
+from opencdmo.manufacturing.services import DATA_WITHHELD, export_csv, reads_process_data
 
 
 class Command(BaseCommand):
@@ -45,6 +45,8 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"Two CDMOs have a batch '{options['lot']}'; export as one of their users."
                 )
+            if not reads_process_data(user, batches[0]):
+                raise CommandError(DATA_WITHHELD)
             chunks = export_csv(batches[0])
             output: Path | None = options["output"]
             if output is None:
