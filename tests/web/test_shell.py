@@ -21,7 +21,10 @@ def test_groups_appear_only_when_the_role_has_something_in_them(world: Any) -> N
     """A sponsor viewer sees no Quality or Admin group; QA sees Quality; admins see Admin;
     planning shows each side its own pages."""
     viewer = _nav_labels(world.user("sponsor-one", "sponsor_viewer"))
-    assert set(viewer) == {"Network", "Planning", "Data"}
+    assert set(viewer) == {"Network", "Planning", "Manufacturing", "Data"}
+    assert viewer["Manufacturing"] == ["Batches", "Monitoring"]
+    msat = _nav_labels(world.user("alpha-bio", "cdmo_msat"))
+    assert msat["Manufacturing"] == ["Batches", "Monitoring", "OPC UA connections"]
     assert viewer["Planning"] == ["Projects"]
     manager = _nav_labels(world.user("sponsor-one", "sponsor_manager"))
     assert manager["Planning"] == ["Capacity requests", "Projects"]
@@ -136,14 +139,6 @@ def test_admin_home_counts_users_and_links_imports_and_tokens(world: Any, client
     assert 'href="/sites/import/"' in html
     assert 'href="/account/tokens/"' in html
     assert "Beta Pharma" not in html
-
-
-def test_sections_still_to_come_are_empty_states_not_links(world: Any, client_for: Any) -> None:
-    """Batches, deviations and releases: worded, never linked."""
-    for user in world.users.values():
-        html = client_for(user).get("/").content.decode()
-        for missing in ("/batches", "/deviations", "/quality/deviations"):
-            assert f'href="{missing}' not in html, (user.username, missing)
 
 
 def test_planning_homes_link_what_each_side_acts_on(world: Any, client_for: Any) -> None:

@@ -142,6 +142,13 @@ GROUPS: tuple[Group, ...] = (
                 ("/monitoring/",),
                 "Monitoring models, batch verdicts, alarms and running batches live",
             ),
+            Section(
+                "OPC UA connections",
+                "manufacturing:connections",
+                _holds(roles.EDIT_BATCHES),
+                ("/connections/",),
+                "The plant's OPC UA servers and the collector's health for each",
+            ),
         ),
     ),
     Group(
