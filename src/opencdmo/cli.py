@@ -158,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(ENGINE_COMMANDS[command][0])
         return int(module.main(rest) or 0)
     needs_database = _needs_existing_database(command, rest)
+    if command == "demo":
+        # The demo is not production: its seeding (mails to files) and its servers alike.
+        os.environ.setdefault("OPENCDMO_DEMO", "1")
     from django.conf import settings
 
     if needs_database and not settings.configured:
