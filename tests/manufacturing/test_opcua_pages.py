@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django_scopes import scopes_disabled
 
+from opencdmo.analytics.services import set_data_sharing
 from opencdmo.audit.models import AuditEntry
 from opencdmo.core.tables import Table
 from opencdmo.manufacturing import services
@@ -100,7 +101,7 @@ def test_the_connections_page_shows_health_to_the_cdmo_only(plant: Any) -> None:
 
 def test_a_running_batch_shows_its_last_values_and_the_link(plant: Any) -> None:
     """The CDMO sees the feeding connection's lag and each variable's newest value; the
-    sponsor sees the values, not the CDMO's connection."""
+    sponsor sees the values, not the CDMO's connection, once the CDMO shares raw data."""
     batch = plant.extra["batch/alpha-bio"]
     connection = _connection(plant)
     write_status(connection.pk, connected=True, lag_s=0.42, values_per_s=12.5)
@@ -122,6 +123,8 @@ def test_a_running_batch_shows_its_last_values_and_the_link(plant: Any) -> None:
     assert "lag 0.42 s" in page
     assert "7.12 pH" in page
     sponsor = _client(plant.user("sponsor-one", "sponsor_manager"))
+    assert "7.12 pH" not in sponsor.get(f"/batches/{batch.pk}/").content.decode()
+    set_data_sharing(msat, batch.project, share=True, reason="Raw data shared with the sponsor")
     shared = sponsor.get(f"/batches/{batch.pk}/").content.decode()
     assert "7.12 pH" in shared
     assert "live-connections" not in shared

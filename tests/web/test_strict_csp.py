@@ -14,8 +14,11 @@ import opencdmo
 from opencdmo.web.middleware import CONTENT_SECURITY_POLICY
 
 SOURCE = Path(opencdmo.__file__).parent
-PDF_ONLY = {SOURCE / "audit" / "templates" / "audit" / "report.html"}
-"""Rendered by WeasyPrint into a PDF, never served as a page: it keeps its own <style>."""
+PDF_ONLY = {
+    SOURCE / "audit" / "templates" / "audit" / "report.html",
+    *(SOURCE / "quality" / "templates" / "quality" / "pdf").glob("*.html"),
+}
+"""Rendered by WeasyPrint into a PDF, never served as a page: they keep their own <style>."""
 INLINE_STYLE = re.compile(r"<style\b|\sstyle\s*=", re.IGNORECASE)
 
 

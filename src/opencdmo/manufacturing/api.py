@@ -135,10 +135,14 @@ class DataOut(Schema):
     values: list[ValueOut]
 
 
+LARGEST_ID = 2**63 - 1
+"""The largest id a database column holds: a larger filter is refused (422), not a 500."""
+
+
 class BatchFilter(Schema):
     state: Literal["planned", "running", "complete", "under_review", "dispositioned"] | None = None
-    site: int | None = Field(None, description="Site id")
-    project: int | None = Field(None, description="Project id")
+    site: int | None = Field(None, ge=1, le=LARGEST_ID, description="Site id")
+    project: int | None = Field(None, ge=1, le=LARGEST_ID, description="Project id")
 
 
 def _batches() -> Any:
