@@ -54,6 +54,19 @@ def test_intact_chain_verifies(world: Any, capsys: Any) -> None:
     assert audit.verify_all() == []
 
 
+def test_numbers_that_the_database_rewrites_still_verify(world: Any) -> None:
+    """Negative zero, huge and non-finite floats come back from the database as they hashed."""
+    org = world.orgs["alpha-bio"]
+    values = [-0.0, 0.1, 1e-07, 1e16, 2.5e20, -3e17, float("nan"), float("inf"), 12.0]
+    audit.record(
+        "opencdmo.test.event",
+        organisation_id=org.pk,
+        after={"values": values, "nested": {"zero": -0.0}},
+        reason="numbers",
+    )
+    assert audit.verify_all() == []
+
+
 def test_edited_entry_is_named(world: Any, capsys: Any) -> None:
     """Changing the reason of entry #3 with raw SQL is reported at #3 as edited."""
     org = world.orgs["beta-pharma"]

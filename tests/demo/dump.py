@@ -8,6 +8,8 @@ configured by the environment and prints the dump as JSON (used by the determini
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from django_scopes import scopes_disabled
@@ -119,16 +121,37 @@ def canonical_dump() -> dict[str, list[Any]]:
                     "observations",
                 )
             ],
-            "audit": [
+            "audit": _numbered(
                 [chains.get(chain, chain), seq, action, object_type, object_repr, reason]
                 for chain, seq, action, object_type, object_repr, reason in (
                     AuditEntry.objects.values_list(
                         "chain", "seq", "action", "object_type", "object_repr", "reason"
                     )
                 )
-            ],
+            ),
         }
     return {key: sorted((list(row) for row in rows), key=repr) for key, rows in dump.items()}
+
+
+ID_IN_NAME = re.compile(r"(Request #|Message #|DEV-|CAPA-|\bR)(\d+)")
+"""Names that carry a database id: requests, messages, deviations, CAPAs, reserved lots."""
+
+
+def _numbered(entries: Iterable[list[Any]]) -> list[list[Any]]:
+    """Entries with each id in a name replaced by its rank among the ids of its kind.
+
+    Ids depend on what the database held before (PostgreSQL's sequences survive a rolled-back
+    transaction), so the nth deviation of the trail is called DEV-n, whatever its id.
+    """
+    rows = sorted(entries, key=lambda row: (row[0], row[1]))
+    ranks: dict[tuple[str, str], str] = {}
+
+    def rank(match: re.Match[str]) -> str:
+        key = (match[1], match[2])
+        ranks.setdefault(key, str(1 + sum(kind == match[1] for kind, _ in ranks)))
+        return match[1] + ranks[key]
+
+    return [[*row[:4], ID_IN_NAME.sub(rank, row[4]), *row[5:]] for row in rows]
 
 
 if __name__ == "__main__":

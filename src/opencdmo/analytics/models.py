@@ -116,7 +116,7 @@ class Verdict(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_status_display()} verdict of {self.batch_id} by {self.model_id}"
+        return f"{self.get_status_display()} verdict of {self.batch} by {self.model}"
 
 
 class Alarm(models.Model):
@@ -153,7 +153,7 @@ class Alarm(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_statistic_display()} alarm of {self.batch_id} at {self.time_h:.1f} h"
+        return f"{self.get_statistic_display()} alarm of {self.batch} at {self.time_h:.1f} h"
 
 
 class ProjectDataSharing(models.Model):

@@ -16,6 +16,7 @@ import datetime as dt
 import decimal
 import hashlib
 import json
+import math
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ GENESIS_HASH = "0" * 64
 PLATFORM_CHAIN = "platform"
 
 
-_SCALARS = (str, int, float, bool)
+_SCALARS = (str, int, bool)
 
 
 ACCESS_ACTIONS = frozenset(
@@ -60,6 +61,8 @@ def _plain(value: Any) -> Any:
     """A JSON value that survives a database round trip unchanged."""
     if value is None or type(value) in _SCALARS:
         return value
+    if isinstance(value, float):
+        return _plain_float(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
@@ -70,6 +73,17 @@ def _plain(value: Any) -> Any:
         items = [_plain(v) for v in value]
         return sorted(items, key=str) if isinstance(value, set | frozenset) else items
     return value
+
+
+def _plain_float(value: float) -> float | int | str:
+    """The float as PostgreSQL's jsonb gives it back: no negative zero, integers from 1e16 on
+    written out in digits (as jsonb prints them), and NaN or infinity, which JSON lacks, as text.
+    """
+    if not math.isfinite(value):
+        return str(value)
+    if abs(value) >= 1e16:
+        return int(value)
+    return float(value) + 0.0
 
 
 def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:

@@ -95,7 +95,7 @@ class OfflineResult(models.Model):
         ordering = ["batch", "attribute", "sampled_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.attribute} of {self.batch_id}: {self.value:g} {self.unit}".strip()
+        return f"{self.attribute} of {self.batch}: {self.value:g} {self.unit}".strip()
 
     @property
     def in_spec(self) -> bool | None:
@@ -155,7 +155,7 @@ class ProcessDataFile(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.batch_id} process data v{self.version}"
+        return f"{self.batch} process data v{self.version}"
 
 
 class TagMapping(models.Model):
