@@ -211,6 +211,24 @@ def test_verify_accepts_a_change_made_through_the_services(world: Any, agreement
     assert shown.changed == ("major_notice_h", "minor_notice_h")
 
 
+def test_verify_names_a_signature_whose_record_changed_through_the_services(
+    world: Any, agreement: Any, capsys: Any
+) -> None:
+    """The command exits 0 but names the signature, the fields changed and who changed them."""
+    signature = _sign(world.user("alpha-bio", "cdmo_qa"), agreement)
+    services.update_agreement(
+        world.user("alpha-bio", "cdmo_qa"), agreement, {"minor_notice_h": 480}, "Faster"
+    )
+    call_command("audit", "verify")
+    out = capsys.readouterr().out
+    (line,) = [line for line in out.splitlines() if line.startswith("CHANGED ")]
+    assert line.startswith(f"CHANGED signature #{signature.pk} (approved by ")
+    assert "changed since signing through the application: minor_notice_h, last by " in line
+    assert "every chain intact" in out
+    assert check_chains(world.user("sponsor-one", "sponsor_qa")).changed == (line[8:],)
+    assert check_chains(world.user("beta-pharma", "cdmo_qa")).changed == ()
+
+
 def test_verify_names_a_signature_whose_record_was_deleted(world: Any, agreement: Any) -> None:
     signature = _sign(world.user("alpha-bio", "cdmo_qa"), agreement)
     with scopes_disabled():

@@ -1,17 +1,19 @@
 """Electronic signatures checked against the records they sign, for ``opencdmo audit verify``.
 
 Each signature's record is read as it stands now and its content hash recomputed. A record
-changed through the audited services since it was signed is not a break: its audit entries
-lead back from the content now to the content signed, and its page shows the signature as
-"record changed since signing". A record whose content now cannot be traced back to the
-signed content on the audit trail was changed (or deleted) behind the services' back: that
-signature is named, with the fields that differ.
+changed through the audited services since it was signed is named with the fields changed
+and who changed them last: the signature no longer covers the record as it is, but the audit
+entries lead back from the content now to the content signed, so it is not a break (and its
+page shows the signature as "record changed since signing"). A record whose content now
+cannot be traced back to the signed content on the audit trail was changed (or deleted)
+behind the services' back: that signature is a break, named with the fields that differ.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Q
 from django_scopes import scopes_disabled
@@ -30,44 +32,85 @@ def _name(signature: Signature) -> str:
     )
 
 
-def _problem(signature: Signature) -> str | None:
-    """Why ``signature`` no longer matches its record, or ``None`` when it does or the audit
-    trail accounts for every change since."""
+@dataclass(frozen=True)
+class SignatureCheck:
+    """Signatures broken off the audit trail, and those whose record changed on it."""
+
+    breaks: list[ChainBreak]
+    changed: list[str]
+
+
+def _changed_through_services(signature: Signature, fields: list[str]) -> str:
+    with scopes_disabled():
+        last = (
+            AuditEntry.objects.filter(
+                object_type=signature.record_type,
+                object_id=signature.record_id,
+                at__gt=signature.signed_at,
+            )
+            .order_by("-at", "-id")
+            .first()
+        )
+    by = (
+        f", last by {last.actor_name or 'the system'} at {last.at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
+        if last
+        else ""
+    )
+    return (
+        f"{_name(signature)}: {signature.record_repr} ({signature.record_type} "
+        f"{signature.record_id}) changed since signing through the application: "
+        f"{', '.join(fields)}{by}"
+    )
+
+
+def _check(signature: Signature) -> tuple[str | None, str | None]:
+    """Why ``signature`` no longer matches its record, as (break, audited change); both
+    ``None`` when the record still hashes to the content signed."""
     kind, record_id = signature.record_type, signature.record_id
     where = f"{signature.record_repr} ({kind} {record_id})"
     if signing.content_sha256(signature.content) != signature.content_sha256:
-        return f"the signed content of {where} does not match its hash (edited)"
+        return f"the signed content of {where} does not match its hash (edited)", None
     record = signing.resolve(kind, record_id)
     if record is None:
         with scopes_disabled():
             deleted = AuditEntry.objects.filter(
                 object_type=kind, object_id=record_id, action__endswith=".deleted"
             ).exists()
-        return None if deleted else f"{where} no longer exists (deleted without an audit entry)"
+        if deleted:
+            return None, f"{_name(signature)}: {where} was deleted through the application"
+        return f"{where} no longer exists (deleted without an audit entry)", None
     now = signing.canonical_content(record)
     if signing.content_sha256(now) == signature.content_sha256:
-        return None
+        return None, None
     found = signing.content_at(kind, record_id, now, since=signature.signed_at)
     assert found is not None
     then, _ = found
     if signing.content_sha256(then) == signature.content_sha256:
-        return None
-    fields = ", ".join(signing.changed_fields(signature.content, then))
-    return f"{where} changed since signing without an audit entry: {fields}"
+        fields = signing.changed_fields(signature.content, now)
+        return None, _changed_through_services(signature, fields)
+    fields_text = ", ".join(signing.changed_fields(signature.content, then))
+    return f"{where} changed since signing without an audit entry: {fields_text}", None
 
 
-def verify_signatures(organisation_ids: Iterable[int] | None = None) -> list[ChainBreak]:
-    """One break per signature whose record changed or vanished off the audit trail; only
-    the signatures of ``organisation_ids`` (signed by or shared with them) when given."""
+def check_signatures(organisation_ids: Iterable[int] | None = None) -> SignatureCheck:
+    """Every signature (only those of ``organisation_ids``, signed by or shared with them,
+    when given) against its record: the breaks, and the records changed since on the trail."""
     with scopes_disabled():
         signatures = Signature.objects.order_by("pk")
         if organisation_ids is not None:
             ids = list(organisation_ids)
             signatures = signatures.filter(Q(organisation_id__in=ids) | Q(shared_with_id__in=ids))
-        found = list(signatures)
-    breaks = []
+        found = list(signatures.iterator(chunk_size=2000))
+    breaks, changed = [], []
     for signature in found:
-        problem = _problem(signature)
+        problem, change = _check(signature)
         if problem is not None:
             breaks.append(ChainBreak(_name(signature), None, None, problem))
-    return breaks
+        if change is not None:
+            changed.append(change)
+    return SignatureCheck(breaks, changed)
+
+
+def verify_signatures(organisation_ids: Iterable[int] | None = None) -> list[ChainBreak]:
+    """One break per signature whose record changed or vanished off the audit trail."""
+    return check_signatures(organisation_ids).breaks

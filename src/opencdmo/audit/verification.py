@@ -22,7 +22,7 @@ from opencdmo.audit.anchors import verify_checkpoints, verify_rotations, verify_
 from opencdmo.audit.labels import CHAIN_VERIFIED
 from opencdmo.audit.models import AuditEntry
 from opencdmo.audit.services import ChainBreak, chains_of, record, verify_all, verify_chain
-from opencdmo.audit.signatures_check import verify_signatures
+from opencdmo.audit.signatures_check import check_signatures
 
 ALL_CHAINS = "every chain"
 
@@ -36,6 +36,8 @@ class ChainCheck:
     breaks: tuple[ChainBreak, ...]
     at: dt.datetime
     checkpoints: int = 0
+    changed: tuple[str, ...] = ()
+    """Signatures whose record changed since signing through the application (not breaks)."""
 
     @property
     def intact(self) -> bool:
@@ -46,7 +48,9 @@ class ChainCheck:
         return self.checkpoints > 0
 
     def lines(self) -> list[str]:
-        """What ``opencdmo audit verify`` prints: 'OK: …', or 'BROKEN …' lines and a count."""
+        """What ``opencdmo audit verify`` prints: 'CHANGED …' lines for signatures whose record
+        changed through the application, then 'OK: …', or 'BROKEN …' lines and a count."""
+        changed = [f"CHANGED {line}" for line in self.changed]
         if self.intact:
             anchor = (
                 f"Anchored by {self.checkpoints} signed checkpoint(s)."
@@ -54,11 +58,13 @@ class ChainCheck:
                 else "Not anchored: no signed checkpoint to compare with "
                 "(run 'opencdmo audit checkpoint')."
             )
-            return [f"OK: {self.entries} audit entries, every chain intact. {anchor}"]
+            return [*changed, f"OK: {self.entries} audit entries, every chain intact. {anchor}"]
         broken = len({b.chain for b in self.breaks})
-        return [f"BROKEN {b}" for b in self.breaks] + [
-            f"{broken} broken chain(s) among {self.entries} entries."
-        ]
+        return (
+            [f"BROKEN {b}" for b in self.breaks]
+            + changed
+            + [f"{broken} broken chain(s) among {self.entries} entries."]
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -74,10 +80,18 @@ def check_all_chains() -> ChainCheck:
     """Verify every chain, as ``opencdmo audit verify`` and the platform administrator do."""
     anchors = verify_checkpoints()
     breaks = (*verify_all(), *anchors.breaks, *verify_witnesses(), *verify_rotations())
-    breaks = (*breaks, *verify_signatures())
+    signatures = check_signatures()
+    breaks = (*breaks, *signatures.breaks)
     with scopes_disabled():
         entries = AuditEntry.objects.count()
-    return ChainCheck(ALL_CHAINS, entries, breaks, timezone.now(), anchors.checkpoints)
+    return ChainCheck(
+        ALL_CHAINS,
+        entries,
+        breaks,
+        timezone.now(),
+        anchors.checkpoints,
+        tuple(signatures.changed),
+    )
 
 
 def without_paths(found: ChainBreak) -> ChainBreak:
@@ -113,9 +127,17 @@ def check_chains(user: Any) -> ChainCheck:
         entries = AuditEntry.objects.filter(chain__in=chains).count()
     anchors = verify_checkpoints(set(chains))
     breaks = (*found, *anchors.breaks, *verify_witnesses(set(chains)))
-    breaks = (*breaks, *verify_signatures({user.organisation_id}))
+    signatures = check_signatures({user.organisation_id})
+    breaks = (*breaks, *signatures.breaks)
     shown = tuple(without_paths(b) for b in breaks)
-    return ChainCheck(" and ".join(chains), entries, shown, timezone.now(), anchors.checkpoints)
+    return ChainCheck(
+        " and ".join(chains),
+        entries,
+        shown,
+        timezone.now(),
+        anchors.checkpoints,
+        tuple(signatures.changed),
+    )
 
 
 def run_chain_check(user: Any) -> ChainCheck:

@@ -50,6 +50,8 @@ class Command(BaseCommand):
             for line in details:
                 self.stderr.write(line)
             raise CommandError(verdict)
+        for line in details:
+            self.stdout.write(line)
         self.stdout.write(verdict)
 
     def _checkpoint(self, options: dict[str, Any]) -> None:
