@@ -99,6 +99,97 @@ def test_the_connections_page_shows_health_to_the_cdmo_only(plant: Any) -> None:
     assert "BR-1" not in other
 
 
+def _form(plant: Any, **fields: Any) -> dict[str, Any]:
+    return {
+        "site": plant.sites["alpha-bio"].pk,
+        "suite": "",
+        "name": "BR-2",
+        "endpoint": "opc.tcp://10.0.0.5:4840/bioreactor",
+        "security_policy": "None",
+        "security_mode": "None",
+        "username": "collector",
+        "password": "typed-secret",
+        "nodes": 'ns=2;s=A-101.ph, A-101, ph, pH\n"ns=2;s=A-101.do,raw", A-101, do_pct, %\n',
+        "sampling_interval_ms": "500",
+        "flush_interval_s": "1",
+        "enabled": "on",
+        "reason": "New bioreactor on the network",
+        **fields,
+    }
+
+
+def test_a_cdmo_records_and_changes_a_connection_on_its_pages(plant: Any) -> None:
+    """The form records nodes, an encrypted password and the reason; a change keeps the
+    password unless a new one is typed or it is removed; every write is audited."""
+    client = _client(plant.user("alpha-bio", "cdmo_msat"))
+    assert client.get("/connections/new/").status_code == 200
+    response = client.post("/connections/new/", _form(plant))
+    assert response.status_code == 302
+    with scopes_disabled():
+        connection = OpcConnection.objects.get(name="BR-2")
+        entry = AuditEntry.objects.get(action="opencdmo.opc_connection.created")
+    assert connection.nodes[1] == {
+        "node_id": "ns=2;s=A-101.do,raw",
+        "lot": "A-101",
+        "variable": "do_pct",
+        "unit": "%",
+    }
+    assert password_of(connection) == "typed-secret"
+    assert entry.reason == "New bioreactor on the network"
+    assert "typed-secret" not in str(entry.after)
+    page = client.get(f"/connections/{connection.pk}/edit/").content.decode()
+    assert "ns=2;s=A-101.ph,A-101,ph,pH" in page
+    assert "typed-secret" not in page
+    changed = _form(plant, endpoint="opc.tcp://10.0.0.6:4840", password="", reason="Moved")
+    assert client.post(f"/connections/{connection.pk}/edit/", changed).status_code == 302
+    connection.refresh_from_db()
+    assert connection.endpoint == "opc.tcp://10.0.0.6:4840"
+    assert password_of(connection) == "typed-secret"
+    cleared = _form(plant, password="", clear_password="on", reason="No login any more")
+    client.post(f"/connections/{connection.pk}/edit/", cleared)
+    connection.refresh_from_db()
+    assert password_of(connection) == ""
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(action="opencdmo.opc_connection.changed").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"nodes": "ns=2;s=x, A-101, ph\n"}, "Line 1: give 4 values"),
+        ({"endpoint": "http://10.0.0.5"}, "must start with opc.tcp://"),
+        ({"security_policy": "Basic256Sha256", "security_mode": "Sign"}, "certificate"),
+        ({"reason": ""}, "This field is required"),
+    ],
+)
+def test_a_bad_connection_form_says_why_and_records_nothing(
+    plant: Any, fields: dict[str, Any], words: str
+) -> None:
+    response = _client(plant.user("alpha-bio", "cdmo_msat")).post(
+        "/connections/new/", _form(plant, **fields)
+    )
+    assert response.status_code == 200
+    assert words in response.content.decode()
+    with scopes_disabled():
+        assert not OpcConnection.objects.exists()
+        assert not AuditEntry.objects.filter(action__startswith="opencdmo.opc_connection").exists()
+
+
+def test_only_the_sites_cdmo_records_or_changes_its_connections(plant: Any) -> None:
+    """A sponsor may not record one; another CDMO can neither use this one's site nor open
+    its connection."""
+    connection = _connection(plant)
+    sponsor = _client(plant.user("sponsor-one", "sponsor_manager"))
+    assert sponsor.get("/connections/new/").status_code == 403
+    other = _client(plant.user("beta-pharma", "cdmo_msat"))
+    assert other.get(f"/connections/{connection.pk}/edit/").status_code == 404
+    response = other.post("/connections/new/", _form(plant))
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    with scopes_disabled():
+        assert OpcConnection.objects.count() == 1
+
+
 def test_a_running_batch_shows_its_last_values_and_the_link(plant: Any) -> None:
     """The CDMO sees the feeding connection's lag and each variable's newest value; the
     sponsor sees the values, not the CDMO's connection, once the CDMO shares raw data."""

@@ -70,3 +70,10 @@ class CleanTextFields:
                     for validator in field.validators
                     if not isinstance(validator, ProhibitNullCharactersValidator)
                 ] + [validate_text]
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """Put a service's refusal on the form: each message on its field, or on the form
+        as a whole when the field is not on it."""
+        form: Any = self
+        for name, found in exc.message_dict.items():
+            form.add_error(name if name in self.fields else None, found)

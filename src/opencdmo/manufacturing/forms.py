@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from opencdmo.core.inputs import CleanTextFields
-from opencdmo.manufacturing.models import Batch
+from opencdmo.manufacturing.models import Batch, OpcConnection
 
 STATE_CHOICES = [("", "Any state"), *Batch.State.choices]
 
@@ -48,3 +48,56 @@ class OfflineResultForm(CleanTextFields, forms.Form):
     )
     method = forms.CharField(max_length=120, required=False)
     reason = forms.CharField(max_length=2000, required=False)
+
+
+class ConnectionForm(CleanTextFields, forms.Form):
+    """An OPC UA connection as a CDMO's staff enter it; nodes one per line."""
+
+    site = forms.TypedChoiceField(coerce=int)
+    suite = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="Where a node names no lot, its values go to the batch running in this suite",
+    )
+    name = forms.CharField(max_length=80)
+    endpoint = forms.CharField(max_length=255, help_text="opc.tcp://host:port/path")
+    security_policy = forms.ChoiceField(choices=OpcConnection.Security.choices)
+    security_mode = forms.ChoiceField(choices=OpcConnection.Mode.choices)
+    username = forms.CharField(max_length=120, required=False)
+    password = forms.CharField(
+        max_length=200,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Stored encrypted; left empty on a change, the stored one is kept",
+    )
+    clear_password = forms.BooleanField(required=False, label="Remove the stored password")
+    password_env = forms.CharField(
+        max_length=120,
+        required=False,
+        label="Password from the environment variable",
+        help_text="Instead of a stored password: a variable of the collector's environment",
+    )
+    certificate_path = forms.CharField(max_length=400, required=False)
+    private_key_path = forms.CharField(max_length=400, required=False)
+    server_certificate_path = forms.CharField(max_length=400, required=False)
+    nodes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8, "class": "mono"}),
+        help_text="One node per line: node_id, lot (or empty), variable, unit",
+    )
+    sampling_interval_ms = forms.IntegerField(min_value=1, initial=1000)
+    flush_interval_s = forms.FloatField(min_value=0.01, initial=1.0)
+    enabled = forms.BooleanField(required=False, initial=True)
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(
+        self,
+        *args: object,
+        sites: list[tuple[int, str]],
+        suites: list[tuple[int, str]],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = sites
+        self.fields["suite"].choices = [("", "No suite"), *suites]

@@ -11,4 +11,6 @@ urlpatterns = [
     path("batches/<int:pk>/results/", views.batch_result, name="batch-result"),
     path("batches/<int:pk>/export.csv", views.batch_export, name="batch-export"),
     path("connections/", views.connection_list, name="connections"),
+    path("connections/new/", views.connection_new, name="connection-new"),
+    path("connections/<int:pk>/edit/", views.connection_edit, name="connection-edit"),
 ]

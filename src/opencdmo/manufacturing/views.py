@@ -12,17 +12,26 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from opencdmo.accounts.roles import EDIT_BATCHES
 from opencdmo.core.tenancy import get_changeable_or_404, get_visible_or_404
 from opencdmo.manufacturing import services
 from opencdmo.manufacturing.charts import trajectory
 from opencdmo.manufacturing.forms import (
     BatchFilterForm,
+    ConnectionForm,
     OfflineResultForm,
     StateForm,
     UploadForm,
 )
 from opencdmo.manufacturing.models import Batch, OpcConnection
-from opencdmo.manufacturing.opcua.connections import feeding
+from opencdmo.manufacturing.opcua.connections import (
+    create_connection,
+    feeding,
+    nodes_from_text,
+    nodes_to_text,
+    update_connection,
+)
+from opencdmo.network.models import Site, Suite
 
 MAX_UPLOAD_BYTES = 5 * 2**20
 """Uploads are ingested while the page waits: 1.9 MB of CSV (242,000 values) took 3 s on a
@@ -121,7 +130,126 @@ def connection_list(request: HttpRequest) -> HttpResponse:
     connections = OpcConnection.objects.select_related("site", "suite").order_by(
         "site__name", "name"
     )
-    return render(request, "manufacturing/connections.html", {"connections": connections})
+    return render(
+        request,
+        "manufacturing/connections.html",
+        {"connections": connections, "can_edit": request.user.can(EDIT_BATCHES)},
+    )
+
+
+def _connection_form(request: HttpRequest, initial: dict[str, Any] | None = None) -> ConnectionForm:
+    if getattr(request.user.organisation, "kind", "") != "cdmo" or not request.user.can(
+        EDIT_BATCHES
+    ):
+        raise PermissionDenied("Your role may not record OPC UA connections.")
+    sites = Site.objects.filter(owner=request.user.organisation).order_by("name")
+    suites = (
+        Suite.objects.filter(site__in=sites).select_related("site").order_by("site__name", "name")
+    )
+    return ConnectionForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        sites=[(site.pk, site.name) for site in sites],
+        suites=[(suite.pk, f"{suite.site.name} / {suite.name}") for suite in suites],
+    )
+
+
+def _connection_fields(form: ConnectionForm) -> dict[str, Any]:
+    """The form's values as the connection services take them (the password apart)."""
+    data = form.cleaned_data
+    fields = {
+        name: data[name]
+        for name in (
+            "name",
+            "endpoint",
+            "security_policy",
+            "security_mode",
+            "username",
+            "password_env",
+            "certificate_path",
+            "private_key_path",
+            "server_certificate_path",
+            "sampling_interval_ms",
+            "flush_interval_s",
+            "enabled",
+        )
+    }
+    fields["nodes"] = nodes_from_text(data["nodes"])
+    # The choices hold only the caller's own sites and suites, so the ids are theirs.
+    fields["suite"] = Suite.objects.get(pk=data["suite"]) if data["suite"] else None
+    return fields
+
+
+@login_required
+def connection_new(request: HttpRequest) -> HttpResponse:
+    """Record an OPC UA connection of one of the caller's CDMO's sites."""
+    form = _connection_form(request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = Site.objects.get(pk=form.cleaned_data["site"])
+            fields = _connection_fields(form)
+            connection = create_connection(
+                site,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                password=form.cleaned_data["password"],
+                **fields,
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"Recorded the connection {connection.name}.")
+            return redirect("manufacturing:connections")
+    return render(request, "manufacturing/connection_form.html", {"form": form, "connection": None})
+
+
+@login_required
+def connection_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a connection; the collector picks the change up when it next reads its record."""
+    connection = get_changeable_or_404(OpcConnection.objects.all(), request.user, pk=pk)
+    initial = {
+        "site": connection.site_id,
+        "suite": connection.suite_id,
+        "nodes": nodes_to_text(connection.nodes),
+        **{
+            name: getattr(connection, name)
+            for name in (
+                "name",
+                "endpoint",
+                "security_policy",
+                "security_mode",
+                "username",
+                "password_env",
+                "certificate_path",
+                "private_key_path",
+                "server_certificate_path",
+                "sampling_interval_ms",
+                "flush_interval_s",
+                "enabled",
+            )
+        },
+    }
+    form = _connection_form(request, initial)
+    form.fields["site"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        password = "" if data["clear_password"] else (data["password"] or None)
+        try:
+            update_connection(
+                connection,
+                actor=request.user,
+                reason=data["reason"],
+                password=password,
+                **_connection_fields(form),
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"Changed the connection {connection.name}.")
+            return redirect("manufacturing:connections")
+    return render(
+        request, "manufacturing/connection_form.html", {"form": form, "connection": connection}
+    )
 
 
 @login_required

@@ -9,6 +9,8 @@ they describe the link, not a batch record, and change every second.
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import os
 from typing import Any
 
@@ -23,7 +25,18 @@ from opencdmo.core import services
 from opencdmo.manufacturing.models import Batch, OpcConnection
 from opencdmo.network.models import Site, Suite
 
-__all__ = ["CONNECTION", "create_connection", "feeding", "password_of", "write_status"]
+__all__ = [
+    "CONNECTION",
+    "create_connection",
+    "feeding",
+    "nodes_from_text",
+    "nodes_to_text",
+    "password_of",
+    "update_connection",
+    "write_status",
+]
+
+NODE_COLUMNS = ("node_id", "lot", "variable", "unit")
 
 STATUS_FIELDS = (
     "connected",
@@ -138,6 +151,52 @@ def create_connection(
         parent={"site": site},
         fields={"name": name, "endpoint": endpoint, "nodes": nodes, "suite": suite, **fields},
     )
+
+
+def update_connection(
+    connection: OpcConnection,
+    *,
+    actor: Any,
+    reason: str,
+    password: str | None = None,
+    **changes: Any,
+) -> OpcConnection:
+    """Change a connection; ``password`` replaces the stored one (``""`` clears it, ``None``
+    keeps it). The audit entry records that the encrypted password changed, never its value."""
+    if password is not None:
+        changes["password_encrypted"] = (
+            _fernet().encrypt(password.encode()).decode() if password else ""
+        )
+    return services.update(CONNECTION, connection, actor=actor, reason=reason, changes=changes)
+
+
+def nodes_from_text(text: str) -> list[dict[str, str]]:
+    """Nodes written one per line as ``node_id, lot, variable, unit`` (lot may be empty; a
+    value holding a comma, such as a node id, in double quotes); blank lines are skipped."""
+    rows = csv.reader(io.StringIO(text), skipinitialspace=True)
+    nodes = []
+    for number, row in enumerate(rows, start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            continue
+        if len(cells) != len(NODE_COLUMNS):
+            raise ValidationError(
+                {
+                    "nodes": f"Line {number}: give {len(NODE_COLUMNS)} values "
+                    f"({', '.join(NODE_COLUMNS)}), not {len(cells)}."
+                }
+            )
+        nodes.append(dict(zip(NODE_COLUMNS, cells, strict=True)))
+    return nodes
+
+
+def nodes_to_text(nodes: list[dict[str, str]]) -> str:
+    """The nodes as :func:`nodes_from_text` reads them."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for node in nodes:
+        writer.writerow([node.get(column, "") for column in NODE_COLUMNS])
+    return out.getvalue()
 
 
 def password_of(connection: OpcConnection) -> str:
