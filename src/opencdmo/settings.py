@@ -128,6 +128,9 @@ LOGOUT_REDIRECT_URL = "login"
 BEHIND_PROXY = os.environ.get("OPENCDMO_BEHIND_PROXY", "0") == "1"
 LOCKOUT_THRESHOLD = int(os.environ.get("OPENCDMO_LOCKOUT_THRESHOLD", "5"))
 LOCKOUT_DURATION_MIN = int(os.environ.get("OPENCDMO_LOCKOUT_MIN", "15"))
+# One password-reset mail per account in this many minutes; more requests are answered the
+# same way but send nothing, so the form cannot flood a mailbox.
+RESET_MAIL_INTERVAL_MIN = int(os.environ.get("OPENCDMO_RESET_MAIL_INTERVAL_MIN", "5"))
 IDLE_TIMEOUT_MIN = int(os.environ.get("OPENCDMO_IDLE_TIMEOUT_MIN", "15"))
 # Django's admin asks for a session that passed two-factor sign-in: on in production, off for
 # the local demo and debugging unless asked for.

@@ -190,3 +190,19 @@ def test_inactive_users_get_no_reset_mail(world: Any) -> None:
     response = Client().post("/account/password/reset/", {"email": "gone@two.example"})
     assert response["Location"] == "/account/password/reset/sent/"
     assert mail.outbox == []
+
+
+def test_repeated_reset_requests_send_one_mail_per_interval(world: Any, settings: Any) -> None:
+    """A flood of requests for one address sends one link; the answer stays the same, and a
+    request after the interval sends the next."""
+    settings.RESET_MAIL_INTERVAL_MIN = 5
+    user = _with_email(world.user("alpha-bio", "cdmo_qa"), "qa@alpha.example")
+    answers = {
+        Client().post("/account/password/reset/", {"email": "qa@alpha.example"})["Location"]
+        for _ in range(5)
+    }
+    assert answers == {"/account/password/reset/sent/"}
+    assert len(mail.outbox) == 1
+    User.objects.filter(pk=user.pk).update(reset_mail_at=timezone.now() - timedelta(minutes=6))
+    Client().post("/account/password/reset/", {"email": "qa@alpha.example"})
+    assert len(mail.outbox) == 2

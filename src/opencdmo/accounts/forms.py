@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import (
     AuthenticationForm,
     PasswordChangeForm,
@@ -12,6 +15,9 @@ from django.contrib.auth.forms import (
     SetPasswordForm,
 )
 from django.contrib.auth.password_validation import password_validators_help_texts
+from django.db.models import Q
+from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from opencdmo.accounts import services
 from opencdmo.accounts.models import Organisation, TokenScope, User
@@ -149,7 +155,24 @@ class OwnPasswordChangeForm(PlainPasswordHelp, CleanTextFields, PasswordChangeFo
 
 
 class ResetRequestForm(CleanTextFields, PasswordResetForm):
-    """The address to send a reset link to; the answer is the same whether it is known."""
+    """The address to send a reset link to; the answer is the same whether it is known.
+
+    An account gets at most one link per ``RESET_MAIL_INTERVAL_MIN``: each is claimed with one
+    conditional ``UPDATE``, so parallel requests cannot send two.
+    """
+
+    def get_users(self, email: str) -> Iterator[Any]:
+        now = timezone.now()
+        quiet_since = now - dt.timedelta(minutes=settings.RESET_MAIL_INTERVAL_MIN)
+        for user in super().get_users(email):
+            with scopes_disabled():
+                claimed = (
+                    User.objects.filter(pk=user.pk)
+                    .filter(Q(reset_mail_at__isnull=True) | Q(reset_mail_at__lte=quiet_since))
+                    .update(reset_mail_at=now)
+                )
+            if claimed:
+                yield user
 
 
 class ResetPasswordForm(PlainPasswordHelp, CleanTextFields, SetPasswordForm):

@@ -63,6 +63,9 @@ class User(AbstractUser):
     role = models.CharField(max_length=32, choices=Role.choices, blank=True)
     failed_login_count = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    reset_mail_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the last reset link was mailed"
+    )
     password_changed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the password was last set, changed or reset"
     )
