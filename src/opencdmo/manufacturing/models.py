@@ -123,8 +123,14 @@ class OfflineResult(models.Model):
 class ProcessDataFile(models.Model):
     """One version of a batch's process data: a Parquet file in the process-data store.
 
-    Each ingestion that adds values writes a new version holding every value so far; the
-    highest version is the batch's data, earlier ones stay as they were written.
+    Each ingestion that adds values registers a new version. Its file holds the values that
+    versions ``first_version`` … ``version`` added: usually only its own (a segment), or, when
+    it takes in the newest earlier files to keep their number small, theirs too (see
+    ``services.MERGE_FANOUT``). The batch's series as of a version is the union of the files
+    of the versions in its ``parts``; ``rows``, ``variables``, ``counts``, ``start_h`` and
+    ``end_h`` describe that series, ``added`` and ``ranges`` this version's own values.
+    Files written before segments hold the whole series (``first_version`` 1). No file is
+    ever rewritten.
     """
 
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="data_files")
@@ -132,12 +138,22 @@ class ProcessDataFile(models.Model):
     path = models.CharField(max_length=400, help_text="Key under the process-data store's root")
     sha256 = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField(help_text="Bytes")
-    rows = models.PositiveIntegerField(help_text="Values stored")
+    rows = models.PositiveIntegerField(help_text="Values in the series as of this version")
     variables = models.JSONField(help_text="Variable → unit")
     counts = models.JSONField(default=dict, help_text="Variable → number of values")
     start_h = models.FloatField(null=True, blank=True)
     end_h = models.FloatField(null=True, blank=True)
     added = models.PositiveIntegerField(help_text="Values this version added")
+    first_version = models.PositiveIntegerField(
+        help_text="The file holds the values versions first_version … version added"
+    )
+    parts = models.JSONField(
+        default=list,
+        help_text="Versions whose files together hold the series as of this version, in order",
+    )
+    ranges = models.JSONField(
+        default=dict, help_text="Variable → [first, last] time in this version's file, h"
+    )
     source = models.CharField(max_length=255, help_text="The ingested file's name")
     source_sha256 = models.CharField(
         max_length=64, blank=True, help_text="Empty for values not read from a file"

@@ -4,6 +4,13 @@ Every write goes through ``opencdmo.core.services`` (permission from the tenancy
 declaration, validation, one audit entry with a reason). Ingesting a file is all or nothing:
 it is read and checked completely, then each lot's new version is written to the
 process-data store and registered in one transaction; a failure removes the files written.
+
+A version's file is a segment: the values it added, checked against the stored values of
+the same variables whose times overlap (the registered per-file time ranges say which files
+to read, so appending later values reads none). When the batch's newest ``MERGE_FANOUT``
+files are all of one size class, the new version's file takes their values in as well, so
+a batch's series never needs more than about ``MERGE_FANOUT - 1`` files per factor of
+``MERGE_FANOUT`` versions (some 60 for 100,000 versions).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -37,7 +45,13 @@ from opencdmo.manufacturing.parsing import (
     to_hours,
     with_tags,
 )
-from opencdmo.manufacturing.store import ProcessData, ProcessDataStore, Series, default_store
+from opencdmo.manufacturing.store import (
+    ProcessData,
+    ProcessDataStore,
+    Series,
+    default_store,
+    in_order,
+)
 from opencdmo.network.models import Equipment, Site, Suite
 from opencdmo.projects.models import Project
 from opencdmo.scheduling.models import PlannedBatch, SitePlan
@@ -136,6 +150,9 @@ DATA_FILE = services.Writable(
         "added",
         "source",
         "source_sha256",
+        "first_version",
+        "parts",
+        "ranges",
     ),
     noun="process_data",
 )
@@ -323,12 +340,29 @@ def current_file(batch: Batch) -> ProcessDataFile | None:
         return ProcessDataFile.objects.filter(batch=batch).order_by("-version").first()
 
 
+def parts_of(version: ProcessDataFile) -> list[ProcessDataFile]:
+    """The versions whose files hold the batch's series as of ``version``, in order."""
+    with scopes_disabled():
+        found = list(
+            ProcessDataFile.objects.filter(
+                batch_id=version.batch_id, version__in=version.parts
+            ).order_by("version")
+        )
+    if [part.version for part in found] != sorted(version.parts):
+        raise ValueError(
+            f"Process data version {version.version} of batch {version.batch_id} lists "
+            f"versions {version.parts}, not all of which are registered."
+        )
+    return found
+
+
 def stored_series(batch: Batch, store: ProcessDataStore | None = None) -> Series:
-    """The batch's values as its latest version holds them (none: an empty series)."""
+    """The batch's values as of its latest version (none: an empty series)."""
     latest = current_file(batch)
     if latest is None:
         return Series.empty()
-    return (store or default_store()).read(latest.path, latest.sha256)
+    parts = parts_of(latest)
+    return (store or default_store()).read_parts((part.path, part.sha256) for part in parts)
 
 
 def process_data(batch: Batch, store: ProcessDataStore | None = None) -> ProcessData:
@@ -539,10 +573,83 @@ def _tags(site_id: int) -> dict[str, Tag]:
         return {m.tag: Tag(m.variable, m.unit) for m in TagMapping.objects.filter(site_id=site_id)}
 
 
+MERGE_FANOUT = 16
+"""A new version's file takes in the newest files when, with it, they make this many files
+of one size class (a file's size: the versions it spans; classes: powers of the fanout)."""
+
+
+def _size_class(span: int) -> int:
+    level, limit = 0, MERGE_FANOUT
+    while span >= limit:
+        level, limit = level + 1, limit * MERGE_FANOUT
+    return level
+
+
+def files_to_take_in(spans: list[int]) -> int:
+    """How many of the newest files (``spans``: versions each spans, oldest first) the next
+    version's file takes in: a run of ``MERGE_FANOUT - 1`` files of the size class the new
+    file has, then, as it grows, of the next class, and so on."""
+    taken, span = 0, 1
+    while True:
+        level = _size_class(span)
+        run = 0
+        while taken + run < len(spans) and _size_class(spans[-1 - taken - run]) == level:
+            run += 1
+        if run + 1 < MERGE_FANOUT:
+            return taken
+        taken += run
+        span = 1 + sum(spans[len(spans) - taken :])
+
+
+def _stored_near(
+    parts: list[ProcessDataFile],
+    incoming: Series,
+    store: ProcessDataStore,
+    tables: dict[int, pa.Table],
+) -> Series:
+    """The stored values of ``incoming``'s variables at times within the span it gives each.
+
+    Only files whose registered time ranges overlap are read (kept in ``tables``, by
+    version): values later than every stored one, as a running batch's are, read none.
+    """
+    if not parts or not len(incoming):
+        return Series.empty()
+    names, inverse = np.unique(incoming.variable, return_inverse=True)
+    inverse = inverse.ravel()
+    low = np.full(names.size, np.inf)
+    high = np.full(names.size, -np.inf)
+    np.minimum.at(low, inverse, incoming.time_h)
+    np.maximum.at(high, inverse, incoming.time_h)
+    window = {str(n): (float(a), float(b)) for n, a, b in zip(names, low, high, strict=True)}
+    found = []
+    for part in parts:
+        if not any(
+            name in window and first <= window[name][1] and last >= window[name][0]
+            for name, (first, last) in part.ranges.items()
+        ):
+            continue
+        if part.version not in tables:
+            tables[part.version] = store.read_table(part.path, part.sha256)
+        table = tables[part.version]
+        variable = table.column("variable")
+        if not pa.types.is_dictionary(variable.type):
+            variable = variable.dictionary_encode()
+        encoded = variable.unify_dictionaries().combine_chunks()
+        levels = encoded.dictionary.to_pylist()
+        first_at = np.array([window.get(v, (np.inf, -np.inf))[0] for v in levels] or [np.inf])
+        last_at = np.array([window.get(v, (np.inf, -np.inf))[1] for v in levels] or [-np.inf])
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        time = table.column("time_h").to_numpy()
+        found.append(table.filter(pa.array((time >= first_at[codes]) & (time <= last_at[codes]))))
+    if not found:
+        return Series.empty()
+    return Series.from_arrow(pa.concat_tables(found, promote_options="permissive"))
+
+
 def _merge(
     existing: Series, incoming: Series, lines: np.ndarray, columns: np.ndarray, table: Table
-) -> tuple[Series, int]:
-    """Existing and incoming values, one per (variable, time); the number of new ones.
+) -> Series:
+    """The incoming values not stored yet, one per (variable, time), sorted by both.
 
     A value given again is skipped; a different value for a stored (variable, time), or two
     different values for one in the file, is refused naming the line.
@@ -573,19 +680,20 @@ def _merge(
         raise TableError(
             table.file, reason, line=int(lines[row]), column=str(columns[row]), sheet=table.sheet
         )
-    keep = ~same
-    merged = Series(time[keep], variable[keep], value[keep], unit[keep])
-    return merged, int((keep & (source == 1)).sum())
+    keep = ~same & (source == 1)
+    return Series(time[keep], variable[keep], value[keep], unit[keep])
 
 
 @dataclass
 class _Prepared:
     batch: Batch
     read: int
-    added: int
-    merged: Series
+    new: Series
     units: dict[str, str]
     time_zero: dt.datetime | None
+    latest: ProcessDataFile | None
+    parts: list[ProcessDataFile]
+    tables: dict[int, pa.Table]
 
 
 def _prepare(table: Table, batch: Batch, located: Located, store: ProcessDataStore) -> _Prepared:
@@ -598,13 +706,15 @@ def _prepare(table: Table, batch: Batch, located: Located, store: ProcessDataSto
             time_zero = dt.datetime.fromtimestamp(float(located.time.min()), tz=dt.UTC)
         zero_s = time_zero.timestamp()
     hours = to_hours(located, zero_s)
-    existing = stored_series(batch, store)
-    names, first = np.unique(existing.variable, return_index=True)
-    known = {str(name): str(existing.unit[k]) for name, k in zip(names, first, strict=True)}
+    latest = current_file(batch)
+    parts = parts_of(latest) if latest else []
+    known = dict(latest.variables) if latest else {}
     values, units, variable_units = convert_units(located, known, table)
     incoming = Series(hours, located.variable, values, units)
-    merged, added = _merge(existing, incoming, located.line, located.column, table)
-    return _Prepared(batch, len(incoming), added, merged, variable_units, time_zero)
+    tables: dict[int, pa.Table] = {}
+    existing = _stored_near(parts, incoming, store, tables)
+    new = _merge(existing, incoming, located.line, located.column, table)
+    return _Prepared(batch, len(incoming), new, variable_units, time_zero, latest, parts, tables)
 
 
 def ingest_table(
@@ -642,7 +752,7 @@ def ingest_table(
             )
             with scopes_disabled():
                 # Held to the end: a second ingestion into the same batch waits and then
-                # merges into the version this one registers.
+                # checks its values against those this one registers.
                 list(
                     Batch.objects.select_for_update()
                     .filter(pk__in=[b.pk for b in batches.values()])
@@ -652,7 +762,7 @@ def ingest_table(
             report = IngestReport(table.file)
             for item in prepared:
                 version = _register(item, table, actor, reason, source_sha256, store, written)
-                report.lots.append(LotReport(item.batch.lot, item.read, item.added, version))
+                report.lots.append(LotReport(item.batch.lot, item.read, len(item.new), version))
     except TableError as exc:
         _remove(store, written)
         raise IngestError(str(exc)) from None
@@ -677,12 +787,11 @@ def _register(
     written: list[str],
 ) -> int | None:
     """Write and register the batch's next version; the version now current."""
-    batch = item.batch
+    batch, latest, new = item.batch, item.latest, item.new
+    if not len(new):
+        return latest.version if latest else None
     with scopes_disabled():
         locked = Batch.objects.get(pk=batch.pk)
-    latest = current_file(locked)
-    if not item.added:
-        return latest.version if latest else None
     if item.time_zero is not None and locked.data_time_zero is None:
         services.update(
             BATCH,
@@ -692,31 +801,62 @@ def _register(
             changes={"data_time_zero": item.time_zero},
         )
     version = (latest.version if latest else 0) + 1
+    parts = item.parts
+    kept = parts[: len(parts) - files_to_take_in([p.version - p.first_version + 1 for p in parts])]
+    taken = parts[len(kept) :]
+    names, first, counts = np.unique(new.variable, return_index=True, return_counts=True)
+    ranges = {
+        str(name): [float(new.time_h[start]), float(new.time_h[start + count - 1])]
+        for name, start, count in zip(names, first, counts, strict=True)
+    }
+    data = new.to_arrow()
+    if taken:
+        data = in_order(
+            [item.tables.get(p.version) or store.read_table(p.path, p.sha256) for p in taken]
+            + [data]
+        )
+        for part in taken:
+            for name, (low, high) in part.ranges.items():
+                old = ranges.get(name, [low, high])
+                ranges[name] = [min(old[0], low), max(old[1], high)]
     key = f"batches/{batch.pk}/v{version:04d}-{secrets.token_hex(4)}.parquet"
-    metadata = {"lot": batch.lot, "version": str(version), "time_unit": "h"}
-    sha256, size = store.write(key, item.merged, metadata)
+    first_version = taken[0].first_version if taken else version
+    metadata = {
+        "lot": batch.lot,
+        "version": str(version),
+        "first_version": str(first_version),
+        "time_unit": "h",
+    }
+    sha256, size = store.write(key, data, metadata)
     written.append(key)
-    names, counts = np.unique(item.merged.variable, return_counts=True)
-    units = {str(v): item.units.get(str(v), "") for v in names}
+    totals = dict(latest.counts) if latest else {}
+    for name, count in zip(names, counts, strict=True):
+        totals[str(name)] = totals.get(str(name), 0) + int(count)
+    start_h, end_h = float(new.time_h.min()), float(new.time_h.max())
+    if latest is not None and latest.start_h is not None and latest.end_h is not None:
+        start_h, end_h = min(start_h, latest.start_h), max(end_h, latest.end_h)
     services.create(
         DATA_FILE,
         actor=actor,
         reason=reason,
-        default_reason=f"Ingested {item.added:,} new values from {table.file}",
+        default_reason=f"Ingested {len(new):,} new values from {table.file}",
         parent={"batch": batch},
         fields={
             "version": version,
             "path": key,
             "sha256": sha256,
             "size": size,
-            "rows": len(item.merged),
-            "variables": units,
-            "counts": {str(k): int(v) for k, v in zip(names, counts, strict=True)},
-            "start_h": float(item.merged.time_h.min()),
-            "end_h": float(item.merged.time_h.max()),
-            "added": item.added,
+            "rows": (latest.rows if latest else 0) + len(new),
+            "variables": {name: item.units.get(name, "") for name in sorted(totals)},
+            "counts": {name: totals[name] for name in sorted(totals)},
+            "start_h": start_h,
+            "end_h": end_h,
+            "added": len(new),
             "source": table.file[:255],
             "source_sha256": source_sha256,
+            "first_version": first_version,
+            "parts": [p.version for p in kept] + [version],
+            "ranges": {name: ranges[name] for name in sorted(ranges)},
         },
     )
     return version

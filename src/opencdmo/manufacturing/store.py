@@ -1,4 +1,4 @@
-"""The process-data store: one Parquet file per version of a batch's time series.
+"""The process-data store: Parquet files, each holding the values of some versions of a batch.
 
 The store's root is ``settings.PROCESS_DATA_URL``: a folder (the default,
 ``<DATA_DIR>/process-data``) or an S3-compatible URL such as ``s3://bucket/process-data``.
@@ -6,19 +6,24 @@ A URL is opened with ``pyarrow.fs.FileSystem.from_uri``, a folder as a
 ``pyarrow.fs.LocalFileSystem``, and both are read through that file system, one code path.
 A local folder is written through the core file store (temporary file, fsync, rename), an
 object store with one PUT per file, which it makes visible whole.
-A version's file is never rewritten: appending writes the next version, so what the
-database registered (path, SHA-256, rows) stays true of the file it names, and every read
-checks the SHA-256 before it trusts the bytes.
+
+A file is never rewritten: appending writes the next version's file, a *segment* holding
+only the values that version added (or, now and then, those of the newest few versions
+before it too, so that a batch's files stay few; see ``services``). A batch's series is the
+union of the files its latest version lists, read by :meth:`ProcessDataStore.read_parts`;
+what the database registered (path, SHA-256, rows) stays true of the file it names, and
+every read checks the SHA-256 before it trusts the bytes.
 
 A file holds the long table ``time_h`` (float64, hours from the batch's hour 0),
 ``variable``, ``value`` (float64) and ``unit``, sorted by variable and time, one row per
-(variable, time).
+(variable, time); so does the union, sorted the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,7 +39,7 @@ from opencdmo.core.files import FileStore
 if TYPE_CHECKING:
     from opencdmo.engines.monitoring.dataset import Batch as MonitoringBatch
 
-__all__ = ["ProcessData", "ProcessDataStore", "Series", "default_store"]
+__all__ = ["ProcessData", "ProcessDataStore", "Series", "default_store", "in_order"]
 
 
 @dataclass(frozen=True)
@@ -152,9 +157,10 @@ class ProcessDataStore:
         FileStore(self.root).path(key)  # refuses absolute keys and ".."
         return f"{self.root.rstrip('/')}/{key}"
 
-    def write(self, key: str, series: Series, metadata: dict[str, str]) -> tuple[str, int]:
-        """Write ``series`` as the file ``key``; its SHA-256 and size in bytes."""
-        table = series.to_arrow().replace_schema_metadata(metadata)
+    def write(self, key: str, table: pa.Table, metadata: dict[str, str]) -> tuple[str, int]:
+        """Write ``table`` (a series as ``Series.to_arrow`` gives it) as the file ``key``;
+        its SHA-256 and size in bytes."""
+        table = table.replace_schema_metadata(metadata)
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink, compression="zstd")
         data = sink.getvalue().to_pybytes()
@@ -167,8 +173,8 @@ class ProcessDataStore:
             out.write(data)
         return hashlib.sha256(data).hexdigest(), len(data)
 
-    def read(self, key: str, sha256: str) -> Series:
-        """The file ``key``, refused unless its bytes have the registered SHA-256."""
+    def read_table(self, key: str, sha256: str) -> pa.Table:
+        """The file ``key`` as a table, refused unless its bytes have the registered SHA-256."""
         with self.filesystem.open_input_file(self._path(key)) as handle:
             data = handle.readall()
         if hashlib.sha256(data).hexdigest() != sha256:
@@ -177,7 +183,16 @@ class ProcessDataStore:
                 "it was changed after it was written."
             )
         # Decoded on this thread: a few MB per batch, and no pool threads left at exit.
-        return Series.from_arrow(pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False))
+        table = pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False)
+        return table.replace_schema_metadata(None)
+
+    def read(self, key: str, sha256: str) -> Series:
+        """The file ``key``, refused unless its bytes have the registered SHA-256."""
+        return Series.from_arrow(self.read_table(key, sha256))
+
+    def read_parts(self, parts: Iterable[tuple[str, str]]) -> Series:
+        """The union of the files ``(key, sha256)``, sorted by variable and time."""
+        return Series.from_arrow(in_order([self.read_table(key, sha) for key, sha in parts]))
 
     def delete(self, key: str) -> None:
         """Remove ``key`` (a file written by an ingestion that then failed)."""
@@ -193,6 +208,26 @@ class ProcessDataStore:
             for info in self.filesystem.get_file_info(selector)
             if info.type == pafs.FileType.File and not info.base_name.startswith(".")
         )
+
+
+def in_order(tables: list[pa.Table]) -> pa.Table:
+    """``tables`` (files of disjoint values, each sorted) as one table sorted by variable and
+    time: the order a single file has, so that readers see the same series either way."""
+    if not tables:
+        return Series.empty().to_arrow()
+    if len(tables) == 1:
+        return tables[0]
+    table = pa.concat_tables(tables, promote_options="permissive")
+    variable = table.column("variable")
+    if not pa.types.is_dictionary(variable.type):
+        variable = variable.dictionary_encode()
+    encoded = variable.unify_dictionaries().combine_chunks()
+    levels = np.array(encoded.dictionary.to_pylist(), dtype=str)
+    rank = np.empty(levels.size, dtype=np.int64)
+    rank[np.argsort(levels, kind="stable")] = np.arange(levels.size)
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    time = table.column("time_h").to_numpy()
+    return table.take(pa.array(np.lexsort((time, codes))))
 
 
 def default_store() -> ProcessDataStore:
