@@ -164,11 +164,20 @@ def test_admin_user_creation_and_deletion_are_audited(world: Any, client_for: An
         world.orgs["beta-pharma"].pk,
     )
     assert "password" not in created.after
+    confirmation = admin.get(f"/admin/accounts/user/{added.pk}/delete/").content.decode()
+    assert 'name="reason"' in confirmation
     response = admin.post(f"/admin/accounts/user/{added.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert User.objects.filter(pk=added.pk).exists()
+    assert _entries("opencdmo.user.deleted") == []
+    response = admin.post(
+        f"/admin/accounts/user/{added.pk}/delete/", {"post": "yes", "reason": "Left the company"}
+    )
     assert response.status_code == 302
     assert not User.objects.filter(pk=added.pk).exists()
     [deleted] = _entries("opencdmo.user.deleted")
     assert deleted.before["username"] == "added.in.admin"
+    assert deleted.reason == "Left the company"
 
 
 def test_admin_password_set_is_audited_without_the_hash(world: Any, client_for: Any) -> None:
@@ -219,3 +228,16 @@ def test_admin_password_set_without_reason_is_refused(world: Any, client_for: An
     target.refresh_from_db()
     assert target.check_password(PASSWORD)
     assert _entries("opencdmo.user.password_set_by_administrator") == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/audit/auditentry/", "/admin/accounts/user/", "/admin/network/site/"],
+)
+def test_admin_change_lists_carry_no_inline_style(world: Any, client_for: Any, path: str) -> None:
+    """The Content-Security-Policy refuses inline styles; the admin's lists need none."""
+    response = client_for(world.user("platform", "platform_admin")).get(path)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<style" not in page
+    assert 'style="' not in page

@@ -20,6 +20,7 @@ from opencdmo.accounts import services
 from opencdmo.accounts.models import ApiToken, Organisation, User
 from opencdmo.audit import services as audit
 from opencdmo.core import services as core
+from opencdmo.core.admin import ReasonedDeleteAdmin
 from opencdmo.core.services import Writable
 
 admin.site.site_header = "opencdmo administration"
@@ -66,7 +67,7 @@ class ServiceRulesForm(forms.ModelForm):
             self.add_error(field if field in self.fields else None, message)
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class AuditedAdmin(ReasonedDeleteAdmin):
     """Saves and deletions through ``opencdmo.core.services``: the write check, the reason,
     validation, one transaction and one audit entry, as every other front door does."""
 
@@ -99,7 +100,7 @@ class AuditedAdmin(admin.ModelAdmin):
         return {}
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        core.delete(self.writable, obj, actor=request.user, reason="Deleted in the admin")
+        core.delete(self.writable, obj, actor=request.user, reason=self.deletion_reason(request))
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         """No bulk deletion: it would bypass the per-object audit entry."""
