@@ -16,6 +16,9 @@ from opencdmo.analytics.api import router as analytics_router
 from opencdmo.manufacturing.api import router as manufacturing_router
 from opencdmo.network.api import router as network_router
 from opencdmo.projects.api import router as projects_router
+from opencdmo.projects.document_api import router as documents_router
+from opencdmo.projects.workspace_api import router as workspace_router
+from opencdmo.quality.api import router as quality_router
 from opencdmo.scheduling.api import router as scheduling_router
 from opencdmo.web.api_docs import ApiDocs
 
@@ -57,6 +60,9 @@ api.add_router("/", projects_router)
 api.add_router("/", manufacturing_router)
 api.add_router("/", analytics_router)
 api.add_router("/", scheduling_router)
+api.add_router("/", quality_router)
+api.add_router("/", documents_router)
+api.add_router("/", workspace_router)
 
 
 @api.exception_handler(AuthenticationError)

@@ -233,6 +233,8 @@ PAGES: dict[str, Serves] = {
         Scenario, "change", PLAN_SITES, methods=("post",), data={"reason": _REASON}
     ),
 }
+_SIGNATURE = {"password": "not the password", "seen_sha256": "0" * 64, "reason": _REASON}
+"""An e-signature's body: every signing route is reached, none signs."""
 OPERATIONS: dict[str, Serves] = {
     "GET /api/v1/organisations/{slug}": Serves(Organisation, "read", key="slug"),
     "GET /api/v1/sites/{site_id}": Serves(Site, "read", VIEW_NETWORK),
@@ -276,6 +278,66 @@ OPERATIONS: dict[str, Serves] = {
     ),
     "PATCH /api/v1/shared-records/{record_id}": Serves(
         SharedRecord, "change", EDIT_NETWORK, data={"reason": _REASON, "title": "Retitled"}
+    ),
+    "GET /api/v1/deviations/{deviation_id}": Serves(Deviation, "read"),
+    "POST /api/v1/deviations/{deviation_id}/classify": Serves(
+        Deviation,
+        "change",
+        EDIT_QUALITY,
+        data={"classification": "minor", "rationale": "Tenant check", "reason": _REASON},
+    ),
+    "POST /api/v1/deviations/{deviation_id}/investigate": Serves(
+        Deviation, "change", EDIT_QUALITY, data={"reason": _REASON}
+    ),
+    "POST /api/v1/deviations/{deviation_id}/close": Serves(
+        Deviation, "change", EDIT_QUALITY, data=_SIGNATURE
+    ),
+    "POST /api/v1/deviations/{deviation_id}/capas": Serves(
+        Deviation,
+        "change",
+        EDIT_QUALITY,
+        data={
+            "title": "Tenant check",
+            "effectiveness_criteria": "None again",
+            "effectiveness_due": "2026-06-01",
+            "reason": _REASON,
+        },
+    ),
+    "GET /api/v1/capas/{capa_id}": Serves(Capa, "read"),
+    "POST /api/v1/capas/{capa_id}/actions": Serves(
+        Capa,
+        "change",
+        EDIT_QUALITY,
+        data={
+            "description": "Tenant check",
+            "owner": "nobody",
+            "due_on": "2026-06-01",
+            "reason": _REASON,
+        },
+    ),
+    "POST /api/v1/capa-actions/{action_id}/done": Serves(
+        CapaAction, "change", EDIT_BATCHES, data={"reason": _REASON}
+    ),
+    "POST /api/v1/capas/{capa_id}/effectiveness": Serves(
+        Capa, "change", EDIT_QUALITY, data={"effective": True, "result": "x", "reason": _REASON}
+    ),
+    "GET /api/v1/batches/{batch_id}/review": Serves(Batch, "read"),
+    "POST /api/v1/batches/{batch_id}/disposition": Serves(
+        Batch, "change", EDIT_QUALITY, data={**_SIGNATURE, "decision": "release"}
+    ),
+    "POST /api/v1/dispositions/{disposition_id}/sponsor-decision": Serves(
+        Disposition, "sharer", SIGN_RECORDS, data={**_SIGNATURE, "decision": "release"}
+    ),
+    "GET /api/v1/batches/{batch_id}/coa.pdf": Serves(Batch, "read"),
+    "GET /api/v1/projects/{project_id}/documents": Serves(Project, "read"),
+    "GET /api/v1/documents/{document_id}": Serves(Document, "read"),
+    "GET /api/v1/document-versions/{version_id}/file": Serves(DocumentVersion, "read"),
+    "GET /api/v1/projects/{project_id}/team": Serves(Project, "read"),
+    "GET /api/v1/projects/{project_id}/milestones": Serves(Project, "read"),
+    "GET /api/v1/projects/{project_id}/tasks": Serves(Project, "read"),
+    "GET /api/v1/projects/{project_id}/messages": Serves(Project, "read"),
+    "POST /api/v1/projects/{project_id}/messages": Serves(
+        Project, "read", data={"body": "Tenant check"}
     ),
 }
 NOT_TENANT_OBJECTS: dict[str, str] = {
