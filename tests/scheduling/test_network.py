@@ -4,6 +4,7 @@ with the engine's explanation of a late product; only the CDMO's own roles see i
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from opencdmo.scheduling import services
 from opencdmo.scheduling.models import NetworkPlan, SitePlan
 from opencdmo.scheduling.network import month_start
 from opencdmo.scheduling.tasks import solve_network
+from opencdmo.web.management.commands.worker import look_after_lost_jobs
 from tests.conftest import World, build_world
 
 BIOREACTOR, PURIFICATION = "USP 1 / BR-1", "DSP 1"
@@ -159,10 +161,11 @@ def test_month_one_starts_on_the_first_of_the_month() -> None:
     assert month_start(moment) == dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
 
-def test_a_solve_whose_worker_stopped_is_queued_again_when_the_page_is_read(
+def test_a_solve_whose_worker_stopped_is_queued_again_by_a_worker_not_by_the_page(
     network_world: World, client_for: Any, settings: Any
 ) -> None:
-    """No worker looks after network solves between pages: reading the page does."""
+    """Reading the page changes nothing; the next lost-jobs pass of any worker queues the
+    solve again."""
     planner = network_world.user("alpha-bio", "cdmo_planner")
     with caller_scope(planner):
         plan = services.queue_network_plan(actor=planner)
@@ -172,5 +175,10 @@ def test_a_solve_whose_worker_stopped_is_queued_again_when_the_page_is_read(
             status=NetworkPlan.Status.SOLVING, attempts=1, heartbeat_at=long_ago
         )
     client_for(planner).get("/planning/network/")
+    with scopes_disabled():
+        assert NetworkPlan.objects.get(pk=plan.pk).status == NetworkPlan.Status.SOLVING
+    stop = threading.Event()
+    stop.set()
+    look_after_lost_jobs(stop)
     with scopes_disabled():
         assert NetworkPlan.objects.get(pk=plan.pk).status == NetworkPlan.Status.QUEUED

@@ -411,11 +411,8 @@ NETWORK_PLAN = services.Writable(
 
 
 def network_plan(*, actor: Any) -> NetworkPlan | None:
-    """The caller's organisation's newest network plan; a solve whose worker stopped is
-    queued again (or failed, its attempts spent) first, so the page never waits on it."""
-    from opencdmo.scheduling.tasks import NETWORK_SOLVES
-
-    NETWORK_SOLVES.recover()
+    """The caller's organisation's newest network plan (a solve whose worker stopped is
+    queued again or failed by the workers' lost-jobs pass, not by readers)."""
     return NetworkPlan.objects.filter(organisation_id=actor.organisation_id).order_by("-pk").first()
 
 
