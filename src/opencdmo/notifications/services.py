@@ -50,6 +50,7 @@ EVENTS: dict[str, str] = {
     "disposition.awaited": "A batch awaits your disposition",
     "disposition.signed": "A batch is released or rejected",
     "monitoring.alarm": "A monitoring alarm on a running batch",
+    "message.mentioned": "You are mentioned in a project's messages",
     "digest": "Daily digest of what is overdue for you",
 }
 """The kinds a person chooses a channel for; ``notify`` refuses any other."""

@@ -27,9 +27,6 @@ from opencdmo.projects.workspace import Message, Milestone, Task, TeamMember
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]+)")
 MENTIONED = "message.mentioned"
-# The kinds of event are the notifications app's table; the workspace adds its own kind to it
-# so that people choose a channel for mentions as for any other event.
-notifications.EVENTS.setdefault(MENTIONED, "You are mentioned in a project's messages")
 
 MESSAGE = services.Writable(Message, fields=("body", "record_type", "record_id"), noun="message")
 
