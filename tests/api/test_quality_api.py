@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from opencdmo.accounts import services as accounts
+from opencdmo.accounts import totp
 from opencdmo.accounts.models import User
 from opencdmo.audit.models import AuditEntry
 from opencdmo.manufacturing.models import Batch, OfflineResult
@@ -373,6 +374,24 @@ def test_review_blocks_then_two_step_release(world: World, batch: Batch) -> None
     ]
     with scopes_disabled():
         assert Disposition.objects.get(batch=batch).state == "released"
+
+
+def test_a_two_factor_signer_sends_a_current_code(world: World, batch: Batch) -> None:
+    """As on the page: without the authenticator's code, or with a wrong one, the signing is
+    refused naming totp_code and audited; with the current code the batch is released."""
+    qa = world.user("alpha-bio", "cdmo_qa")
+    secret = totp.new_secret()
+    accounts.enable_two_factor(qa, secret, totp.code_at(secret, totp.now_s()))
+    missing = _dispose(world, batch)
+    assert missing.status_code == 400
+    assert missing.json()["errors"] == {"totp_code": [quality.CODE_NEEDED]}
+    wrong = _dispose(world, batch, totp_code="not-a-code")
+    assert wrong.json()["errors"] == {"totp_code": [quality.WRONG_CODE]}
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(action=quality.REFUSED).count() == 2
+        assert not Disposition.objects.exists()
+    code = totp.code_at(secret, totp.now_s() + totp.STEP_S)
+    assert _dispose(world, batch, totp_code=code).status_code == 201
 
 
 def test_the_certificate_of_analysis_is_a_pdf(world: World, batch: Batch) -> None:

@@ -168,7 +168,8 @@ def dispose(
         else Disposition.State.RELEASED
     )
     # Re-authenticated before anything is written, so that a refusal's audit entry and the
-    # account's counted attempt stay; the signing inside checks the password once more.
+    # account's counted attempt stay; the signing inside relies on it, since an authenticator
+    # code is accepted only once.
     quality.reauthenticate(actor, batch, meaning, password, totp_code)
     with transaction.atomic():
         disposition = core.create(
@@ -180,7 +181,9 @@ def dispose(
             verb="decided",
         )
         digest = signing.content_sha256(signing.canonical_content(disposition))
-        quality.sign(actor, disposition, meaning, password, totp_code, reason, digest)
+        quality.sign(
+            actor, disposition, meaning, password, totp_code, reason, digest, reauthenticated=True
+        )
         manufacturing.change_state(batch, to="dispositioned", actor=actor, reason=reason)
     recipients = (
         notifications.people_with(batch.project.sponsor_id, SIGN_RECORDS)

@@ -125,12 +125,16 @@ def sign(
     totp_code: str,
     reason: str,
     seen_sha256: str,
+    *,
+    reauthenticated: bool = False,
 ) -> Signature:
     """Sign ``record`` as ``user`` with ``meaning``, bound to its content as the signer saw it.
 
     ``seen_sha256`` is the content hash shown with the form the signer read; if the record
     changed since, nothing is signed and the message names the changed fields. A signer signs
-    the same content with the same meaning once.
+    the same content with the same meaning once. ``reauthenticated``: the caller has just
+    checked this signing's password and code with ``reauthenticate`` (a disposition does,
+    before writing the record it signs); an authenticator code is accepted only once.
     """
     signable = signing.signable_of(record)
     _authorise_signer(user, record, signable)
@@ -142,7 +146,8 @@ def sign(
     reason = reason.strip()
     if problem := control_character_problem(reason):
         raise ValidationError({"reason": f"The text {problem}."})
-    reauthenticate(user, record, meaning, password, totp_code)
+    if not reauthenticated:
+        reauthenticate(user, record, meaning, password, totp_code)
     kind = signing.record_type(record)
     with transaction.atomic():
         content = _locked_content(record)
