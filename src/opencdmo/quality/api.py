@@ -319,7 +319,10 @@ def _deviation(deviation: Deviation) -> dict[str, Any]:
             "classification": deviation.classification,
             "raised_at": deviation.raised_at,
             "raised_by": deviation.raised_by.username if deviation.raised_by_id else None,
-            "batches": [{"id": b.pk, "lot": b.lot} for b in deviation.batches.order_by("lot")],
+            "batches": [
+                {"id": b.pk, "lot": b.lot}
+                for b in sorted(deviation.batches.all(), key=lambda b: b.lot)
+            ],
             "notice_due_at": deviation.notice_due_at,
             "sponsor_notified_at": deviation.sponsor_notified_at,
             "notice_late": deviation.notice_late,
@@ -479,7 +482,7 @@ def _qa_capa(request: HttpRequest, capa_id: int) -> Capa:
     summary="Deviations of your projects, newest first",
 )
 def list_deviations(request: HttpRequest, filters: Query[DeviationFilter]) -> list[dict[str, Any]]:
-    found = Deviation.objects.all()
+    found = Deviation.objects.select_related("raised_by").prefetch_related("batches")
     if filters.project is not None:
         found = found.filter(project_id=filters.project)
     if filters.state:
@@ -600,7 +603,7 @@ def close_deviation(request: HttpRequest, deviation_id: int, payload: CloseIn) -
     summary="CAPAs of your projects, newest first",
 )
 def list_capas(request: HttpRequest, filters: Query[CapaFilter]) -> list[dict[str, Any]]:
-    found = Capa.objects.all()
+    found = Capa.objects.select_related("deviation").prefetch_related("actions")
     if filters.project is not None:
         found = found.filter(deviation__project_id=filters.project)
     if filters.deviation is not None:
