@@ -37,7 +37,7 @@ from opencdmo.engines.monitoring import (
 )
 from opencdmo.engines.monitoring.batch import BatchScores
 from opencdmo.engines.monitoring.dataset import Batch as EngineBatch
-from opencdmo.engines.monitoring.pipeline import _limits_metadata, _stored_limits
+from opencdmo.engines.monitoring.pipeline import limits_metadata, stored_limits
 from opencdmo.engines.progress import CancelToken, Progress, ProgressCallback, report
 from opencdmo.manufacturing.store import ProcessData
 
@@ -179,7 +179,7 @@ def fit_models(
         "kind": "mpca",
         "alignment": {"method": "linear", "n_samples": aligned.n_samples},
         "reading": {"variables": list(dataset.variables)},
-        "limits": _limits_metadata(limits, model),
+        "limits": limits_metadata(limits, model),
     }
     model.metadata_ = metadata
     durations = [float(d.time_h[-1] - d.time_h[0]) for d in batches]
@@ -275,7 +275,7 @@ def load_reference(
     with np.load(io.BytesIO(reference_npz), allow_pickle=False) as stored:
         values = stored["values"]
         duration_h = float(stored["duration_h"][0])
-    limits = _stored_limits(mpca, None)
+    limits = stored_limits(mpca, None)
     monitor = OnlineMonitor(mpca, values, method="tsr", confidence=SAMPLE_CONFIDENCE)
     training_spe = mpca.spe_limit(limits.confidence)
     widening = max(1.0, limits.spe / training_spe) if training_spe > 0 else 1.0

@@ -65,12 +65,14 @@ __all__ = [
     "fit_table_file",
     "held_out_limit",
     "judge_batches",
+    "limits_metadata",
     "predictive_limit",
     "read_batches",
     "realign_batches",
     "score_batch_file",
     "score_file",
     "score_table_file",
+    "stored_limits",
 ]
 
 LimitsMethod = Literal["cross-validated", "training"]
@@ -686,8 +688,9 @@ def judge_batches(
     return BatchReport(limits, tuple(verdicts))
 
 
-def _limits_metadata(limits: Limits, model: MPCA) -> dict[str, Any]:
-    """What scoring needs to rebuild the limits at another confidence."""
+def limits_metadata(limits: Limits, model: MPCA) -> dict[str, Any]:
+    """What scoring needs to rebuild the limits at another confidence, as a model file's
+    ``limits`` metadata holds it (the platform stores models the same way)."""
     stored = limits.to_dict()
     if model.t2_cv_ is not None and model.spe_contributions_cv_ is not None:
         stored["held_out_t2"] = model.t2_cv_.tolist()
@@ -696,7 +699,7 @@ def _limits_metadata(limits: Limits, model: MPCA) -> dict[str, Any]:
     return stored
 
 
-def _stored_limits(model: MPCA, confidence: float | None) -> Limits:
+def stored_limits(model: MPCA, confidence: float | None) -> Limits:
     """The limits recorded in a model file, recomputed at ``confidence`` when given."""
     stored = model.metadata_.get("limits")
     if not stored:
@@ -767,7 +770,7 @@ def fit_batch_file(
         "kind": "mpca",
         "alignment": alignment,
         "reading": {**reading.to_dict(), "variables": list(dataset.variables)},
-        "limits": _limits_metadata(limits, model),
+        "limits": limits_metadata(limits, model),
     }
     json_path, _ = save_model(model, out, metadata)
     model.metadata_ = metadata
@@ -860,7 +863,7 @@ def _score_batches(
     aligned = realign_batches(dataset, spec, progress=stages.sub(), cancel=cancel)
     stages.enter("scoring", 1.0)
     result = ScoreResult(
-        model_path, judge_batches(model, aligned, _stored_limits(model, confidence), dataset)
+        model_path, judge_batches(model, aligned, stored_limits(model, confidence), dataset)
     )
     stages.done(f"scored {len(dataset)} batches")
     return result
