@@ -423,3 +423,35 @@ def test_signatures_are_listed_for_their_parties_only(
     assert stranger.get("/signatures").json() == []
     assert stranger.get("/signatures", **filters).status_code == 404
     assert stranger.get("/signatures", record_type="accounts.user").status_code == 400
+
+
+def test_the_lists_take_as_many_queries_for_many_records_as_for_few(
+    world: World, batch: Batch
+) -> None:
+    """Deviations and CAPAs are listed in a fixed number of queries, not several per record."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    qa = _as(world, "alpha-bio", "cdmo_qa")
+
+    def counted() -> tuple[int, int]:
+        found = []
+        for path in ("/deviations", "/capas"):
+            with CaptureQueriesContext(connection) as queries:
+                assert qa.get(path).status_code == 200
+            found.append(len(queries))
+        return found[0], found[1]
+
+    def capa_of(deviation: dict[str, Any]) -> None:
+        path = f"/deviations/{deviation['id']}"
+        classify = {"classification": "minor", "rationale": "r", "reason": "QA"}
+        assert qa.post(f"{path}/classify", classify).status_code == 200
+        capa = {"title": "t", "effectiveness_criteria": "c", "effectiveness_due": "2027-01-01"}
+        assert qa.post(f"{path}/capas", capa).status_code == 201
+
+    capa_of(_raise(world, batch))
+    few = counted()
+    for _ in range(4):
+        capa_of(_raise(world, batch))
+    assert len(qa.get("/capas").json()) == 5
+    assert counted() == few

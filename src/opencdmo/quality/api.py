@@ -210,7 +210,7 @@ class RaiseIn(InputSchema):
 class ClassifyIn(InputSchema):
     classification: Literal["minor", "major", "critical"]
     rationale: str = Field(..., max_length=10000)
-    reason: str = Field("", max_length=2000)
+    reason: str = Field(..., min_length=1, max_length=2000, description="Why, for the audit trail")
 
 
 class InvestigateIn(InputSchema):
@@ -227,7 +227,7 @@ class InvestigateIn(InputSchema):
         | None
     ) = Field(None, description="Needed to record findings")
     investigation: str = Field("", max_length=20000)
-    reason: str = Field("", max_length=2000)
+    reason: str = Field(..., min_length=1, max_length=2000, description="Why, for the audit trail")
 
 
 class SignIn(InputSchema):
@@ -245,6 +245,7 @@ class CloseIn(SignIn):
 
 class DisposeIn(SignIn):
     decision: Literal["release", "reject"]
+    reason: str = Field(..., min_length=1, max_length=2000, description="Goes with the signature")
 
 
 class SponsorDecisionIn(CloseIn):
@@ -266,13 +267,15 @@ class ActionIn(InputSchema):
 
 
 class ReasonIn(InputSchema):
-    reason: str = Field("", max_length=2000)
+    """A change's reason: changes say why (GMP change control)."""
+
+    reason: str = Field(..., min_length=1, max_length=2000, description="Why, for the audit trail")
 
 
 class EffectivenessIn(InputSchema):
     effective: bool
     result: str = Field(..., max_length=10000)
-    reason: str = Field("", max_length=2000)
+    reason: str = Field(..., min_length=1, max_length=2000, description="Why, for the audit trail")
 
 
 # --- building the answers (after the caller was found to read the record) -------------------
