@@ -87,6 +87,9 @@ def _times(table: Table, name: str) -> tuple[np.ndarray, bool]:
     """The time column as hours, or as seconds since 1970 for timestamps."""
     column = table.columns[name]
     unit = table.units.get(name, "").strip()
+    if column.dtype.kind == "M":
+        # Instants already parsed (the OPC UA collector's), in UTC.
+        return column.astype("datetime64[us]").astype(np.int64) / 1e6, True
     if column.dtype == object:
         seconds = np.empty(column.shape[0])
         for row, text in enumerate(column.tolist()):

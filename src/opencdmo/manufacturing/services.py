@@ -22,6 +22,7 @@ import io
 import re
 import secrets
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -696,8 +697,10 @@ class _Prepared:
     tables: dict[int, pa.Table]
 
 
-def _prepare(table: Table, batch: Batch, located: Located, store: ProcessDataStore) -> _Prepared:
-    located = with_tags(located, _tags(batch.site_id))
+def _prepare(
+    table: Table, batch: Batch, located: Located, tags: dict[str, Tag], store: ProcessDataStore
+) -> _Prepared:
+    located = with_tags(located, tags)
     time_zero = batch.data_time_zero
     zero_s = None
     if located.timestamps:
@@ -753,15 +756,21 @@ def ingest_table(
             with scopes_disabled():
                 # Held to the end: a second ingestion into the same batch waits and then
                 # checks its values against those this one registers.
-                list(
-                    Batch.objects.select_for_update()
+                locked = {
+                    b.pk: b
+                    for b in Batch.objects.select_for_update()
                     .filter(pk__in=[b.pk for b in batches.values()])
                     .order_by("pk")
-                )
-            prepared = [_prepare(table, batches[name], parsed[name], store) for name in parsed]
+                }
+            tags = {site_id: _tags(site_id) for site_id in {b.site_id for b in locked.values()}}
+            prepared = []
+            for name in parsed:
+                batch = locked[batches[name].pk]
+                prepared.append(_prepare(table, batch, parsed[name], tags[batch.site_id], store))
+            files = _write_all(prepared, store, written)
             report = IngestReport(table.file)
-            for item in prepared:
-                version = _register(item, table, actor, reason, source_sha256, store, written)
+            for item, file in zip(prepared, files, strict=True):
+                version = _register(item, file, table, actor, reason, source_sha256)
                 report.lots.append(LotReport(item.batch.lot, item.read, len(item.new), version))
     except TableError as exc:
         _remove(store, written)
@@ -777,29 +786,25 @@ def _remove(store: ProcessDataStore, keys: list[str]) -> None:
         store.delete(key)
 
 
-def _register(
-    item: _Prepared,
-    table: Table,
-    actor: Any,
-    reason: str,
-    source_sha256: str,
-    store: ProcessDataStore,
-    written: list[str],
-) -> int | None:
-    """Write and register the batch's next version; the version now current."""
+@dataclass(frozen=True)
+class _File:
+    """A version's file as written, before it is registered."""
+
+    version: int
+    key: str
+    sha256: str
+    size: int
+    first_version: int
+    parts: list[int]
+    ranges: dict[str, list[float]]
+
+
+def _write(item: _Prepared, store: ProcessDataStore) -> _File | None:
+    """Write the batch's next version's file: the new values, and those of the newest files
+    when ``files_to_take_in`` says so. None when there is nothing new."""
     batch, latest, new = item.batch, item.latest, item.new
     if not len(new):
-        return latest.version if latest else None
-    with scopes_disabled():
-        locked = Batch.objects.get(pk=batch.pk)
-    if item.time_zero is not None and locked.data_time_zero is None:
-        services.update(
-            BATCH,
-            locked,
-            actor=actor,
-            reason=f"Hour 0 of the process data, from {table.file}",
-            changes={"data_time_zero": item.time_zero},
-        )
+        return None
     version = (latest.version if latest else 0) + 1
     parts = item.parts
     kept = parts[: len(parts) - files_to_take_in([p.version - p.first_version + 1 for p in parts])]
@@ -828,7 +833,48 @@ def _register(
         "time_unit": "h",
     }
     sha256, size = store.write(key, data, metadata)
-    written.append(key)
+    parts_now = [p.version for p in kept] + [version]
+    return _File(version, key, sha256, size, first_version, parts_now, ranges)
+
+
+def _write_all(
+    prepared: list[_Prepared], store: ProcessDataStore, written: list[str]
+) -> list[_File | None]:
+    """Each lot's file, written side by side (each write waits mostly for its fsync).
+
+    Every file written is listed in ``written`` before a failed write's error is raised, so
+    that the ingestion removes them all.
+    """
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(prepared)))) as pool:
+        futures = [pool.submit(_write, item, store) for item in prepared]
+    for future in futures:
+        file = None if future.exception() else future.result()
+        if file is not None:
+            written.append(file.key)
+    return [future.result() for future in futures]
+
+
+def _register(
+    item: _Prepared,
+    file: _File | None,
+    table: Table,
+    actor: Any,
+    reason: str,
+    source_sha256: str,
+) -> int | None:
+    """Register the batch's next version (its file written); the version now current."""
+    batch, latest, new = item.batch, item.latest, item.new
+    if file is None:
+        return latest.version if latest else None
+    if item.time_zero is not None and batch.data_time_zero is None:
+        services.update(
+            BATCH,
+            batch,
+            actor=actor,
+            reason=f"Hour 0 of the process data, from {table.file}",
+            changes={"data_time_zero": item.time_zero},
+        )
+    names, counts = np.unique(new.variable, return_counts=True)
     totals = dict(latest.counts) if latest else {}
     for name, count in zip(names, counts, strict=True):
         totals[str(name)] = totals.get(str(name), 0) + int(count)
@@ -842,10 +888,10 @@ def _register(
         default_reason=f"Ingested {len(new):,} new values from {table.file}",
         parent={"batch": batch},
         fields={
-            "version": version,
-            "path": key,
-            "sha256": sha256,
-            "size": size,
+            "version": file.version,
+            "path": file.key,
+            "sha256": file.sha256,
+            "size": file.size,
             "rows": (latest.rows if latest else 0) + len(new),
             "variables": {name: item.units.get(name, "") for name in sorted(totals)},
             "counts": {name: totals[name] for name in sorted(totals)},
@@ -854,9 +900,9 @@ def _register(
             "added": len(new),
             "source": table.file[:255],
             "source_sha256": source_sha256,
-            "first_version": first_version,
-            "parts": [p.version for p in kept] + [version],
-            "ranges": {name: ranges[name] for name in sorted(ranges)},
+            "first_version": file.first_version,
+            "parts": file.parts,
+            "ranges": {name: file.ranges[name] for name in sorted(file.ranges)},
         },
     )
-    return version
+    return file.version

@@ -14,12 +14,24 @@ received and is ignored (HistoryRead fetches that value again).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-__all__ = ["Buffer", "BufferedValue"]
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+__all__ = ["COLUMNS", "Buffer", "BufferedValue"]
+
+COLUMNS = {
+    "lot": pa.string(),
+    "variable": pa.string(),
+    "unit": pa.string(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "value": pa.float64(),
+}
+"""A segment's columns, as :meth:`Buffer.table` reads them."""
 
 
 @dataclass(frozen=True)
@@ -77,13 +89,23 @@ class Buffer:
         self.rotate()
 
     @staticmethod
-    def read(path: Path) -> Iterator[BufferedValue]:
-        """The complete lines of a segment (a line cut short by a crash is left out)."""
-        data = path.read_bytes()
-        end = data.rfind(b"\n")
-        for line in data[: end + 1].decode().splitlines():
-            lot, variable, unit, timestamp, value = line.split("\t")
-            yield BufferedValue(lot, variable, unit, timestamp, float(value))
+    def table(paths: Iterable[Path]) -> pa.Table:
+        """The complete lines of the segments as one table (:data:`COLUMNS`), parsed by
+        Arrow's CSV reader rather than value by value."""
+        data = b""
+        for path in paths:
+            chunk = path.read_bytes()
+            data += chunk[: chunk.rfind(b"\n") + 1]
+        if not data:
+            return pa.schema(COLUMNS).empty_table()
+        return pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=list(COLUMNS), use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=COLUMNS, strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
+        )
 
     def set_aside(self, values: list[BufferedValue]) -> Path:
         """Keep values the store refused in a file of their own; its path."""

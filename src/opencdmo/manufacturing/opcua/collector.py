@@ -3,9 +3,11 @@
 One collector serves one connection. Values arrive through a subscription (a queue of up
 to 10,000 per node on the server, so a burst between two publishes is kept) and are
 appended to the buffer (:mod:`.buffer`) and fsynced before anything else happens to them.
-Every ``flush_interval_s`` the buffer's closed segments are ingested through
-``manufacturing.services.ingest_table`` (one all-or-nothing ingestion per lot, audited as
-the system) and deleted once committed. The store skips a (batch, variable, time) it
+Every ``flush_interval_s`` the buffer's closed segments are read (Arrow's CSV reader, no
+work per value in Python) and ingested through ``manufacturing.services.ingest_table``: one
+all-or-nothing ingestion of every lot, audited as the system, or one per lot when the store
+refuses one; they are deleted once committed. Each lot's new version is a segment holding
+only the values it adds, so a flush costs what it brings, not what the batch holds. The store skips a (batch, variable, time) it
 already holds, so values delivered twice (after a crash, or by the backfill) land once.
 
 After every (re)connect the collector reads each node's history (HistoryRead) from the
@@ -30,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from asyncua import Client, ua
 from asyncua.common.subscription import Subscription
 from asyncua.crypto import security_policies
@@ -86,6 +90,16 @@ class Settings:
     targets: list[Target]
     sampling_interval_ms: int
     flush_interval_s: float
+
+
+def _buffered(values: pa.Table) -> list[BufferedValue]:
+    """Rows of :meth:`Buffer.table` as the buffer writes them."""
+    return [
+        BufferedValue(
+            row["lot"], row["variable"], row["unit"], row["timestamp"].isoformat(), row["value"]
+        )
+        for row in values.to_pylist()
+    ]
 
 
 def describe_error(error: BaseException, connection: Settings) -> str:
@@ -269,50 +283,56 @@ class Collector:
         return newest
 
     def _deliver(self, segments: list[Path]) -> int:
-        """Ingest the segments, one lot at a time; the values newly stored.
+        """Ingest the segments, every lot in one ingestion; the values newly stored.
 
-        A lot the store refuses (a batch no longer running, a value that contradicts a
-        stored one) is set aside in ``rejected-*.tsv`` beside the buffer and named in the
-        status; any other failure (the database away) leaves the segments for the next try.
+        When the store refuses a lot (a batch no longer running, a value that contradicts a
+        stored one) the lots are ingested one by one, and a refused one is set aside in
+        ``rejected-*.tsv`` beside the buffer and named in the status; any other failure
+        (the database away) leaves the segments for the next try.
         """
         close_old_connections()
-        rows: dict[str, list[BufferedValue]] = defaultdict(list)
-        for segment in segments:
-            for value in Buffer.read(segment):
-                rows[value.lot].append(value)
-        added = 0
+        values = Buffer.table(segments)
         name = self.settings.name if self.settings else str(self.connection_id)
         refused: list[str] = []
-        for lot, values in rows.items():
-            table = Table(
-                f"OPC UA {name}",
-                {
-                    "time": np.array([v.timestamp for v in values], dtype=object),
-                    "variable": np.array([v.variable for v in values], dtype=object),
-                    "value": np.array([v.value for v in values], dtype=float),
-                    "unit": np.array([v.unit for v in values], dtype=object),
-                },
-                {},
-                np.arange(1, len(values) + 1),
-            )
+        added = 0
+        if values.num_rows:
             try:
-                with scopes_disabled():
-                    report = services.ingest_table(
-                        table,
-                        actor=None,
-                        lot=lot,
-                        reason=f"Collected from OPC UA connection {name}",
-                    )
-            except services.IngestError as error:
-                kept = self.buffer.set_aside(values)
-                refused.append(f"{len(values):,} values of {lot} refused ({error}); kept in {kept}")
-                continue
-            added += report.added
+                added = self._ingest(values, name)
+            except services.IngestError:
+                for lot in pc.unique(values.column("lot")).to_pylist():
+                    part = values.filter(pc.equal(values.column("lot"), lot))
+                    try:
+                        added += self._ingest(part, name)
+                    except services.IngestError as error:
+                        kept = self.buffer.set_aside(_buffered(part))
+                        refused.append(
+                            f"{part.num_rows:,} values of {lot} refused ({error}); kept in {kept}"
+                        )
         for segment in segments:
             self.buffer.delivered(segment)
         if refused:
             write_status(self.connection_id, last_error="; ".join(refused))
         return added
+
+    @staticmethod
+    def _ingest(values: pa.Table, name: str) -> int:
+        """One all-or-nothing ingestion of ``values`` (each row's lot in its ``lot``)."""
+        columns = {
+            "lot": values.column("lot").to_numpy(zero_copy_only=False),
+            "time": values.column("timestamp").to_numpy(),
+            "variable": values.column("variable").to_numpy(zero_copy_only=False),
+            "value": values.column("value").to_numpy(),
+            "unit": values.column("unit").to_numpy(zero_copy_only=False),
+        }
+        table = Table(f"OPC UA {name}", columns, {}, np.arange(1, values.num_rows + 1))
+        with scopes_disabled():
+            report = services.ingest_table(
+                table,
+                actor=None,
+                batch_column="lot",
+                reason=f"Collected from OPC UA connection {name}",
+            )
+        return report.added
 
     @property
     def marks_path(self) -> Path:

@@ -212,6 +212,15 @@ class _Logins(UserManager):
         return None
 
 
+class _Reading(ua.DataValue):
+    """A value the twin writes once and never changes: the server's copy of it for each
+    monitored item (a deep copy, more than half the twin's time at 20,000 values a second)
+    can be the value itself."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Reading:
+        return self
+
+
 class Twin:
     """An asyncua server publishing the readings as the accelerated clock reaches them."""
 
@@ -242,7 +251,7 @@ class Twin:
     def data_value(
         self, position: tuple[int, int], k: int, server_time: Any = None
     ) -> ua.DataValue:
-        return ua.DataValue(
+        return _Reading(
             ua.Variant(
                 float(self.readings.values[position[0], position[1], k]), ua.VariantType.Double
             ),
