@@ -190,3 +190,31 @@ def test_a_fresh_database_in_another_process_gets_the_same_world(tmp_path: Path)
         check=True,
     )
     assert json.loads(completed.stdout) == json.loads(json.dumps(canonical_dump()))
+
+
+@pytest.mark.django_db
+def test_qa_has_work_and_the_running_batch_alarm_became_a_deviation() -> None:
+    """The running batch's monitoring alarm is a classified deviation of that batch with the
+    alarm as source and its evidence; a batch awaits review with nothing blocking it."""
+    from opencdmo.analytics.models import Alarm
+    from opencdmo.manufacturing.models import Batch
+    from opencdmo.quality.disposition import review_of
+    from opencdmo.quality.records import Deviation
+
+    with scopes_disabled():
+        raised = Deviation.objects.get(source_type="analytics.alarm")
+        alarm = Alarm.objects.select_related("batch").get(pk=int(raised.source_id))
+        assert alarm.batch.state == "running"
+        assert list(raised.batches.all()) == [alarm.batch]
+        assert raised.title == f"SPE alarm on {alarm.batch.lot} at {alarm.time_h:.1f} h"
+        assert f"{alarm.value:.4g} against its limit {alarm.limit:.4g}" in raised.evidence
+        assert raised.state == "classified"
+        waiting = [
+            batch
+            for batch in Batch.objects.filter(state="under_review")
+            if review_of(batch).disposition is None
+        ]
+        assert waiting
+        review = review_of(waiting[0])
+        assert review.verdict is not None
+        assert review.blockers == []

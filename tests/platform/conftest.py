@@ -66,7 +66,7 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
     answered with and the plan behind it, and the project."""
     import datetime as dt
 
-    from opencdmo.analytics.models import MonitoringModel, ProjectDataSharing
+    from opencdmo.analytics.models import Alarm, MonitoringModel, ProjectDataSharing
     from opencdmo.manufacturing.models import Batch
     from opencdmo.projects.models import CapacityRequest, Option, OptionPlan, Product, Project
     from opencdmo.scheduling.models import Scenario, SitePlan
@@ -113,12 +113,17 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
         scope="clinical",
         phase="phase_2",
     )
-    Batch.objects.create(
+    batch = Batch.objects.create(
         cdmo=world.orgs[cdmo], project=project, lot=f"{cdmo}-1", site=site, state="planned"
     )
     # Shared raw data: the matrix checks who may read a batch's data, not the CDMO's choice.
     ProjectDataSharing.objects.create(project=project, share_process_data=True)
-    MonitoringModel.objects.create(site=site, product=product, version=1, name=f"{product} model")
+    model = MonitoringModel.objects.create(
+        site=site, product=product, version=1, name=f"{product} model"
+    )
+    Alarm.objects.create(
+        batch=batch, model=model, sample=3, time_h=3.0, statistic="spe", value=9.0, limit=4.0
+    )
 
 
 def _quality_agreement(world: World, cdmo: str) -> None:

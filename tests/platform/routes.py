@@ -35,7 +35,7 @@ from opencdmo.accounts.roles import (
     VIEW_PLANS,
     VIEW_PRIVATE_SITE,
 )
-from opencdmo.analytics.models import MonitoringModel
+from opencdmo.analytics.models import Alarm, MonitoringModel
 from opencdmo.api import api
 from opencdmo.core.tenancy import tenancy_of
 from opencdmo.manufacturing.models import Batch
@@ -185,6 +185,13 @@ PAGES: dict[str, Serves] = {
     "quality:capa-action-new": Serves(Capa, "change", EDIT_QUALITY, methods=("post",)),
     "quality:capa-effectiveness": Serves(Capa, "change", EDIT_QUALITY, methods=("post",)),
     "quality:capa-action-done": Serves(CapaAction, "change", EDIT_BATCHES, methods=("post",)),
+    "quality:deviation-from-alarm": Serves(
+        Alarm,
+        "owner",
+        methods=("get", "post"),
+        data={"title": "Tenant check", "description": "Matrix", "reason": _REASON},
+        hidden_without=EDIT_BATCHES,
+    ),
     "quality:batch-review": Serves(Batch, "read"),
     "quality:batch-lims": Serves(Batch, "change", EDIT_BATCHES, methods=("post",)),
     "quality:batch-dispose": Serves(Batch, "change", EDIT_QUALITY, methods=("post",)),

@@ -8,3 +8,7 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         from opencdmo.analytics import services, signals  # noqa: F401  (signable record, hooks)
+        from opencdmo.analytics.review import process_verdict
+        from opencdmo.quality.disposition import register_verdict
+
+        register_verdict(process_verdict)

@@ -1,8 +1,11 @@
 """Pages: monitoring models (request, fit progress, approval), a batch's live monitoring and
-the sponsor's read-only view of verdicts and alarms."""
+the sponsor's read-only view of verdicts and alarms. Each alarm shows the deviations raised
+from it and, to the batch's CDMO staff, the way to raise one (a quality page)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,15 +19,33 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_scopes import scopes_disabled
 
-from opencdmo.accounts.roles import BUILD_MODELS, SIGN_RECORDS
+from opencdmo.accounts.roles import BUILD_MODELS, EDIT_BATCHES, SIGN_RECORDS
 from opencdmo.analytics import charts, services
 from opencdmo.analytics.forms import ModelRequestForm, SharingForm
 from opencdmo.analytics.models import Alarm, MonitoringModel, Verdict
-from opencdmo.core.tenancy import get_owned_or_404, get_visible_or_404
+from opencdmo.core.tenancy import caller_organisation_ids, get_owned_or_404, get_visible_or_404
 from opencdmo.manufacturing.models import Batch
 from opencdmo.projects.models import Product, Project
+from opencdmo.quality import deviations
 from opencdmo.quality.forms import SignForm
+from opencdmo.quality.records import Deviation
 from opencdmo.quality.views import signing_panel
+
+
+@dataclass(frozen=True)
+class AlarmRow:
+    """An alarm with the deviations raised from it and whether the caller may raise one."""
+
+    alarm: Alarm
+    deviations: list[Deviation]
+    may_raise: bool
+
+
+def _alarm_rows(user: Any, alarms: Iterable[Alarm]) -> list[AlarmRow]:
+    found = list(alarms)
+    raised = deviations.raised_from_alarms(a.pk for a in found)
+    own = caller_organisation_ids(user) if user.can(EDIT_BATCHES) else []
+    return [AlarmRow(a, raised.get(a.pk, []), a.batch.cdmo_id in own) for a in found]
 
 
 @login_required
@@ -33,7 +54,9 @@ def monitoring(request: HttpRequest) -> HttpResponse:
     context = {
         "models": MonitoringModel.objects.select_related("site", "product")[:100],
         "verdicts": Verdict.objects.select_related("batch")[:50],
-        "alarms": Alarm.objects.select_related("batch").order_by("-created_at")[:50],
+        "alarms": _alarm_rows(
+            request.user, Alarm.objects.select_related("batch").order_by("-created_at")[:50]
+        ),
         "running": Batch.objects.filter(state="running").select_related("project")[:50],
         "projects": Project.objects.filter(cdmo=request.user.organisation_id)
         if request.user.can(BUILD_MODELS)
@@ -173,7 +196,9 @@ def batch_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
         "reads_data": reads_data,
         "live": live,
         "verdicts": Verdict.objects.filter(batch=batch),
-        "alarms": Alarm.objects.filter(batch=batch),
+        "alarms": _alarm_rows(
+            request.user, Alarm.objects.filter(batch=batch).select_related("batch")
+        ),
         "may_share": request.user.can(BUILD_MODELS)
         and batch.cdmo_id == request.user.organisation_id,
         "sharing": services.sharing_of(batch.project),

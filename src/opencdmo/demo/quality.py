@@ -1,5 +1,7 @@
-"""The demo's quality records: a quality agreement, deviations in every state, a CAPA with
-an overdue action, and two dispositions (one released by both parties, one rejected)."""
+"""The demo's quality records: a quality agreement, deviations in every state (one raised
+from the running batch's monitoring alarm, with its evidence), a CAPA with an overdue action,
+two dispositions (one released by both parties, one rejected) and a batch awaiting QA's
+review, so QA has work on first login."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from opencdmo.accounts.models import User
+from opencdmo.analytics.models import Alarm
 from opencdmo.demo.world import DEMO_PASSWORD
 from opencdmo.manufacturing import services as manufacturing
 from opencdmo.manufacturing.models import Batch
@@ -132,4 +135,26 @@ def seed_quality(reason: str) -> int:
             reason="Released for clinical supply",
             seen_sha256=_digest(released),
         )
+    alarm = (
+        Alarm.objects.filter(batch__project=project, batch__state="running")
+        .order_by("batch__lot", "time_h", "statistic")
+        .first()
+    )
+    if alarm is not None:
+        draft = deviations.alarm_draft(alarm)
+        from_alarm = deviations.raise_from_alarm(
+            operator,
+            alarm,
+            title=draft.title,
+            description=draft.description,
+            evidence=draft.evidence,
+            reason=reason,
+        )
+        deviations.classify(
+            qa, from_alarm, "major", "Running batch outside its reference envelope", reason
+        )
+        deviations_written.append(from_alarm)
+    awaiting = Batch.objects.filter(project=project, state="complete").order_by("-lot").first()
+    if awaiting is not None:
+        manufacturing.change_state(awaiting, to="under_review", actor=qa, reason=reason)
     return len(deviations_written)

@@ -3,13 +3,15 @@ the quality agreement's hours from raising), investigated, and closed by QA's e-
 
 Every write is an audited change with a reason (``opencdmo.core.services``); a deviation may
 come from a batch, a monitoring alarm (``source_type``/``source_id`` with its evidence) or by
-hand.
+hand. Quality reads the monitoring app's alarms to draft such a deviation; the monitoring
+pages link here, never the reverse.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +22,7 @@ from django_scopes import scopes_disabled
 
 from opencdmo.accounts.models import User
 from opencdmo.accounts.roles import EDIT_QUALITY, SIGN_RECORDS
+from opencdmo.analytics.models import Alarm
 from opencdmo.core import services as core
 from opencdmo.core.services import Writable
 from opencdmo.manufacturing.models import Batch
@@ -31,13 +34,22 @@ from opencdmo.quality.records import Deviation, RootCause
 from opencdmo.quality.unscoped import unscoped
 
 __all__ = [
+    "ALARM_SOURCE",
     "DEVIATION",
+    "DeviationDraft",
+    "alarm_draft",
+    "alarm_of",
     "classify",
     "close",
     "raise_deviation",
+    "raise_from_alarm",
+    "raised_from_alarms",
     "record_investigation",
     "start_investigation",
 ]
+
+ALARM_SOURCE = signing.record_type(Alarm)
+"""``source_type`` of a deviation raised from a monitoring alarm (``source_id``: the alarm's)."""
 
 TRANSITIONS = {
     "open": ("classified",),
@@ -154,6 +166,92 @@ def raise_deviation(
         description[:500],
     )
     return deviation
+
+
+@dataclass(frozen=True)
+class DeviationDraft:
+    """What the deviation form starts with; the person raising it edits any of it."""
+
+    title: str
+    description: str
+    evidence: str
+
+
+def alarm_draft(alarm: Alarm) -> DeviationDraft:
+    """Title and evidence from an alarm: the statistic, when, its value against the limit and
+    the variables that contributed most, so the investigation starts from what was seen."""
+    with scopes_disabled():
+        batch = alarm.batch
+        run_length = alarm.model.run_length
+    statistic = alarm.get_statistic_display()
+    hour = f"{alarm.time_h:.1f} h"
+    at = f" ({alarm.at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC)" if alarm.at else ""
+    top = "; ".join(f"{name} {value:.3g}" for name, value in alarm.contributions[:5])
+    evidence = (
+        f"{statistic} alarm of batch {batch.lot} by {alarm.model_label}, from {hour}{at}: "
+        f"{alarm.value:.4g} against its limit {alarm.limit:.4g}, {run_length} samples in a row "
+        f"above it. Largest contributions: {top or 'none recorded'}."
+    )
+    return DeviationDraft(
+        title=f"{statistic} alarm on {batch.lot} at {hour}",
+        description=(
+            f"Batch monitoring: the {statistic} of batch {batch.lot} stayed above its limit "
+            f"from {hour}; the process left the range of the reference batches."
+        ),
+        evidence=evidence,
+    )
+
+
+def raise_from_alarm(
+    actor: User | None,
+    alarm: Alarm,
+    *,
+    title: str,
+    description: str,
+    evidence: str,
+    reason: str = "",
+) -> Deviation:
+    """A deviation of the alarm's batch with the alarm as its source."""
+    with scopes_disabled():
+        batch = alarm.batch
+        project = batch.project
+    return raise_deviation(
+        actor,
+        project,
+        title=title,
+        description=description,
+        evidence=evidence,
+        batches=[batch],
+        source_type=ALARM_SOURCE,
+        source_id=str(alarm.pk),
+        reason=reason or f"Raised from the {alarm.get_statistic_display()} alarm",
+    )
+
+
+def raised_from_alarms(alarm_ids: Iterable[int]) -> dict[int, list[Deviation]]:
+    """The deviations the caller reads that were raised from each alarm, oldest first, so an
+    alarm is not raised twice unknowingly."""
+    keys = [str(pk) for pk in alarm_ids]
+    found: dict[int, list[Deviation]] = {}
+    rows = Deviation.objects.filter(source_type=ALARM_SOURCE, source_id__in=keys)
+    for deviation in rows.order_by("raised_at", "pk"):
+        found.setdefault(int(deviation.source_id), []).append(deviation)
+    return found
+
+
+def alarm_of(deviation: Deviation) -> Alarm | None:
+    """The alarm a deviation was raised from; the deviation's reader reads it too (the alarm
+    belongs to a batch of the same project)."""
+    if deviation.source_type != ALARM_SOURCE or not deviation.source_id.isdigit():
+        return None
+    with scopes_disabled():
+        return (
+            Alarm.objects.filter(
+                pk=int(deviation.source_id), batch__project_id=deviation.project_id
+            )
+            .select_related("batch")
+            .first()
+        )
 
 
 @unscoped

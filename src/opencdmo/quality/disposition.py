@@ -2,11 +2,11 @@
 
 The review gathers the batch's offline results against their specifications (entered on the
 batch page or imported from a LIMS file), its deviations, and the process-data verdict the
-monitoring app gives (none until it gives one). The CDMO's QA releases or rejects by
+monitoring app registers (none until it gives one). The CDMO's QA releases or rejects by
 e-signature only when nothing blocks: no deviation of the batch still open, and every result
-out of specification covered by a closed (QA-approved) deviation of the batch. Then, when the
-project's quality agreement asks for it, the sponsor's QA releases (or rejects) with its own
-signature. The batch moves to ``dispositioned`` through manufacturing's ``change_state``.
+out of specification and an alarm verdict each covered by a closed (QA-approved) deviation of
+the batch. Then, when the project's quality agreement asks for it, the sponsor's QA releases
+(or rejects) with its own signature. The batch moves to ``dispositioned`` through manufacturing's ``change_state``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from opencdmo.quality.unscoped import unscoped
 
 __all__ = [
     "LIMS_COLUMNS",
+    "ProcessVerdict",
     "Review",
     "dispose",
     "import_lims",
@@ -47,12 +48,22 @@ __all__ = [
     "sponsor_decide",
 ]
 
-VerdictProvider = Callable[[Batch], str | None]
+
+@dataclass(frozen=True)
+class ProcessVerdict:
+    """The monitoring app's verdict of a batch: the sentence the review and its PDFs show, and
+    whether it is an alarm (which blocks the disposition until a closed deviation covers it)."""
+
+    sentence: str
+    alarm: bool
+
+
+VerdictProvider = Callable[[Batch], ProcessVerdict | None]
 _VERDICT: list[VerdictProvider] = []
 
 
 def register_verdict(provider: VerdictProvider) -> None:
-    """The monitoring app's process-data verdict of a batch (a sentence), or ``None``."""
+    """The monitoring app's process-data verdict of a batch, or ``None`` while it has none."""
     _VERDICT[:] = [provider]
 
 
@@ -67,6 +78,7 @@ class Review:
     disposition: Disposition | None
     sponsor_release_required: bool
     blockers: list[str] = field(default_factory=list)
+    verdict_alarm: bool = False
 
     @property
     def open_deviations(self) -> list[Deviation]:
@@ -87,6 +99,11 @@ def review_of(batch: Batch) -> Review:
         if d.state != Deviation.State.CLOSED
     ]
     approved = any(d.state == Deviation.State.CLOSED for d in deviations)
+    if verdict is not None and verdict.alarm and not approved:
+        blockers.append(
+            "Batch monitoring judged the process data an alarm and no closed deviation of "
+            "the batch covers it: raise one from the alarm on the batch's monitoring page."
+        )
     for result in results:
         if result.in_spec is False and not approved:
             blockers.append(
@@ -101,10 +118,11 @@ def review_of(batch: Batch) -> Review:
         batch,
         results,
         deviations,
-        verdict,
+        verdict.sentence if verdict else None,
         disposition,
         agreement.sponsor_release_required if agreement else True,
         blockers,
+        verdict_alarm=verdict is not None and verdict.alarm,
     )
 
 

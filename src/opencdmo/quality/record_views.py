@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -18,8 +18,9 @@ from django_scopes import scopes_disabled
 
 from opencdmo.accounts.models import User
 from opencdmo.accounts.roles import EDIT_BATCHES, EDIT_QUALITY, SIGN_RECORDS
+from opencdmo.analytics.models import Alarm
 from opencdmo.core.tables import TableError
-from opencdmo.core.tenancy import get_changeable_or_404, get_visible_or_404
+from opencdmo.core.tenancy import get_changeable_or_404, get_owned_or_404, get_visible_or_404
 from opencdmo.manufacturing.models import Batch
 from opencdmo.projects.models import Project
 from opencdmo.quality import capa as capas
@@ -96,6 +97,45 @@ def deviation_new(request: HttpRequest) -> HttpResponse:
     return render(request, "quality/deviation_new.html", context, status=400 if errors else 200)
 
 
+@login_required
+def deviation_from_alarm(request: HttpRequest, pk: int) -> HttpResponse:
+    """CDMO staff raise a deviation from a monitoring alarm of their batch, the form filled
+    from the alarm's evidence. For everyone else, the sponsor who reads the alarm included,
+    there is nothing here (404): the action is the CDMO's own."""
+    if not request.user.can(EDIT_BATCHES):
+        raise Http404("No such object.")
+    alarm: Alarm = get_owned_or_404(
+        Alarm.objects.select_related("batch", "batch__project"), request.user, pk=pk
+    )
+    draft = deviations.alarm_draft(alarm)
+    data: Any = {"title": draft.title, "description": draft.description, "evidence": draft.evidence}
+    errors: list[str] = []
+    if request.method == "POST":
+        data = request.POST
+        try:
+            deviation = deviations.raise_from_alarm(
+                request.user,
+                alarm,
+                title=data.get("title", ""),
+                description=data.get("description", ""),
+                evidence=data.get("evidence", ""),
+                reason=data.get("reason", ""),
+            )
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, f"{deviation.reference} raised from the alarm; QA is told.")
+            return redirect("quality:deviation", pk=deviation.pk)
+    context = {
+        "alarm": alarm,
+        "batch": alarm.batch,
+        "earlier": deviations.raised_from_alarms([alarm.pk]).get(alarm.pk, []),
+        "errors": errors,
+        "data": data,
+    }
+    return render(request, "quality/deviation_new.html", context, status=400 if errors else 200)
+
+
 def _deviation_page(request: HttpRequest, deviation: Deviation, errors: list[str]) -> HttpResponse:
     user = request.user
     panel = signing_panel(
@@ -109,6 +149,7 @@ def _deviation_page(request: HttpRequest, deviation: Deviation, errors: list[str
         "classes": DeviationClass.choices,
         "root_causes": RootCause.choices,
         "capas": deviation.capas.all(),
+        "alarm": deviations.alarm_of(deviation),
         "agreement": deviations.quality.agreement_of(deviation.project),
     }
     return render(request, "quality/deviation_detail.html", context, status=400 if errors else 200)

@@ -14,6 +14,11 @@ urlpatterns = [
     path("quality/deviations/new/", records.deviation_new, name="deviation-new"),
     path("quality/deviations/<int:pk>/", records.deviation_detail, name="deviation"),
     path(
+        "quality/alarms/<int:pk>/deviation/",
+        records.deviation_from_alarm,
+        name="deviation-from-alarm",
+    ),
+    path(
         "quality/deviations/<int:pk>/classify/",
         records.deviation_classify,
         name="deviation-classify",
