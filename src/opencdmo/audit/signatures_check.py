@@ -12,9 +12,11 @@ behind the services' back: that signature is a break, named with the fields that
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import models
 from django.db.models import Q
 from django_scopes import scopes_disabled
 
@@ -22,6 +24,9 @@ from opencdmo.audit.models import AuditEntry
 from opencdmo.audit.services import ChainBreak
 from opencdmo.quality import signing
 from opencdmo.quality.models import Signature
+
+CHUNK = 2000
+"""Signatures read, and their records looked up, at a time."""
 
 
 def _name(signature: Signature) -> str:
@@ -63,14 +68,31 @@ def _changed_through_services(signature: Signature, fields: list[str]) -> str:
     )
 
 
-def _check(signature: Signature) -> tuple[str | None, str | None]:
-    """Why ``signature`` no longer matches its record, as (break, audited change); both
-    ``None`` when the record still hashes to the content signed."""
+def _records(signatures: list[Signature]) -> dict[tuple[str, str], models.Model | None]:
+    """The records ``signatures`` name, as stored now, keyed by (record type, record id);
+    ``None`` for one gone. One read per record type, as ``signing.resolve`` would find each."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for signature in signatures:
+        wanted[signature.record_type].add(signature.record_id)
+    found: dict[tuple[str, str], models.Model | None] = {}
+    for kind, record_ids in wanted.items():
+        model = signing.signable_of(kind).model
+        keys = {record_id: model._meta.pk.to_python(record_id) for record_id in record_ids}
+        with scopes_disabled():
+            stored = model._base_manager.in_bulk(set(keys.values()))
+        for record_id, key in keys.items():
+            found[kind, record_id] = stored.get(key)
+    return found
+
+
+def _check(signature: Signature, record: models.Model | None) -> tuple[str | None, str | None]:
+    """Why ``signature`` no longer matches ``record`` (as stored now, ``None`` if gone), as
+    (break, audited change); both ``None`` when the record still hashes to the content
+    signed."""
     kind, record_id = signature.record_type, signature.record_id
     where = f"{signature.record_repr} ({kind} {record_id})"
     if signing.content_sha256(signature.content) != signature.content_sha256:
         return f"the signed content of {where} does not match its hash (edited)", None
-    record = signing.resolve(kind, record_id)
     if record is None:
         with scopes_disabled():
             deleted = AuditEntry.objects.filter(
@@ -94,20 +116,32 @@ def _check(signature: Signature) -> tuple[str | None, str | None]:
 
 def check_signatures(organisation_ids: Iterable[int] | None = None) -> SignatureCheck:
     """Every signature (only those of ``organisation_ids``, signed by or shared with them,
-    when given) against its record: the breaks, and the records changed since on the trail."""
+    when given) against its record: the breaks, and the records changed since on the trail.
+
+    Signatures are read in chunks of ``CHUNK``, with their records read per chunk and record
+    type, so the check holds one chunk at a time and costs a few queries per chunk rather
+    than one per signature."""
     with scopes_disabled():
         signatures = Signature.objects.order_by("pk")
         if organisation_ids is not None:
             ids = list(organisation_ids)
             signatures = signatures.filter(Q(organisation_id__in=ids) | Q(shared_with_id__in=ids))
-        found = list(signatures.iterator(chunk_size=2000))
-    breaks, changed = [], []
-    for signature in found:
-        problem, change = _check(signature)
-        if problem is not None:
-            breaks.append(ChainBreak(_name(signature), None, None, problem))
-        if change is not None:
-            changed.append(change)
+    breaks: list[ChainBreak] = []
+    changed: list[str] = []
+    after = 0
+    while True:
+        with scopes_disabled():
+            chunk = list(signatures.filter(pk__gt=after)[:CHUNK])
+        if not chunk:
+            break
+        records = _records(chunk)
+        for signature in chunk:
+            problem, change = _check(signature, records[signature.record_type, signature.record_id])
+            if problem is not None:
+                breaks.append(ChainBreak(_name(signature), None, None, problem))
+            if change is not None:
+                changed.append(change)
+        after = chunk[-1].pk
     return SignatureCheck(breaks, changed)
 
 
