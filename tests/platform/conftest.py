@@ -67,7 +67,7 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
     import datetime as dt
 
     from opencdmo.analytics.models import Alarm, MonitoringModel, ProjectDataSharing
-    from opencdmo.manufacturing.models import Batch
+    from opencdmo.manufacturing.models import Batch, OpcConnection
     from opencdmo.projects.models import CapacityRequest, Option, OptionPlan, Product, Project
     from opencdmo.scheduling.models import Scenario, SitePlan
     from tests.projects.conftest import plan_documents
@@ -123,6 +123,12 @@ def _capacity_records(world: World, cdmo: str, sponsor: str) -> None:
     )
     Alarm.objects.create(
         batch=batch, model=model, sample=3, time_h=3.0, statistic="spe", value=9.0, limit=4.0
+    )
+    OpcConnection.objects.create(
+        site=site,
+        name=f"{cdmo} BR-1",
+        endpoint="opc.tcp://127.0.0.1:4840",
+        nodes=[{"node_id": "ns=2;s=x", "lot": batch.lot, "variable": "ph", "unit": "pH"}],
     )
 
 

@@ -38,7 +38,7 @@ from opencdmo.accounts.roles import (
 from opencdmo.analytics.models import Alarm, MonitoringModel
 from opencdmo.api import api
 from opencdmo.core.tenancy import tenancy_of
-from opencdmo.manufacturing.models import Batch
+from opencdmo.manufacturing.models import Batch, OpcConnection
 from opencdmo.network.models import Equipment, ImportJob, Site, Suite
 from opencdmo.notifications.models import Notification
 from opencdmo.projects.models import (
@@ -202,6 +202,7 @@ PAGES: dict[str, Serves] = {
     ),
     "manufacturing:batch": Serves(Batch, "read"),
     "manufacturing:batch-export": Serves(Batch, "read"),
+    "manufacturing:connection-edit": Serves(OpcConnection, "change", EDIT_BATCHES),
     "manufacturing:batch-state": Serves(
         Batch, "change", EDIT_BATCHES, methods=("post",), data={"to": "running", "reason": _REASON}
     ),
