@@ -21,8 +21,9 @@ demo: install
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-# WeasyPrint (the audit trail's PDF export) renders with Pango and subsets fonts with HarfBuzz.
-PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# WeasyPrint (the audit trail's PDF export) renders with Pango and subsets fonts with HarfBuzz;
+# the browser journeys render a PDF to PNG with poppler's pdftoppm to look at it.
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 pdf-libs:
 	@dpkg -s $(PDF_LIBS) >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $(PDF_LIBS); }
 

@@ -186,17 +186,18 @@ class Person:
             self.page.click(f"{form} {button}")
 
 
-def _render_png(pdf: Path) -> Path | None:
-    """The PDF's first page as PNG with poppler's pdftoppm, where it is installed."""
+def _render_png(pdf: Path) -> Path:
+    """The PDF's first page as PNG with poppler's pdftoppm (``make test`` installs it), to
+    look at."""
     tool = shutil.which("pdftoppm")
-    if tool is None:
-        return None
+    assert tool is not None, "pdftoppm is missing: install Debian's poppler-utils"
     stem = pdf.with_suffix("")
     subprocess.run(
         [tool, "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(stem)], check=True
     )
-    found = sorted(stem.parent.glob(f"{stem.name}*.png"))
-    return found[0] if found else None
+    [png] = sorted(stem.parent.glob(f"{stem.name}*.png"))
+    assert png.stat().st_size > 10_000, "the CoA's first page rendered blank"
+    return png
 
 
 def test_alarm_to_deviation_to_two_signature_release(browser: Any, quality_server: Server) -> None:
