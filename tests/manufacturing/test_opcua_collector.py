@@ -10,6 +10,7 @@ and the Parquet files, as an auditor would.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -35,7 +36,7 @@ from tests.databases import fresh_database
 pytestmark = pytest.mark.slow
 
 CLI = [sys.executable, "-m", "opencdmo.cli"]
-LOTS = ("OPC-1", "OPC-2", "OPC-3", "OPC-4", "OPC-5")
+LOTS = ("OPC-1", "OPC-2", "OPC-3", "OPC-4", "OPC-5", "OPC-6")
 SPEED = 3600.0
 INTERVAL_S = 300.0
 """One culture hour per second and a reading of each of 15 variables every 5 min of
@@ -72,6 +73,33 @@ with scopes_disabled():
                                      **extra).pk
     print(json.dumps(ids))
 """
+
+
+def make_certificates(folder: Path) -> dict[str, Path]:
+    """A self-signed certificate and key for the twin (server) and for the collector
+    (client), made with asyncua's own tools."""
+    from asyncua.crypto.cert_gen import setup_self_signed_certificate
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    folder.mkdir()
+    files = {
+        name: folder / name for name in ("server.der", "server.pem", "client.der", "client.pem")
+    }
+    for role, usage in (
+        ("server", ExtendedKeyUsageOID.SERVER_AUTH),
+        ("client", ExtendedKeyUsageOID.CLIENT_AUTH),
+    ):
+        asyncio.run(
+            setup_self_signed_certificate(
+                files[f"{role}.pem"],
+                files[f"{role}.der"],
+                f"urn:opencdmo:test:{role}",
+                "127.0.0.1",
+                [usage],
+                {"commonName": f"opencdmo test {role}"},
+            )
+        )
+    return files
 
 
 def free_port() -> int:
@@ -239,6 +267,13 @@ def plant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plant]:
         endpoints = {lot: f"opc.tcp://127.0.0.1:{free_port()}" for lot in LOTS}
         extra: dict[str, dict[str, str]] = {lot: {} for lot in LOTS}
         extra["OPC-4"] = {"username": "operator", "password": "not-the-password"}
+        pki = make_certificates(folder / "pki")
+        extra["OPC-6"] = {
+            "security_policy": "Basic256Sha256",
+            "security_mode": "SignAndEncrypt",
+            "certificate_path": str(pki["client.der"]),
+            "private_key_path": str(pki["client.pem"]),
+        }
         start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=5)
         import json
 
@@ -371,3 +406,28 @@ def test_refused_credentials_are_the_status_in_words(plant: Plant) -> None:
         "The server refused the credentials of the user operator"
     )
     assert "refused the credentials of the user operator" in plant.log()
+
+
+def test_basic256sha256_is_spoken_and_a_client_without_security_refused(plant: Plant) -> None:
+    """A twin that offers only Basic256Sha256: the connection with the client's certificate
+    collects values (signed and encrypted); one without security gets the refusal in words."""
+    pki = plant.folder / "pki"
+    secure = ("--certificate", str(pki / "server.der"), "--private-key", str(pki / "server.pem"))
+    plain_twin = plant.twin("OPC-5", *secure)
+    try:
+        refused = plant.collect("OPC-5", "--once")
+        assert refused.wait(60) == 1
+    finally:
+        plain_twin.stop()
+    status = plant.status("OPC-5")
+    assert not status["connected"]
+    assert "security policy None" in status["last_error"], status["last_error"]
+    twin = plant.twin("OPC-6", *secure)
+    try:
+        plant.collect("OPC-6")
+        plant.wait_for("a secure session", lambda: plant.status("OPC-6")["connected"], 60)
+        plant.wait_for("values over it", lambda: plant.stored_until("OPC-6") >= 12, 60)
+        assert plant.status("OPC-6")["last_error"] == ""
+    finally:
+        twin.stop()
+    assert_complete(plant.stored("OPC-6"))

@@ -76,7 +76,9 @@ class TwinConfig:
 
     ``speed`` is culture seconds per wall-clock second; ``interval_s`` culture seconds
     between readings; ``start`` the instant of hour 0 (now when not given); ``username``
-    and ``password`` make the server refuse anonymous and other logins.
+    and ``password`` make the server refuse anonymous and other logins; ``certificate_path``
+    (DER or PEM) and ``private_key_path`` (PEM) make it offer Basic256Sha256 only, Sign or
+    SignAndEncrypt, and refuse clients without security.
     """
 
     endpoint: str = "opc.tcp://127.0.0.1:4840"
@@ -90,6 +92,8 @@ class TwinConfig:
     days: float = 14.0
     username: str = ""
     password: str = ""
+    certificate_path: str = ""
+    private_key_path: str = ""
 
     def __post_init__(self) -> None:
         if not self.lots or len(set(self.lots)) != len(self.lots):
@@ -100,6 +104,8 @@ class TwinConfig:
             raise ValueError(f"interval: must be a positive number, got {self.interval_s!r}")
         if not self.endpoint.startswith("opc.tcp://"):
             raise ValueError(f"endpoint: must start with opc.tcp://, got {self.endpoint!r}")
+        if bool(self.certificate_path) != bool(self.private_key_path):
+            raise ValueError("certificate: give the server's certificate and its private key")
 
 
 @dataclass
@@ -265,7 +271,17 @@ class Twin:
         await server.init()
         server.set_endpoint(self.config.endpoint)
         server.set_server_name("opencdmo bioreactor twin")
-        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        if self.config.certificate_path:
+            await server.load_certificate(self.config.certificate_path)
+            await server.load_private_key(self.config.private_key_path)
+            server.set_security_policy(
+                [
+                    ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
+                    ua.SecurityPolicyType.Basic256Sha256_Sign,
+                ]
+            )
+        else:
+            server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
         if self.config.username:
             server.set_identity_tokens([ua.UserNameIdentityToken])
         namespace = await server.register_namespace(NAMESPACE)

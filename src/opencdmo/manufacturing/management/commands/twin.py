@@ -79,6 +79,12 @@ class Command(BaseCommand):
             default="",
             help=f"require this user name, with the password in ${PASSWORD_VARIABLE}",
         )
+        parser.add_argument(
+            "--certificate",
+            default="",
+            help="the server's certificate (DER or PEM): offer Basic256Sha256 only",
+        )
+        parser.add_argument("--private-key", default="", help="the certificate's private key (PEM)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         logging.getLogger("asyncua").setLevel(logging.ERROR)
@@ -97,6 +103,8 @@ class Command(BaseCommand):
                 volume_l=options["volume_l"],
                 username=options["user"],
                 password=password,
+                certificate_path=options["certificate"],
+                private_key_path=options["private_key"],
             )
         except (ValueError, InvalidInputError) as exc:
             raise CommandError(str(exc)) from exc
