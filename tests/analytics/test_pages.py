@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import numpy as np
 from django.urls import reverse
 
 from opencdmo.accounts.tenancy import caller_scope
 from opencdmo.analytics import services
 from opencdmo.analytics.models import MonitoringModel
+from opencdmo.core.tables import Table
+from opencdmo.manufacturing.services import ingest_table
 from opencdmo.quality import signing
 from tests.analytics.conftest import Plant, approve
 from tests.conftest import PASSWORD
@@ -57,7 +61,30 @@ def test_live_page_shows_the_cdmo_trajectories_alarms_and_contributions(
     assert 'data-testid="prediction"' in page
     fragment = msat.get(url, headers={"HX-Request": "true"}).content.decode()
     assert fragment.startswith('<div id="live"')
-    assert "every 2s" in fragment
+    assert "every 1s" in fragment
+    token = re.search(r"\?since=([^\"]+)\"", fragment)
+    assert token is not None
+    poll = {"HX-Request": "true", "X-Background-Poll": "1"}
+    assert msat.get(f"{url}?since={token[1]}", headers=poll).status_code == 204
+    assert msat.get(f"{url}?since=other", headers=poll).status_code == 200
+    with caller_scope(plant.user("cdmo_msat")):
+        ingest_table(
+            Table(
+                "new.csv",
+                {
+                    "time": np.array([81.0]),
+                    "variable": np.array(["ph"], dtype=object),
+                    "value": np.array([7.0]),
+                    "unit": np.array(["pH"], dtype=object),
+                },
+                {},
+                np.array([2]),
+            ),
+            actor=plant.user("cdmo_msat"),
+            lot=plant.running.lot,
+            reason="a new reading",
+        )
+    assert msat.get(f"{url}?since={token[1]}", headers=poll).status_code == 200
     contributions = msat.get(
         reverse("analytics:contributions", args=[plant.running.pk]) + "?sample=3"
     )
