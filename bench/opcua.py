@@ -12,6 +12,11 @@ values a second with a lag of at most 2 s.
 
     .venv/bin/python bench/opcua.py [--lots 20] [--speed 4000] [--interval-s 60] \\
         [--seconds 60] [--database sqlite|postgres://…/db]
+
+With ``--store-only`` no twin runs: this process writes buffer segments of one flush's
+values (``lots`` × 15 × speed / interval, the readings of one second) and times the
+collector's delivery of each to the store (``--flushes`` of them), which is what the
+collector does every ``flush_interval_s``; the figures are the store's side alone.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import io
 import json
 import os
 import signal
@@ -100,6 +106,52 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def store_only(lots: list[str], per_flush: int, flushes: int, url: str) -> None:
+    """Time ``Collector._deliver`` on segments of ``per_flush`` readings of every node."""
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        os.environ.update(
+            OPENCDMO_DATA_DIR=str(folder),
+            DATABASE_URL=url,
+            DJANGO_SETTINGS_MODULE="opencdmo.settings",
+        )
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        from opencdmo.manufacturing.opcua.buffer import BufferedValue
+        from opencdmo.manufacturing.opcua.collector import Collector
+        from opencdmo.manufacturing.opcua.twin import TWIN_VARIABLES
+
+        call_command("migrate", verbosity=0)
+        start = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+        sys.argv = ["seed", start.isoformat(), "opc.tcp://127.0.0.1:4840", json.dumps(lots)]
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(SEED, {})  # the seed above, run in this process
+        collector = Collector(int(printed.getvalue()), folder=folder / "buffer")
+        reading = 0
+        for flush in range(flushes):
+            values = []
+            for _ in range(per_flush):
+                stamp = (start + dt.timedelta(minutes=reading)).isoformat()
+                reading += 1
+                values += [
+                    BufferedValue(lot, m.name, m.unit, stamp, float(reading))
+                    for lot in lots
+                    for m in TWIN_VARIABLES
+                ]
+            began = time.perf_counter()
+            collector.buffer.append(values)
+            added = collector._deliver(collector.buffer.rotate())
+            took = time.perf_counter() - began
+            print(
+                f"flush {flush + 1}: {added:,} values of {len(lots)} lots stored in "
+                f"{took:.2f} s ({added / took:,.0f} values/s)"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lots", type=int, default=20)
@@ -108,9 +160,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--warm-up-s", type=float, default=15.0)
     parser.add_argument("--database", default=os.environ.get("DATABASE_URL", "sqlite"))
+    parser.add_argument("--store-only", action="store_true")
+    parser.add_argument("--flushes", type=int, default=8)
     args = parser.parse_args()
     lots = [f"BENCH-{n + 1:02d}" for n in range(args.lots)]
     offered = args.lots * VARIABLES * args.speed / args.interval_s
+    if args.store_only:
+        with database(args.database) as url:
+            per_flush = max(1, round(args.speed / args.interval_s))
+            store_only(lots, per_flush, args.flushes, url)
+        return
     with tempfile.TemporaryDirectory() as temporary, database(args.database) as url:
         folder = Path(temporary)
         env = {**os.environ, "OPENCDMO_DATA_DIR": str(folder), "DATABASE_URL": url}

@@ -11,13 +11,27 @@ Plant tags are renamed to variables through the site's tag mapping. Every proble
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
-from opencdmo.core.tables import Table, TableError
+from opencdmo.core.tables import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_CELLS,
+    DEFAULT_MAX_ROWS,
+    Table,
+    TableError,
+    detect_delimiter,
+    read_table,
+)
+from opencdmo.manufacturing.store import encoded
 from opencdmo.manufacturing.units import converter, same_unit
 
 __all__ = [
@@ -26,6 +40,7 @@ __all__ = [
     "Tag",
     "convert_units",
     "parse_table",
+    "read_plain_csv",
     "to_hours",
     "with_tags",
 ]
@@ -61,6 +76,62 @@ class Located:
     column: np.ndarray
     unit_column: np.ndarray
     unit_line: np.ndarray
+
+
+def read_plain_csv(data: bytes, name: str) -> Table | None:
+    """A plain CSV file of numbers read by Arrow's CSV reader, as the core table reader
+    would read it; None for any other file, which the core reader then reads (and words any
+    problem in it, line and column named).
+
+    Plain: UTF-8, no quote, carriage return or blank line, a header of distinct names, and
+    every other cell (under an optional units row) a number or empty. The header and the
+    units row are read by the core reader itself; Arrow parses a number only where Python's
+    ``float`` does, to the same value, and refuses the rest (``1_000``, spaces), which sends
+    the file back to the core reader.
+    """
+    if Path(name).suffix.lower() != ".csv" or len(data) > DEFAULT_MAX_BYTES:
+        return None
+    data = data.removeprefix(codecs.BOM_UTF8)
+    if not data or data[:1] in b"\n" or any(c in data for c in (b'"', b"\r", b"\n\n")):
+        return None
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return None
+    head = b"\n".join(data.split(b"\n", 3)[:3]) + b"\n"
+    try:
+        first = read_table(head, name=name)
+    except TableError:
+        return None
+    names = list(first.columns)
+    delimiter = detect_delimiter(head.split(b"\n", 1)[0].decode())
+    if len(names) != head.split(b"\n", 1)[0].count(delimiter.encode()) + 1:
+        return None  # a column without a name
+    skip = 2 if first.units else 1
+    try:
+        read = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(skip_rows=skip, column_names=names),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, quote_char=False, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                null_values=[""],
+                strings_can_be_null=True,
+            ),
+        )
+        if read.num_rows > DEFAULT_MAX_ROWS or read.num_rows * len(names) > DEFAULT_MAX_CELLS:
+            return None
+        columns = {
+            column: pc.cast(read.column(column), pa.float64()).to_numpy() for column in names
+        }
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if read.num_rows and np.isnan(np.column_stack(list(columns.values()))).all(axis=1).any():
+        return None  # a row of empty cells, which the core reader skips
+    lines = np.arange(skip + 1, skip + 1 + read.num_rows)
+    return Table(name, columns, dict(first.units), lines)
 
 
 def _time_column(table: Table) -> str:
@@ -123,20 +194,21 @@ def _times(table: Table, name: str) -> tuple[np.ndarray, bool]:
 
 @dataclass(frozen=True)
 class _Part:
-    """The values of one column (wide) or of the value column (long)."""
+    """The values of the variable columns (wide) or of the value column (long)."""
 
     rows: np.ndarray
     variable: np.ndarray
     value: np.ndarray
     unit: np.ndarray
-    column: str
-    unit_column: str
+    column: np.ndarray | str
+    unit_column: np.ndarray | str
+    """Each value's column and the column its unit came from (one name for all: long)."""
     unit_line: int | None
     """The units row's line (wide), or None when each row gives its unit (long)."""
 
 
 def parse_table(table: Table, *, lot: str | None, batch_column: str | None) -> dict[str, Located]:
-    """Each lot's values in ``table``, in file order, empty cells left out."""
+    """Each lot's values in ``table``, column by column in file order, empty cells left out."""
     if batch_column is not None:
         lots = _texts(table, batch_column)
         _refuse_empty(table, lots, batch_column, "the lot is empty")
@@ -145,70 +217,75 @@ def parse_table(table: Table, *, lot: str | None, batch_column: str | None) -> d
     time_name = _time_column(table)
     time, timestamps = _times(table, time_name)
     units_line = int(table.lines[0]) - 1 if table.units and len(table) else None
-    parts: list[_Part] = []
+    rows = np.arange(len(table))
     if table.layout == "long":
         variables = _texts(table, "variable")
         _refuse_empty(table, variables, "variable", "the variable is empty")
         values = table.floats("value")
         if "unit" in table.columns:
             units = _texts(table, "unit")
-            parts.append(
-                _Part(np.arange(len(table)), variables, values, units, "value", "unit", None)
-            )
+            part = _Part(rows, variables, values, units, "value", "unit", None)
         else:
             units = np.full(len(table), table.units.get("value", ""))
-            parts.append(
-                _Part(np.arange(len(table)), variables, values, units, "value", "value", units_line)
-            )
+            part = _Part(rows, variables, values, units, "value", "value", units_line)
     else:
         skip = {time_name, batch_column}
         names = [n for n in table.columns if n not in skip]
         if not names:
             raise table.error("no variable columns beside the time column")
-        for name in names:
-            values = table.floats(name)
-            rows = np.arange(len(table))
-            units = np.full(len(table), table.units.get(name, ""))
-            variables = np.full(len(table), name)
-            parts.append(_Part(rows, variables, values, units, name, name, units_line))
-    return _by_lot(parts, lots, time, timestamps, table.lines)
+        # One flat array, column after column: no work per column beyond reading it.
+        values = np.concatenate([table.floats(name) for name in names])
+        keep = np.flatnonzero(~np.isnan(values))
+        column_of = keep // max(len(table), 1)
+        labels = np.array(names, dtype=str)[column_of]
+        unit_labels = np.array([table.units.get(name, "") for name in names], dtype=str)
+        part = _Part(
+            keep % max(len(table), 1),
+            labels,
+            values[keep],
+            unit_labels[column_of],
+            labels,
+            labels,
+            units_line,
+        )
+    return _by_lot(part, lots, time, timestamps, table.lines)
 
 
 def _by_lot(
-    parts: list[_Part],
+    part: _Part,
     lots: np.ndarray,
     time: np.ndarray,
     timestamps: bool,
     lines: np.ndarray,
 ) -> dict[str, Located]:
-    found: dict[str, list[Located]] = {}
-    for part in parts:
-        keep = ~np.isnan(part.value)
-        rows = part.rows[keep]
-        variables, units = part.variable[keep], part.unit[keep]
-        values = part.value[keep]
-        row_lines = lines[rows]
-        unit_lines = (
-            row_lines if part.unit_line is None else np.full_like(row_lines, part.unit_line)
-        )
-        row_lots = lots[rows]
-        for lot in _in_order(row_lots):
-            mask = row_lots == lot
-            n = int(mask.sum())
-            found.setdefault(lot, []).append(
-                Located(
-                    time[rows[mask]],
-                    timestamps,
-                    variables[mask],
-                    values[mask],
-                    units[mask],
-                    row_lines[mask],
-                    np.full(n, part.column),
-                    np.full(n, part.unit_column),
-                    unit_lines[mask],
-                )
-            )
-    return {lot: _joined(pieces, timestamps) for lot, pieces in found.items()}
+    empty = np.isnan(part.value)
+    keep = ~empty if empty.any() else slice(None)
+    rows = part.rows[keep]
+    n = int(rows.size)
+
+    def cells(column: np.ndarray | str) -> np.ndarray:
+        return column[keep] if isinstance(column, np.ndarray) else np.full(n, column)
+
+    row_lines = lines[rows]
+    fields = {
+        "time": time[rows],
+        "variable": cells(part.variable),
+        "value": part.value[keep],
+        "unit": cells(part.unit),
+        "line": row_lines,
+        "column": cells(part.column),
+        "unit_column": cells(part.unit_column),
+        "unit_line": row_lines if part.unit_line is None else np.full(n, part.unit_line),
+    }
+    row_lots = lots[rows]
+    if not n:
+        return {}
+    if (row_lots == row_lots[0]).all():
+        return {str(row_lots[0]): Located(timestamps=timestamps, **fields)}
+    return {
+        lot: Located(timestamps=timestamps, **{k: v[row_lots == lot] for k, v in fields.items()})
+        for lot in _in_order(row_lots)
+    }
 
 
 def with_tags(located: Located, tags: Mapping[str, Tag]) -> Located:
@@ -245,25 +322,8 @@ def _in_order(values: np.ndarray) -> list[str]:
     """The distinct values in order of first appearance."""
     if not values.size:
         return []
-    distinct, first = np.unique(values, return_index=True)
+    distinct, first, _ = encoded(values)
     return [str(v) for v in distinct[np.argsort(first)]]
-
-
-def _joined(pieces: list[Located], timestamps: bool) -> Located:
-    def cat(name: str) -> np.ndarray:
-        return np.concatenate([getattr(p, name) for p in pieces])
-
-    return Located(
-        cat("time"),
-        timestamps,
-        cat("variable"),
-        cat("value"),
-        cat("unit"),
-        cat("line"),
-        cat("column"),
-        cat("unit_column"),
-        cat("unit_line"),
-    )
 
 
 def to_hours(located: Located, time_zero_s: float | None) -> np.ndarray:
@@ -283,10 +343,15 @@ def convert_units(
     target: dict[str, str] = dict(known)
     if not located.variable.size:
         return located.value, located.unit, target
-    keys = np.char.add(np.char.add(located.variable, "\x1f"), located.unit)
-    distinct, first, pair_of = np.unique(keys, return_index=True, return_inverse=True)
+    names, _, name_of = encoded(located.variable)
+    units, _, unit_of = encoded(located.unit)
+    codes, first, pair_of = np.unique(
+        name_of * max(units.size, 1) + unit_of, return_index=True, return_inverse=True
+    )
     pair_of = pair_of.ravel()
-    pairs = [str(key).split("\x1f") for key in distinct]
+    pairs = [
+        [str(names[c // max(units.size, 1)]), str(units[c % max(units.size, 1)])] for c in codes
+    ]
     for k in np.argsort(first):
         name, unit = pairs[k]
         if unit and not target.get(name):

@@ -43,6 +43,7 @@ from opencdmo.manufacturing.parsing import (
     Tag,
     convert_units,
     parse_table,
+    read_plain_csv,
     to_hours,
     with_tags,
 )
@@ -51,6 +52,7 @@ from opencdmo.manufacturing.store import (
     ProcessDataStore,
     Series,
     default_store,
+    encoded,
     in_order,
 )
 from opencdmo.network.models import Equipment, Site, Suite
@@ -482,13 +484,15 @@ def ingest_file(
     name = name or Path(str(source)).name
     _require_writer(actor)
     try:
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    except OSError:
+        data = b""  # the table reader words the problem
+    try:
         _refuse_formulas(source, name)
-        table = read_table(source, name=name)
+        table = read_plain_csv(data, name) or read_table(source, name=name)
     except TableError as exc:
         raise IngestError(str(exc)) from None
-    digest = hashlib.sha256(
-        source if isinstance(source, bytes) else Path(source).read_bytes()
-    ).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()
     return ingest_table(
         table,
         actor=actor,
@@ -615,8 +619,7 @@ def _stored_near(
     """
     if not parts or not len(incoming):
         return Series.empty()
-    names, inverse = np.unique(incoming.variable, return_inverse=True)
-    inverse = inverse.ravel()
+    names, _, inverse = encoded(incoming.variable)
     low = np.full(names.size, np.inf)
     high = np.full(names.size, -np.inf)
     np.minimum.at(low, inverse, incoming.time_h)
@@ -635,11 +638,11 @@ def _stored_near(
         variable = table.column("variable")
         if not pa.types.is_dictionary(variable.type):
             variable = variable.dictionary_encode()
-        encoded = variable.unify_dictionaries().combine_chunks()
-        levels = encoded.dictionary.to_pylist()
+        dictionary = variable.unify_dictionaries().combine_chunks()
+        levels = dictionary.dictionary.to_pylist()
         first_at = np.array([window.get(v, (np.inf, -np.inf))[0] for v in levels] or [np.inf])
         last_at = np.array([window.get(v, (np.inf, -np.inf))[1] for v in levels] or [-np.inf])
-        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        codes = dictionary.indices.to_numpy(zero_copy_only=False)
         time = table.column("time_h").to_numpy()
         found.append(table.filter(pa.array((time >= first_at[codes]) & (time <= last_at[codes]))))
     if not found:
@@ -656,23 +659,36 @@ def _merge(
     different values for one in the file, is refused naming the line.
     """
     n_old = len(existing)
-    variable = np.concatenate([existing.variable, incoming.variable]).astype(str)
+    if n_old:
+        variables = np.concatenate([existing.variable, incoming.variable]).astype(str)
+        units = np.concatenate([existing.unit, incoming.unit]).astype(str)
+    else:
+        variables, units = incoming.variable, incoming.unit
     time = np.concatenate([existing.time_h, incoming.time_h])
     value = np.concatenate([existing.value, incoming.value])
-    unit = np.concatenate([existing.unit, incoming.unit])
     source = np.r_[np.zeros(n_old, dtype=int), np.ones(len(incoming), dtype=int)]
-    order = np.lexsort((np.arange(time.size), source, time, variable))
-    variable, time, value, unit, source = (a[order] for a in (variable, time, value, unit, source))
+    names, _, code = encoded(variables)
+    unit_names, _, unit_code = encoded(units)
+    # Stable: rows equal in every key keep their order (stored first, then file order).
+    order = np.argsort(code, kind="stable")
+    within = np.diff(code[order]) == 0
+    if n_old or (np.diff(time[order])[within] < 0).any():
+        # Times out of order within a variable; a wide file's columns are each in time
+        # order, and for them the sort by variable alone (a radix sort) is enough.
+        order = np.lexsort((source, time, code))
+    time, value, source, code, unit_code = (
+        a[order] for a in (time, value, source, code, unit_code)
+    )
     position = order - n_old
     same = np.zeros(time.size, dtype=bool)
-    same[1:] = (variable[1:] == variable[:-1]) & (time[1:] == time[:-1])
+    same[1:] = (code[1:] == code[:-1]) & (time[1:] == time[:-1])
     differs = np.zeros(time.size, dtype=bool)
     differs[1:] = same[1:] & (value[1:] != value[:-1])
     if differs.any():
         at = np.flatnonzero(differs)
         k = int(at[np.argmin(lines[position[at]])])
         row = int(position[k])
-        what = f"{variable[k]} at {time[k]:g} h"
+        what = f"{names[code[k]]} at {time[k]:g} h"
         if source[k - 1] == 0:
             reason = f"{what} is already stored as {value[k - 1]:g}; the file says {value[k]:g}"
         else:
@@ -682,7 +698,7 @@ def _merge(
             table.file, reason, line=int(lines[row]), column=str(columns[row]), sheet=table.sheet
         )
     keep = ~same & (source == 1)
-    return Series(time[keep], variable[keep], value[keep], unit[keep])
+    return Series(time[keep], names[code[keep]], value[keep], unit_names[unit_code[keep]])
 
 
 @dataclass
@@ -809,7 +825,8 @@ def _write(item: _Prepared, store: ProcessDataStore) -> _File | None:
     parts = item.parts
     kept = parts[: len(parts) - files_to_take_in([p.version - p.first_version + 1 for p in parts])]
     taken = parts[len(kept) :]
-    names, first, counts = np.unique(new.variable, return_index=True, return_counts=True)
+    names, first, codes = encoded(new.variable)
+    counts = np.bincount(codes, minlength=names.size)
     ranges = {
         str(name): [float(new.time_h[start]), float(new.time_h[start + count - 1])]
         for name, start, count in zip(names, first, counts, strict=True)
@@ -874,7 +891,8 @@ def _register(
             reason=f"Hour 0 of the process data, from {table.file}",
             changes={"data_time_zero": item.time_zero},
         )
-    names, counts = np.unique(new.variable, return_counts=True)
+    names, _, codes = encoded(new.variable)
+    counts = np.bincount(codes, minlength=names.size)
     totals = dict(latest.counts) if latest else {}
     for name, count in zip(names, counts, strict=True):
         totals[str(name)] = totals.get(str(name), 0) + int(count)

@@ -39,7 +39,20 @@ from opencdmo.core.files import FileStore
 if TYPE_CHECKING:
     from opencdmo.engines.monitoring.dataset import Batch as MonitoringBatch
 
-__all__ = ["ProcessData", "ProcessDataStore", "Series", "default_store", "in_order"]
+__all__ = ["ProcessData", "ProcessDataStore", "Series", "default_store", "encoded", "in_order"]
+
+
+def encoded(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(values, return_index=True, return_inverse=True)``, sorting only one value
+    per run of equal ones: a variable's values come in runs (a wide file column by column, a
+    stored file sorted by variable), so a million of them cost a pass, not a sort."""
+    if not values.size:
+        empty = np.zeros(0, dtype=np.int64)
+        return values[:0], empty, empty
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    levels, first_run, run_codes = np.unique(values[starts], return_index=True, return_inverse=True)
+    codes = np.repeat(run_codes.ravel(), np.diff(np.r_[starts, values.size]))
+    return levels, starts[first_run], codes
 
 
 @dataclass(frozen=True)
@@ -60,18 +73,18 @@ class Series:
         return cls(np.array([], dtype=float), text, np.array([], dtype=float), text.copy())
 
     def to_arrow(self) -> pa.Table:
-        def encoded(values: np.ndarray) -> pa.DictionaryArray:
-            levels, codes = np.unique(values, return_inverse=True)
+        def dictionary(values: np.ndarray) -> pa.DictionaryArray:
+            levels, _, codes = encoded(values)
             return pa.DictionaryArray.from_arrays(
-                pa.array(codes.ravel().astype(np.int32)), pa.array(levels.tolist(), pa.string())
+                pa.array(codes.astype(np.int32)), pa.array(levels.tolist(), pa.string())
             )
 
         return pa.table(
             {
                 "time_h": pa.array(self.time_h, pa.float64()),
-                "variable": encoded(self.variable),
+                "variable": dictionary(self.variable),
                 "value": pa.array(self.value, pa.float64()),
-                "unit": encoded(self.unit),
+                "unit": dictionary(self.unit),
             }
         )
 
@@ -116,7 +129,7 @@ class ProcessData:
 
     @classmethod
     def from_series(cls, lot: str, series: Series) -> ProcessData:
-        names, first, column = np.unique(series.variable, return_index=True, return_inverse=True)
+        names, first, column = encoded(series.variable)
         order = np.argsort(first)
         rank = np.empty_like(order)
         rank[order] = np.arange(order.size)
