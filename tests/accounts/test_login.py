@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
@@ -32,7 +33,7 @@ def _actions(org_id: int | None) -> list[str]:
 
 def test_passwords_are_stored_with_argon2(world: Any, settings: Any) -> None:
     """New passwords are hashed with Argon2id, never stored in clear."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["opencdmo.accounts.hashers.Argon2idHasher"]
     user = services.create_user(
         organisation=world.orgs["sponsor-one"],
         username="ana",
@@ -43,6 +44,24 @@ def test_passwords_are_stored_with_argon2(world: Any, settings: Any) -> None:
     assert user.password.startswith("argon2$argon2id$")
     assert "a-long-passphrase-9" not in user.password
     assert user.check_password("a-long-passphrase-9")
+
+
+def test_a_hash_of_other_argon2_parameters_is_rewritten_at_sign_in(
+    world: Any, settings: Any
+) -> None:
+    """A password hashed with Django's default Argon2 cost still signs in, and its hash is
+    rewritten at the platform's (46 MiB, one pass, one lane)."""
+    settings.PASSWORD_HASHERS = [
+        "opencdmo.accounts.hashers.Argon2idHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+    ]
+    user = world.user("sponsor-one", "sponsor_manager")
+    old = Argon2PasswordHasher().encode(PASSWORD, "saltsaltsalt1234")
+    with scopes_disabled():
+        type(user).objects.filter(pk=user.pk).update(password=old)
+    assert _login(Client(), user.username, PASSWORD).status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$v=19$m=47104,t=1,p=1$")
 
 
 def test_login_and_logout_are_audited(world: Any) -> None:

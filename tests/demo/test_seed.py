@@ -140,7 +140,7 @@ def test_seeding_again_changes_nothing() -> None:
 @pytest.mark.django_db
 def test_demo_users_sign_in_with_the_printed_password(settings: Any) -> None:
     """The stored hash is a normal Argon2 hash of the password the command prints."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["opencdmo.accounts.hashers.Argon2idHasher"]
     user = User.objects.get(username="kestrelford.planner")
     assert user.password.startswith("argon2$")
     assert user.check_password(DEMO_PASSWORD)

@@ -1,6 +1,6 @@
 """Password hashing for seeding many demo users who share one password.
 
-Argon2 at the platform's strength takes most of a second per hash on a small machine; the
+Argon2 at the platform's strength takes a tenth of a second or more per hash; the
 demo world has dozens of users with the same printed password, so the seeder hashes it once
 and stores the same encoded hash for each of them. The hash is a normal Argon2 hash that the
 platform's own hasher verifies; only the salt is shared, which does not matter for a password
@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import ClassVar
 
-from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.test.utils import override_settings
 
+from opencdmo.accounts.hashers import Argon2idHasher
 
-class SharedDemoPasswordHasher(Argon2PasswordHasher):
+
+class SharedDemoPasswordHasher(Argon2idHasher):
     """Argon2 that computes each distinct password's hash once per process."""
 
     _encoded: ClassVar[dict[str, str]] = {}
