@@ -10,7 +10,6 @@ and the Parquet files, as an auditor would.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -77,8 +76,15 @@ with scopes_disabled():
 
 def make_certificates(folder: Path) -> dict[str, Path]:
     """A self-signed certificate and key for the twin (server) and for the collector
-    (client), made with asyncua's own tools."""
-    from asyncua.crypto.cert_gen import setup_self_signed_certificate
+    (client), made with asyncua's own tools (their synchronous half: a browser test of the
+    same worker may hold an event loop)."""
+    from asyncua.crypto.cert_gen import (
+        dump_private_key_as_pem,
+        generate_private_key,
+        generate_self_signed_app_certificate,
+    )
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
     from cryptography.x509.oid import ExtendedKeyUsageOID
 
     folder.mkdir()
@@ -89,16 +95,19 @@ def make_certificates(folder: Path) -> dict[str, Path]:
         ("server", ExtendedKeyUsageOID.SERVER_AUTH),
         ("client", ExtendedKeyUsageOID.CLIENT_AUTH),
     ):
-        asyncio.run(
-            setup_self_signed_certificate(
-                files[f"{role}.pem"],
-                files[f"{role}.der"],
-                f"urn:opencdmo:test:{role}",
-                "127.0.0.1",
-                [usage],
-                {"commonName": f"opencdmo test {role}"},
-            )
+        key = generate_private_key()
+        certificate = generate_self_signed_app_certificate(
+            key,
+            f"opencdmo test {role}",
+            {},
+            [
+                x509.UniformResourceIdentifier(f"urn:opencdmo:test:{role}"),
+                x509.DNSName("127.0.0.1"),
+            ],
+            [usage],
         )
+        files[f"{role}.pem"].write_bytes(dump_private_key_as_pem(key))
+        files[f"{role}.der"].write_bytes(certificate.public_bytes(Encoding.DER))
     return files
 
 
