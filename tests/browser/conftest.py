@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -71,6 +72,15 @@ with scopes_disabled():
 class DemoServer:
     url: str
     facts: dict[str, Any]
+
+
+def sign_in(page: Any, server: DemoServer, username: str) -> None:
+    """Sign in as a demo user (every demo user has the printed password) and land home."""
+    page.goto(f"{server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", server.facts["password"])
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

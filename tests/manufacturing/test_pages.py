@@ -36,6 +36,28 @@ def test_upload_ingests_and_the_page_shows_variables_and_results(plant: Any) -> 
     assert export.content.decode().splitlines()[1] == "0.0,do_pct,80.0,%"
 
 
+def test_an_upload_sent_by_the_pages_script_is_answered_with_the_page_to_open(
+    plant: Any,
+) -> None:
+    """The script that shows the upload's progress gets 204 and the batch page's address; the
+    outcome waits for that page, not for the script's own request."""
+    batch = plant.extra["batch/alpha-bio"]
+    client = _client(plant.user("alpha-bio", "cdmo_msat"))
+    page = client.get(f"/batches/{batch.pk}/").content.decode()
+    assert "data-upload-progress" in page
+    assert 'data-testid="upload-progress"' in page
+    upload = SimpleUploadedFile("run.csv", b"time,ph\nh,pH\n0,7.0\n1,7.1\n")
+    response = client.post(
+        f"/batches/{batch.pk}/upload/", {"file": upload}, headers={"X-Upload-Progress": "1"}
+    )
+    assert response.status_code == 204
+    assert response["X-Location"] == f"/batches/{batch.pk}/"
+    assert (
+        "run.csv: 2 new values for batch A-101"
+        in client.get(response["X-Location"]).content.decode()
+    )
+
+
 def test_a_bad_upload_says_where_and_stores_nothing(plant: Any) -> None:
     batch = plant.extra["batch/alpha-bio"]
     client = _client(plant.user("alpha-bio", "cdmo_msat"))

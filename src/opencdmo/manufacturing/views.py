@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from opencdmo.accounts.roles import EDIT_BATCHES
@@ -277,12 +278,17 @@ def batch_state(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def batch_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    """Ingest an uploaded file into the batch while the page waits (up to 5 MB)."""
+    """Ingest an uploaded file into the batch while the page waits (up to 5 MB).
+
+    The page's script sends the file with ``X-Upload-Progress`` to show the upload's progress;
+    it is answered 204 with the batch page in ``X-Location``, so the messages wait for the
+    page it then opens. Without the script the form posts and is redirected as usual.
+    """
     batch = get_changeable_or_404(Batch.objects.all(), request.user, pk=pk)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Choose a file to ingest.")
-        return redirect("manufacturing:batch", pk)
+        return _back_to_batch(request, pk)
     upload = form.cleaned_data["file"]
     if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
         messages.error(
@@ -290,7 +296,7 @@ def batch_upload(request: HttpRequest, pk: int) -> HttpResponse:
             f"{upload.name} is larger than {MAX_UPLOAD_BYTES // 2**20} MB; ingest it with "
             "'opencdmo ingest'.",
         )
-        return redirect("manufacturing:batch", pk)
+        return _back_to_batch(request, pk)
     try:
         report = services.ingest_file(
             b"".join(upload.chunks()),
@@ -305,7 +311,14 @@ def batch_upload(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         for line in report.lines():
             messages.success(request, line)
-    return redirect("manufacturing:batch", pk)
+    return _back_to_batch(request, pk)
+
+
+def _back_to_batch(request: HttpRequest, pk: int) -> HttpResponse:
+    url = reverse("manufacturing:batch", args=[pk])
+    if request.headers.get("X-Upload-Progress"):
+        return HttpResponse(status=204, headers={"X-Location": url})
+    return redirect(url)
 
 
 @login_required

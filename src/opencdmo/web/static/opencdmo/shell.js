@@ -1,4 +1,5 @@
-// The shell's few behaviours: dropdown groups, the phone menu, back links and copy-to-clipboard.
+// The shell's few behaviours: dropdown groups, the phone menu, back links, copy-to-clipboard
+// and the progress of a file upload.
 (function () {
   "use strict";
   var groups = function () { return document.querySelectorAll("[data-nav-group] > button"); };
@@ -48,6 +49,41 @@
     if (group && !(event.relatedTarget && group.contains(event.relatedTarget))) {
       setOpen(group.querySelector("button"), false);
     }
+  });
+
+  // A form marked data-upload-progress sends its file with the upload's progress on the page;
+  // the server answers 204 with the page to open next in X-Location.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-upload-progress]");
+    if (!form || !window.FormData) { return; }
+    event.preventDefault();
+    var bar = form.querySelector("progress");
+    var status = form.querySelector("[data-upload-status]");
+    var request = new XMLHttpRequest();
+    request.open("POST", form.action);
+    request.setRequestHeader("X-Upload-Progress", "1");
+    request.upload.addEventListener("progress", function (e) {
+      if (!e.lengthComputable) { return; }
+      bar.hidden = false;
+      bar.max = e.total;
+      bar.value = e.loaded;
+      status.textContent = "Uploading: " + Math.round(100 * e.loaded / e.total) + " % of " +
+        (e.total / 1048576).toFixed(1) + " MB";
+    });
+    request.upload.addEventListener("load", function () {
+      bar.hidden = false;
+      bar.removeAttribute("value");
+      status.textContent = "Uploaded; checking and storing the values…";
+    });
+    request.addEventListener("load", function () {
+      window.location.assign(request.getResponseHeader("X-Location") || window.location.href);
+    });
+    request.addEventListener("error", function () {
+      form.querySelector("button[type=submit]").disabled = false;
+      status.textContent = "The upload failed: the connection was lost. Nothing was stored; try again.";
+    });
+    form.querySelector("button[type=submit]").disabled = true;
+    request.send(new FormData(form));
   });
 
   function copy(button) {
