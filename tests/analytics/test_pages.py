@@ -149,3 +149,9 @@ def test_msat_requests_a_model_from_the_page(plant: Plant, client_for: Any) -> N
     page = msat.get(answer["Location"]).content.decode()
     assert model.status == "queued"
     assert "every 2s" in page
+    poll = {"HX-Request": "true", "X-Background-Poll": "1"}
+    assert 'data-status="queued"' in msat.get(answer["Location"], headers=poll).content.decode()
+    with caller_scope(plant.user("cdmo_msat")):
+        MonitoringModel.objects.filter(pk=model.pk).update(status="fitted")
+    finished = msat.get(answer["Location"], headers=poll)
+    assert finished["HX-Refresh"] == "true"

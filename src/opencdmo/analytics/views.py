@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 from django_scopes import scopes_disabled
 
 from opencdmo.accounts.middleware import POLL_HEADER
@@ -102,6 +103,10 @@ def model_new(request: HttpRequest, pk: int) -> HttpResponse:
 def _model_page(
     request: HttpRequest, model: MonitoringModel, form: SignForm | None = None
 ) -> HttpResponse:
+    if request.htmx and not model.busy:
+        # The fit ended while the page polled its status: reload it whole, with the
+        # summary, the reference batches and the signing form.
+        return HttpResponseClientRefresh()
     summary = model.summary or {}
     panel = None
     if model.status == MonitoringModel.Status.FITTED:
