@@ -19,7 +19,7 @@ from opencdmo.scheduling import services
 from opencdmo.scheduling.models import NetworkPlan, SitePlan
 from opencdmo.scheduling.network import month_start
 from opencdmo.scheduling.tasks import solve_network
-from opencdmo.web.management.commands.worker import look_after_lost_jobs
+from opencdmo.web.management.commands import worker
 from tests.conftest import World, build_world
 
 BIOREACTOR, PURIFICATION = "USP 1 / BR-1", "DSP 1"
@@ -162,7 +162,7 @@ def test_month_one_starts_on_the_first_of_the_month() -> None:
 
 
 def test_a_solve_whose_worker_stopped_is_queued_again_by_a_worker_not_by_the_page(
-    network_world: World, client_for: Any, settings: Any
+    network_world: World, client_for: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Reading the page changes nothing; the next lost-jobs pass of any worker queues the
     solve again."""
@@ -177,8 +177,10 @@ def test_a_solve_whose_worker_stopped_is_queued_again_by_a_worker_not_by_the_pag
     client_for(planner).get("/planning/network/")
     with scopes_disabled():
         assert NetworkPlan.objects.get(pk=plan.pk).status == NetworkPlan.Status.SOLVING
+    # The pass closes stale connections first; here that would close the test's transaction.
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
     stop = threading.Event()
     stop.set()
-    look_after_lost_jobs(stop)
+    worker.look_after_lost_jobs(stop)
     with scopes_disabled():
         assert NetworkPlan.objects.get(pk=plan.pk).status == NetworkPlan.Status.QUEUED
