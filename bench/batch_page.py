@@ -38,6 +38,11 @@ and the disposition (20 records, 6 signatures), 20 requests after 3, median / p9
     about 3        PostgreSQL   158 / 174    29 / 33          168 / 183    198 / 226
     4 to 8         SQLite       149 / 175    23 / 50          218 / 285    478 / 622
 
+The signing figures above are for Django's default Argon2 (100 MiB, two passes, eight lanes).
+With the platform's Argon2id (46 MiB, one pass, one lane; ``accounts.hashers``), at a load
+average of about 1.5 on SQLite: batch page 126 / 139, quality review 17 / 18, monitoring
+136 / 165, signing 82 / 108 (the password check alone 71 / 78).
+
 The pages meet 500 ms with room; the batch page and the monitoring page spend about two
 thirds of their time building the batch's time × variable matrix from its stored values
 (``manufacturing.services.process_data``: reading the Parquet file and ``ProcessData.
