@@ -56,7 +56,6 @@ only on a quiet machine.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import datetime as dt
 import io
@@ -67,12 +66,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from scratch import scratch_database
 
 CLI = [sys.executable, "-m", "opencdmo.cli"]
 PASSWORD = "bench-password-0123"
@@ -80,25 +80,6 @@ LOT = "BENCH-001"
 PAGE_GOAL_MS = 500
 SIGN_GOAL_MS = 300
 UNITS = ("degC", "pH", "%", "rpm", "g/L", "bar", "L/min", "mS/cm")
-
-
-@contextlib.contextmanager
-def database(url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database beside ``url`` for the run, or "" for SQLite."""
-    if not url.startswith("postgres"):
-        yield ""
-        return
-    import psycopg
-
-    base = url.rpartition("/")[0]
-    name = f"opencdmo_bench_batch_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def write_run(path: Path, variables: int, days: int, seed: int) -> int:
@@ -387,7 +368,10 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--database", default=os.environ.get("DATABASE_URL", "sqlite"))
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as temporary, database(args.database) as url:
+    with (
+        tempfile.TemporaryDirectory() as temporary,
+        scratch_database(args.database, "batch") as url,
+    ):
         folder = Path(temporary)
         os.environ.update(
             OPENCDMO_DATA_DIR=str(folder),

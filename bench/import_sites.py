@@ -22,7 +22,6 @@ Measured in December on the shared two-core development machine: see docs/import
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
@@ -31,32 +30,13 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
+
+from scratch import scratch_database
 
 PASSWORD = "bench-password-long-enough"
 HEADER = "owner,code,name,country,region,city,latitude,longitude,description"
 LOGIN_EVERY_S = 0.2
-
-
-@contextlib.contextmanager
-def _database(database: str) -> Iterator[str]:
-    """A fresh database: "" for SQLite (a file in the data folder), else a PostgreSQL URL."""
-    if database == "sqlite":
-        yield ""
-        return
-    import psycopg
-
-    base, _, _ = database.rpartition("/")
-    name = f"opencdmo_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _write_sites(path: Path, rows: int) -> None:
@@ -178,7 +158,7 @@ def _measure(rows: int, folder: str) -> dict[str, object]:
 
 def _run_size(database: str, rows: int) -> dict[str, object]:
     """Migrate a fresh database and measure one size against it in a process of its own."""
-    with tempfile.TemporaryDirectory() as folder, _database(database) as url:
+    with tempfile.TemporaryDirectory() as folder, scratch_database(database, "import") as url:
         env = {**os.environ, "OPENCDMO_DATA_DIR": folder, "DATABASE_URL": url}
         env["DJANGO_SETTINGS_MODULE"] = "opencdmo.settings"
         cli = [sys.executable, "-m", "opencdmo.cli"]

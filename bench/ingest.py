@@ -18,7 +18,6 @@ million values a second on two cores.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import datetime as dt
 import importlib.util
@@ -26,30 +25,13 @@ import io
 import os
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-
-@contextlib.contextmanager
-def database(url: str) -> Iterator[str]:
-    if not url.startswith("postgres"):
-        yield ""
-        return
-    import psycopg
-
-    base = url.rpartition("/")[0]
-    name = f"opencdmo_bench_ingest_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+from scratch import scratch_database
 
 
 def write_csv(path: Path, days: int, tags: int) -> int:
@@ -84,7 +66,10 @@ def main() -> None:
     parser.add_argument("--database", default=os.environ.get("DATABASE_URL", "sqlite"))
     parser.add_argument("--profile", help="write a cProfile of the first ingestion here")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as temporary, database(args.database) as url:
+    with (
+        tempfile.TemporaryDirectory() as temporary,
+        scratch_database(args.database, "ingest") as url,
+    ):
         folder = Path(temporary)
         os.environ.update(
             OPENCDMO_DATA_DIR=str(folder),

@@ -35,10 +35,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from scratch import scratch_database
 
 CLI = [sys.executable, "-m", "opencdmo.cli"]
 VARIABLES = 15
@@ -70,24 +70,6 @@ with scopes_disabled():
                    "unit": m.unit} for m in TWIN_VARIABLES]
     print(create_connection(site, actor=None, name="bench", endpoint=endpoint, nodes=nodes).pk)
 """
-
-
-@contextlib.contextmanager
-def database(url: str) -> Iterator[str]:
-    if not url.startswith("postgres"):
-        yield ""
-        return
-    import psycopg
-
-    base = url.rpartition("/")[0]
-    name = f"opencdmo_bench_opcua_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def query(url: str, folder: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -166,11 +148,14 @@ def main() -> None:
     lots = [f"BENCH-{n + 1:02d}" for n in range(args.lots)]
     offered = args.lots * VARIABLES * args.speed / args.interval_s
     if args.store_only:
-        with database(args.database) as url:
+        with scratch_database(args.database, "opcua") as url:
             per_flush = max(1, round(args.speed / args.interval_s))
             store_only(lots, per_flush, args.flushes, url)
         return
-    with tempfile.TemporaryDirectory() as temporary, database(args.database) as url:
+    with (
+        tempfile.TemporaryDirectory() as temporary,
+        scratch_database(args.database, "opcua") as url,
+    ):
         folder = Path(temporary)
         env = {**os.environ, "OPENCDMO_DATA_DIR": str(folder), "DATABASE_URL": url}
         env.pop("DJANGO_SETTINGS_MODULE", None)
