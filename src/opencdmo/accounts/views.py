@@ -40,6 +40,7 @@ from opencdmo.accounts.forms import (
 )
 from opencdmo.accounts.middleware import TWO_FACTOR_PASSED
 from opencdmo.accounts.models import ApiToken, Organisation, User
+from opencdmo.core.inputs import add_service_errors
 from opencdmo.core.tenancy import authorise_change, get_changeable_or_404
 
 PENDING_SECOND_STEP = "two_factor_pending"
@@ -92,7 +93,7 @@ def login_two_factor(request: HttpRequest) -> HttpResponse:
         try:
             services.verify_second_factor(user, form.cleaned_data["code"], step="sign-in code")
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             del request.session[PENDING_SECOND_STEP]
             auth_login(request, user, backend=pending["backend"])
@@ -115,7 +116,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         try:
             codes = services.enable_two_factor(_caller(request), secret, form.cleaned_data["code"])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             del request.session[SETUP_SECRET]
             request.session[TWO_FACTOR_PASSED] = request.user.pk
@@ -144,7 +145,7 @@ def _two_factor_on(request: HttpRequest) -> HttpResponse:
                 _caller(request), form.cleaned_data["password"], form.cleaned_data["code"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Two-factor sign-in is off.")
             return redirect("two-factor")
@@ -184,7 +185,7 @@ def two_factor_policy(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "The two-factor rule is saved.")
             return redirect(request.get_full_path())
@@ -232,7 +233,7 @@ def account(request: HttpRequest) -> HttpResponse:
                 expires_in_days=form.cleaned_data["expires_in_days"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             form = TokenForm()
     tokens = ApiToken.objects.filter(user=request.user)
@@ -250,12 +251,6 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
 
 
 # --- user management -----------------------------------------------------------------------
-
-
-def _apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's field-named errors on the form's fields (others above the form)."""
-    for field, messages_ in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages_)
 
 
 def _organisation_asked(request: HttpRequest) -> Organisation | None:
@@ -319,7 +314,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
                 reason=data["reason"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return _invited_page(request, user, token)
     return render(
@@ -356,7 +351,7 @@ def user_change_role(request: HttpRequest, pk: int) -> HttpResponse:
                 request.user, user, form.cleaned_data["role"], form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             user.refresh_from_db()
             messages.success(request, f"{user} is now {user.get_role_display()}.")
@@ -374,7 +369,7 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.set_active(request.user, user, active, form.cleaned_data["reason"])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             state = "reactivated" if active else "deactivated"
             messages.success(request, f"{user} is {state}.")

@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from opencdmo.core.text import control_character_problem, texts_in
 
-__all__ = ["CleanTextFields", "InputSchema", "Text", "validate_text"]
+__all__ = ["CleanTextFields", "InputSchema", "Text", "add_service_errors", "validate_text"]
 
 
 def _refuse_control_characters(value: Any) -> Any:
@@ -71,9 +71,9 @@ class CleanTextFields:
                     if not isinstance(validator, ProhibitNullCharactersValidator)
                 ] + [validate_text]
 
-    def add_service_errors(self, exc: ValidationError) -> None:
-        """Put a service's refusal on the form: each message on its field, or on the form
-        as a whole when the field is not on it."""
-        form: Any = self
-        for name, found in exc.message_dict.items():
-            form.add_error(name if name in self.fields else None, found)
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's refusal on a form: each message on its field, or above the form when
+    the field is not on it."""
+    for name, found in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, found)

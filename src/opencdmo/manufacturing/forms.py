@@ -50,6 +50,24 @@ class OfflineResultForm(CleanTextFields, forms.Form):
     reason = forms.CharField(max_length=2000, required=False)
 
 
+CONNECTION_FORM_FIELDS = (
+    "name",
+    "endpoint",
+    "security_policy",
+    "security_mode",
+    "username",
+    "password_env",
+    "certificate_path",
+    "private_key_path",
+    "server_certificate_path",
+    "sampling_interval_ms",
+    "flush_interval_s",
+    "enabled",
+)
+"""The connection's fields that the form shows and sets as they are (site, suite, nodes and the
+password take a conversion)."""
+
+
 class ConnectionForm(CleanTextFields, forms.Form):
     """An OPC UA connection as a CDMO's staff enter it; nodes one per line."""
 

@@ -14,10 +14,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from opencdmo.accounts.roles import EDIT_BATCHES
+from opencdmo.core.inputs import add_service_errors
 from opencdmo.core.tenancy import get_changeable_or_404, get_visible_or_404
 from opencdmo.manufacturing import services
 from opencdmo.manufacturing.charts import trajectory
 from opencdmo.manufacturing.forms import (
+    CONNECTION_FORM_FIELDS,
     BatchFilterForm,
     ConnectionForm,
     OfflineResultForm,
@@ -158,23 +160,7 @@ def _connection_form(request: HttpRequest, initial: dict[str, Any] | None = None
 def _connection_fields(form: ConnectionForm) -> dict[str, Any]:
     """The form's values as the connection services take them (the password apart)."""
     data = form.cleaned_data
-    fields = {
-        name: data[name]
-        for name in (
-            "name",
-            "endpoint",
-            "security_policy",
-            "security_mode",
-            "username",
-            "password_env",
-            "certificate_path",
-            "private_key_path",
-            "server_certificate_path",
-            "sampling_interval_ms",
-            "flush_interval_s",
-            "enabled",
-        )
-    }
+    fields = {name: data[name] for name in CONNECTION_FORM_FIELDS}
     fields["nodes"] = nodes_from_text(data["nodes"])
     # The choices hold only the caller's own sites and suites, so the ids are theirs.
     fields["suite"] = Suite.objects.get(pk=data["suite"]) if data["suite"] else None
@@ -197,7 +183,7 @@ def connection_new(request: HttpRequest) -> HttpResponse:
                 **fields,
             )
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Recorded the connection {connection.name}.")
             return redirect("manufacturing:connections")
@@ -212,23 +198,7 @@ def connection_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "site": connection.site_id,
         "suite": connection.suite_id,
         "nodes": nodes_to_text(connection.nodes),
-        **{
-            name: getattr(connection, name)
-            for name in (
-                "name",
-                "endpoint",
-                "security_policy",
-                "security_mode",
-                "username",
-                "password_env",
-                "certificate_path",
-                "private_key_path",
-                "server_certificate_path",
-                "sampling_interval_ms",
-                "flush_interval_s",
-                "enabled",
-            )
-        },
+        **{name: getattr(connection, name) for name in CONNECTION_FORM_FIELDS},
     }
     form = _connection_form(request, initial)
     form.fields["site"].disabled = True
@@ -244,7 +214,7 @@ def connection_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **_connection_fields(form),
             )
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Changed the connection {connection.name}.")
             return redirect("manufacturing:connections")

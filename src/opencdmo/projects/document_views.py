@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django_scopes import scopes_disabled
 
 from opencdmo.accounts.roles import SIGN_RECORDS
+from opencdmo.core.inputs import add_service_errors
 from opencdmo.core.tenancy import get_visible_or_404
 from opencdmo.projects import document_services as services
 from opencdmo.projects.document_forms import (
@@ -27,11 +28,6 @@ from opencdmo.projects.documents import Document, DocumentVersion
 from opencdmo.projects.models import Project
 from opencdmo.quality.forms import SignForm
 from opencdmo.quality.views import signing_panel
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    for field, found in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, found)
 
 
 def _list(request: HttpRequest, project: Project, form: UploadForm | None = None) -> HttpResponse:
@@ -65,7 +61,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 upload=data["file"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Uploaded {version}.")
             return redirect("projects:document", pk=version.document_id)
@@ -127,7 +123,7 @@ def version_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 upload=data["file"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Uploaded {version}.")
             return redirect(f"/documents/{document.pk}/?version={version.version}")
@@ -160,7 +156,7 @@ def version_submit(request: HttpRequest, pk: int) -> HttpResponse:
                 approvers=form.cleaned_data["approvers"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Sent for review.")
             return _back(version)
@@ -186,7 +182,7 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.edit_version(version, actor=request.user, reason=data.pop("reason"), **data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Saved.")
             return _back(version)
@@ -216,7 +212,7 @@ def version_sign(request: HttpRequest, pk: int) -> HttpResponse:
                 seen_sha256=data["seen_sha256"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Signed: {signature}.")
             return _back(version)

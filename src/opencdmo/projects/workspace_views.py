@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_scopes import scopes_disabled
 
+from opencdmo.core.inputs import add_service_errors
 from opencdmo.core.tenancy import get_visible_or_404
 from opencdmo.projects import workspace_services as services
 from opencdmo.projects.models import Project
@@ -42,11 +43,6 @@ def _thread_of(request: HttpRequest, project: Project, key: str) -> models.Model
     if found.pk != project.pk:
         raise Http404("No such record in this project.")
     return record
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    for field, found in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, found)
 
 
 def _page(request: HttpRequest, project: Project, status: int = 200, **forms: Any) -> HttpResponse:
@@ -86,7 +82,7 @@ def _written(
         try:
             write(form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, done)
             url = reverse("projects:workspace", args=[project.pk])

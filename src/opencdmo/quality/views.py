@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,16 +15,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from opencdmo.accounts.roles import EDIT_QUALITY
+from opencdmo.core.inputs import add_service_errors
 from opencdmo.core.tenancy import get_changeable_or_404, get_owned_or_404, get_visible_or_404
 from opencdmo.projects.models import Project
 from opencdmo.quality import services, signing
 from opencdmo.quality.forms import AgreementForm, SignForm
 from opencdmo.quality.models import QualityAgreement
-
-
-def _apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    for field, found in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, found)
 
 
 @dataclass(frozen=True)
@@ -113,7 +108,7 @@ def agreement_sign(request: HttpRequest, pk: int) -> HttpResponse:
                 data["seen_sha256"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Signed: {signature}.")
             return redirect("quality:agreement", pk=agreement.pk)
@@ -128,7 +123,7 @@ def _saved(request: HttpRequest, form: AgreementForm, write: Any) -> HttpRespons
     try:
         agreement = write(data, reason)
     except ValidationError as exc:
-        _apply_errors(form, exc)
+        add_service_errors(form, exc)
         return None
     messages.success(request, "The quality agreement is saved.")
     return redirect("quality:agreement", pk=agreement.pk)
