@@ -8,6 +8,7 @@ PostgreSQL database beside ``DATABASE_URL``), seeded with the demo world by ``op
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -96,6 +97,44 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextlib.contextmanager
+def served(env: dict[str, str], data_dir: Path) -> Iterator[str]:
+    """``opencdmo serve`` on a free port of this machine, its URL once it answers, stopped
+    after; its log is ``server.log`` in ``data_dir``."""
+    port = _free_port()
+    with (data_dir / "server.log").open("w") as log:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "opencdmo.cli",
+                "serve",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(f"{url}/login/", timeout=2)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        pytest.fail(f"opencdmo serve did not start; see {data_dir / 'server.log'}")
+                    time.sleep(0.3)
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """``opencdmo demo --no-serve``, then ``opencdmo serve`` on a free port and ``opencdmo worker``."""
@@ -118,34 +157,16 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
             capture_output=True,
             text=True,
         ).stdout
-        port = _free_port()
-        log = (data_dir / "server.log").open("w")
-        server = subprocess.Popen(
-            [*run, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        worker = subprocess.Popen(
-            [*run, "worker", "--interval", "0.2"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/login/", timeout=2)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        pytest.fail(f"opencdmo serve did not start; see {data_dir / 'server.log'}")
-                    time.sleep(0.3)
-            yield DemoServer(url=url, facts=json.loads(facts))
-        finally:
-            for process in (server, worker):
-                process.terminate()
-                process.wait(timeout=20)
-            log.close()
+        with (data_dir / "worker.log").open("w") as log:
+            worker = subprocess.Popen(
+                [*run, "worker", "--interval", "0.2"], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+            try:
+                with served(env, data_dir) as url:
+                    yield DemoServer(url=url, facts=json.loads(facts))
+            finally:
+                worker.terminate()
+                worker.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")

@@ -17,20 +17,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
 
-from tests.browser.conftest import OUTPUT
+from tests.browser.conftest import OUTPUT, DemoServer, served
 from tests.databases import fresh_database
 
 RUN = [sys.executable, "-m", "opencdmo.cli"]
@@ -96,20 +93,8 @@ def build_journey_world() -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Server:
-    url: str
-    facts: dict[str, Any]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def quality_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def quality_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """The journey's world in a database of its own, served by ``opencdmo serve``."""
     data_dir = tmp_path_factory.mktemp("quality-server")
     with fresh_database("quality") as database_url:
@@ -131,36 +116,14 @@ def quality_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
             .stdout.strip()
             .splitlines()[-1]
         )
-        port = _free_port()
-        log = (data_dir / "server.log").open("w")
-        server = subprocess.Popen(
-            [*RUN, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/login/", timeout=2)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        pytest.fail(f"opencdmo serve did not start; see {data_dir / 'server.log'}")
-                    time.sleep(0.3)
-            yield Server(url, json.loads(facts))
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
-            log.close()
+        with served(env, data_dir) as url:
+            yield DemoServer(url, json.loads(facts))
 
 
 class Person:
     """One signed-in user in a browser context of their own."""
 
-    def __init__(self, browser: Any, server: Server, username: str) -> None:
+    def __init__(self, browser: Any, server: DemoServer, username: str) -> None:
         self.server = server
         self.context = browser.new_context(viewport={"width": 1366, "height": 900})
         self.context.set_default_timeout(15_000)
@@ -200,7 +163,9 @@ def _render_png(pdf: Path) -> Path:
     return png
 
 
-def test_alarm_to_deviation_to_two_signature_release(browser: Any, quality_server: Server) -> None:
+def test_alarm_to_deviation_to_two_signature_release(
+    browser: Any, quality_server: DemoServer
+) -> None:
     """Alarm → deviation → classification (sponsor told) → investigation → CAPA → signed
     closure → CDMO release by signature → sponsor release by signature → CoA with both."""
     facts = quality_server.facts
