@@ -87,7 +87,7 @@ class ConnectionForm(CleanTextFields, forms.Form):
         max_length=200,
         required=False,
         strip=False,
-        widget=forms.PasswordInput(render_value=False),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Stored encrypted; left empty on a change, the stored one is kept",
     )
     clear_password = forms.BooleanField(required=False, label="Remove the stored password")
@@ -104,8 +104,10 @@ class ConnectionForm(CleanTextFields, forms.Form):
         widget=forms.Textarea(attrs={"rows": 8, "class": "mono"}),
         help_text="One node per line: node_id, lot (or empty), variable, unit",
     )
-    sampling_interval_ms = forms.IntegerField(min_value=1, initial=1000)
-    flush_interval_s = forms.FloatField(min_value=0.01, initial=1.0)
+    sampling_interval_ms = forms.IntegerField(
+        min_value=1, initial=1000, label="Sampling interval (ms)"
+    )
+    flush_interval_s = forms.FloatField(min_value=0.01, initial=1.0, label="Flush interval (s)")
     enabled = forms.BooleanField(required=False, initial=True)
     reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
